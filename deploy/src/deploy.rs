@@ -1,0 +1,356 @@
+//! Deploying the governance suite from the committed artifacts.
+
+use std::time::Duration;
+
+use alloy::contract::RawCallBuilder;
+use alloy::primitives::{Address, B256, Bytes, keccak256};
+use alloy::providers::{PendingTransactionError, Provider};
+use alloy::transports::{RpcError, TransportError};
+
+use crossgov_relayer::ContractRevert;
+use crossgov_relayer::bindings::{ChainRegistry, InstitutionRegistry, PermissionManager};
+
+use crate::genesis::{Genesis, GenesisError};
+use crate::manifest::{DeployedContract, Deployment};
+
+/// Why a deployment failed. [`DeployError::is_retryable`] tells whether running it again may
+/// succeed (a node or network hiccup) or will fail the same way (bad genesis, reverted
+/// constructor, unexpected code). A retry deploys a fresh suite; contracts already deployed by the
+/// failed attempt are simply abandoned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeployError {
+    /// The genesis configuration is invalid; nothing was sent. Fix the file.
+    #[error("invalid genesis (nothing was deployed): {0}")]
+    Genesis(#[from] GenesisError),
+    /// An RPC request failed.
+    #[error("cannot {action}: {source}{}", retry_hint(transport_retryable(source)))]
+    Rpc {
+        /// What was being done.
+        action: &'static str,
+        /// The transport or node error.
+        source: Box<TransportError>,
+    },
+    /// Sending the deployment transaction failed (including a constructor revert found while
+    /// estimating gas, decoded into `revert` when it is one of our errors).
+    #[error(
+        "deploying {contract} failed: {}{}",
+        revert.as_ref().map_or_else(|| source.to_string(), |r| format!("constructor reverted with {r}")),
+        retry_hint(revert.is_none() && contract_error_retryable(source))
+    )]
+    Send {
+        /// Which contract.
+        contract: &'static str,
+        /// The decoded revert, if the constructor reverted with a known error.
+        revert: Option<Box<ContractRevert>>,
+        /// The underlying error.
+        source: Box<alloy::contract::Error>,
+    },
+    /// The transaction was sent but its receipt could not be obtained.
+    #[error("waiting for the {contract} deployment receipt failed: {source}{}", retry_hint(true))]
+    Receipt {
+        /// Which contract.
+        contract: &'static str,
+        /// The underlying error.
+        source: Box<PendingTransactionError>,
+    },
+    /// The deployment transaction was mined but reverted.
+    #[error("the {contract} deployment transaction {tx_hash} reverted{}", retry_hint(false))]
+    Reverted {
+        /// Which contract.
+        contract: &'static str,
+        /// The transaction.
+        tx_hash: B256,
+    },
+    /// The receipt names no created contract.
+    #[error("the receipt of {tx_hash} has no {contract} contract address{}", retry_hint(false))]
+    NoContractAddress {
+        /// Which contract.
+        contract: &'static str,
+        /// The transaction.
+        tx_hash: B256,
+    },
+    /// The deployed runtime code is not the artifact's (or there is none).
+    #[error(
+        "{contract} at {address} has {actual_len} bytes of runtime code that do not match the artifact's {expected_len}{}",
+        retry_hint(false)
+    )]
+    CodeMismatch {
+        /// Which contract.
+        contract: &'static str,
+        /// Its address.
+        address: Address,
+        /// Length of the code found on chain.
+        actual_len: usize,
+        /// Length of the artifact's `deployedBytecode`.
+        expected_len: usize,
+    },
+    /// A wiring view returned another address than the one deployed.
+    #[error("{contract}.{view}() is {actual}, expected {expected}{}", retry_hint(false))]
+    Wiring {
+        /// Which contract.
+        contract: &'static str,
+        /// The view.
+        view: &'static str,
+        /// What it should be.
+        expected: Address,
+        /// What it is.
+        actual: Address,
+    },
+    /// Reading a wiring view failed.
+    #[error(
+        "cannot call {contract}.{view}(): {source}{}",
+        retry_hint(contract_error_retryable(source))
+    )]
+    View {
+        /// Which contract.
+        contract: &'static str,
+        /// The view.
+        view: &'static str,
+        /// The underlying error.
+        source: Box<alloy::contract::Error>,
+    },
+}
+
+impl DeployError {
+    /// True when the same deployment may succeed if run again (transient node or network
+    /// failure); false when it would fail the same way.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DeployError::Rpc { source, .. } => transport_retryable(source),
+            DeployError::Send { revert, source, .. } => {
+                revert.is_none() && contract_error_retryable(source)
+            }
+            DeployError::Receipt { .. } => true,
+            DeployError::View { source, .. } => contract_error_retryable(source),
+            DeployError::Genesis(_)
+            | DeployError::Reverted { .. }
+            | DeployError::NoContractAddress { .. }
+            | DeployError::CodeMismatch { .. }
+            | DeployError::Wiring { .. } => false,
+        }
+    }
+}
+
+fn retry_hint(retryable: bool) -> &'static str {
+    if retryable { " (transient: retrying may help)" } else { " (retrying will not help)" }
+}
+
+/// Transport failures (connection refused, timeouts, empty responses) are transient; an error
+/// response from the node is an answer and would be given again.
+fn transport_retryable(err: &TransportError) -> bool {
+    matches!(err, RpcError::Transport(_) | RpcError::NullResp)
+}
+
+fn contract_error_retryable(err: &alloy::contract::Error) -> bool {
+    match err {
+        alloy::contract::Error::TransportError(e) => {
+            err.as_revert_data().is_none() && transport_retryable(e)
+        }
+        alloy::contract::Error::PendingTransactionError(_) => true,
+        _ => false,
+    }
+}
+
+/// Deploys InstitutionRegistry(founders, threshold, voting period), ChainRegistry(registry) and
+/// PermissionManager(registry, chainRegistry) from the committed artifacts with `provider`'s
+/// wallet, then checks each address holds the artifact's runtime code and the contracts are wired
+/// to each other. Returns the deployment manifest.
+///
+/// Each transaction is awaited (up to [`RECEIPT_TIMEOUT`]) before the next is sent, since each
+/// constructor takes the previous contract's address.
+pub async fn deploy_governance<P>(
+    provider: &P,
+    genesis: &Genesis,
+) -> Result<Deployment, DeployError>
+where
+    P: Provider + Clone,
+{
+    genesis.validate()?;
+    let chain_id = provider.get_chain_id().await.map_err(|source| DeployError::Rpc {
+        action: "read the chain id",
+        source: Box::new(source),
+    })?;
+
+    let registry = deploy_one(
+        provider,
+        Artifact::INSTITUTION_REGISTRY,
+        InstitutionRegistry::deploy_builder(
+            provider.clone(),
+            genesis.founders(),
+            genesis.threshold.numerator,
+            genesis.threshold.denominator,
+            genesis.voting_period_secs,
+        ),
+    )
+    .await?;
+    let chain_registry = deploy_one(
+        provider,
+        Artifact::CHAIN_REGISTRY,
+        ChainRegistry::deploy_builder(provider.clone(), registry.address),
+    )
+    .await?;
+    let permission_manager = deploy_one(
+        provider,
+        Artifact::PERMISSION_MANAGER,
+        PermissionManager::deploy_builder(
+            provider.clone(),
+            registry.address,
+            chain_registry.address,
+        ),
+    )
+    .await?;
+
+    // Immutables: check each contract points at the others.
+    let cr = ChainRegistry::new(chain_registry.address, provider.clone());
+    let pm = PermissionManager::new(permission_manager.address, provider.clone());
+    check_wiring("ChainRegistry", "registry", registry.address, cr.registry().call().await)?;
+    check_wiring("PermissionManager", "registry", registry.address, pm.registry().call().await)?;
+    check_wiring(
+        "PermissionManager",
+        "chainRegistry",
+        chain_registry.address,
+        pm.chainRegistry().call().await,
+    )?;
+
+    Ok(Deployment { chain_id, institution_registry: registry, chain_registry, permission_manager })
+}
+
+/// How long to wait for each deployment transaction to be mined before giving up (retryable).
+pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What we know about a contract's artifact.
+#[derive(Debug, Clone, Copy)]
+struct Artifact {
+    name: &'static str,
+    deployed_bytecode: &'static Bytes,
+    /// Whether the runtime code embeds immutables (patched in at deployment).
+    has_immutables: bool,
+}
+
+impl Artifact {
+    const INSTITUTION_REGISTRY: Artifact = Artifact {
+        name: "InstitutionRegistry",
+        deployed_bytecode: &InstitutionRegistry::DEPLOYED_BYTECODE,
+        has_immutables: false,
+    };
+    const CHAIN_REGISTRY: Artifact = Artifact {
+        name: "ChainRegistry",
+        deployed_bytecode: &ChainRegistry::DEPLOYED_BYTECODE,
+        has_immutables: true,
+    };
+    const PERMISSION_MANAGER: Artifact = Artifact {
+        name: "PermissionManager",
+        deployed_bytecode: &PermissionManager::DEPLOYED_BYTECODE,
+        has_immutables: true,
+    };
+}
+
+async fn deploy_one<P: Provider + Clone>(
+    provider: &P,
+    artifact: Artifact,
+    builder: RawCallBuilder<P>,
+) -> Result<DeployedContract, DeployError> {
+    let contract = artifact.name;
+    let pending = builder.send().await.map_err(|source| DeployError::Send {
+        contract,
+        revert: ContractRevert::from_error(&source).map(Box::new),
+        source: Box::new(source),
+    })?;
+    let receipt = pending
+        .with_timeout(Some(RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(|source| DeployError::Receipt { contract, source: Box::new(source) })?;
+    let tx_hash = receipt.transaction_hash;
+    if !receipt.status() {
+        return Err(DeployError::Reverted { contract, tx_hash });
+    }
+    let address =
+        receipt.contract_address.ok_or(DeployError::NoContractAddress { contract, tx_hash })?;
+    let block = receipt.block_number.ok_or(DeployError::Rpc {
+        action: "read the deployment block from the receipt",
+        source: Box::new(RpcError::NullResp),
+    })?;
+
+    let code = provider.get_code_at(address).await.map_err(|source| DeployError::Rpc {
+        action: "read the deployed code",
+        source: Box::new(source),
+    })?;
+    let expected = &artifact.deployed_bytecode[..];
+    if !code_matches(&code, expected, artifact.has_immutables) {
+        return Err(DeployError::CodeMismatch {
+            contract,
+            address,
+            actual_len: code.len(),
+            expected_len: expected.len(),
+        });
+    }
+    Ok(DeployedContract { address, block, tx_hash, deployed_bytecode_hash: keccak256(expected) })
+}
+
+/// The runtime code equals the artifact's `deployedBytecode`, except that for contracts with
+/// immutables solc leaves their slots zeroed in the artifact: there any byte is accepted.
+fn code_matches(code: &[u8], expected: &[u8], has_immutables: bool) -> bool {
+    if code.is_empty() || code.len() != expected.len() {
+        return false;
+    }
+    if !has_immutables {
+        return keccak256(code) == keccak256(expected);
+    }
+    code.iter().zip(expected).all(|(&got, &want)| got == want || want == 0)
+}
+
+fn check_wiring(
+    contract: &'static str,
+    view: &'static str,
+    expected: Address,
+    actual: Result<Address, alloy::contract::Error>,
+) -> Result<(), DeployError> {
+    let actual =
+        actual.map_err(|source| DeployError::View { contract, view, source: Box::new(source) })?;
+    if actual != expected {
+        return Err(DeployError::Wiring { contract, view, expected, actual });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_comparison_tolerates_only_immutable_slots() {
+        let artifact = [1, 2, 0, 0, 5];
+        assert!(code_matches(&[1, 2, 0, 0, 5], &artifact, true));
+        assert!(code_matches(&[1, 2, 9, 8, 5], &artifact, true), "immutable slot filled in");
+        assert!(!code_matches(&[1, 3, 0, 0, 5], &artifact, true), "a code byte differs");
+        assert!(!code_matches(&[1, 2, 0, 0], &artifact, true), "length differs");
+        assert!(!code_matches(&[], &[], true), "no code");
+        assert!(code_matches(&[1, 2, 0, 0, 5], &artifact, false));
+        assert!(!code_matches(&[1, 2, 9, 8, 5], &artifact, false), "no immutables: exact only");
+    }
+
+    #[test]
+    fn artifacts_are_embedded() {
+        for artifact in
+            [Artifact::INSTITUTION_REGISTRY, Artifact::CHAIN_REGISTRY, Artifact::PERMISSION_MANAGER]
+        {
+            assert!(artifact.deployed_bytecode.len() > 100, "{}", artifact.name);
+        }
+    }
+
+    #[test]
+    fn retry_classification() {
+        let genesis = DeployError::Genesis(GenesisError::FounderCount { count: 0 });
+        assert!(!genesis.is_retryable());
+        assert!(genesis.to_string().contains("nothing was deployed"));
+        let rpc =
+            DeployError::Rpc { action: "read the chain id", source: Box::new(RpcError::NullResp) };
+        assert!(rpc.is_retryable());
+        assert!(rpc.to_string().ends_with("(transient: retrying may help)"), "{rpc}");
+        let reverted = DeployError::Reverted { contract: "ChainRegistry", tx_hash: B256::ZERO };
+        assert!(!reverted.is_retryable());
+        assert!(reverted.to_string().ends_with("(retrying will not help)"), "{reverted}");
+    }
+}

@@ -1,0 +1,16 @@
+//! Deploys the crossgov governance suite from the committed artifacts.
+//!
+//! - [`genesis`]: the consortium's genesis configuration (`consortium.example.toml`).
+//! - [`deploy_governance`]: deploys InstitutionRegistry, ChainRegistry and PermissionManager and
+//!   checks the result, returning the [`Deployment`] manifest.
+//! - [`manifest`]: the manifest (JSON), written after deploying and read by the relayer and CLI.
+//! - [`devnet`]: a local anvil for development and tests.
+
+mod deploy;
+pub mod devnet;
+pub mod genesis;
+pub mod manifest;
+
+pub use deploy::{DeployError, RECEIPT_TIMEOUT, deploy_governance};
+pub use genesis::{FoundingInstitution, Genesis, GenesisError, Threshold};
+pub use manifest::{DeployedContract, Deployment, ManifestError};

@@ -1,0 +1,243 @@
+//! Reusable end-to-end setup: a fresh anvil, the governance suite deployed from the committed
+//! artifacts by `deploy_governance`, and one wallet provider per anvil dev key.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use alloy::contract::{CallBuilder, CallDecoder};
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::AnvilInstance;
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionReceipt;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolEvent};
+
+use crossgov_deploy::{Deployment, FoundingInstitution, Genesis, deploy_governance, devnet};
+use crossgov_relayer::ContractRevert;
+use crossgov_relayer::bindings::{
+    ChainRegistry::ChainRegistryInstance, InstitutionRegistry,
+    InstitutionRegistry::InstitutionRegistryInstance, PermissionManager::PermissionManagerInstance,
+};
+
+/// One anvil dev account with its own wallet provider (own nonce tracking).
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub(crate) address: Address,
+    pub(crate) provider: DynProvider,
+}
+
+/// A running anvil with the governance suite deployed.
+#[derive(Debug)]
+pub(crate) struct TestNet {
+    /// Keeps anvil alive; it is stopped when the net is dropped.
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) deployment: Deployment,
+    /// One per anvil dev key, in anvil's order.
+    pub(crate) accounts: Vec<Account>,
+}
+
+/// Upper bound on waiting for a receipt.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The account that deploys the suite: the last dev key, so that low keys stay free for roles.
+pub(crate) const DEPLOYER: usize = 9;
+
+impl TestNet {
+    /// Starts anvil and deploys the suite with founding institutions `founders[i] = (name, key)`
+    /// (institution ids 1, 2, … in that order) and the default threshold and voting period.
+    pub(crate) async fn start(founders: &[(&str, usize)]) -> TestNet {
+        let anvil = devnet::spawn_anvil().expect("start anvil (run `npm ci` if it is missing)");
+        let accounts: Vec<Account> = anvil
+            .keys()
+            .iter()
+            .map(|key| {
+                let signer = PrivateKeySigner::from(key.clone());
+                let address = signer.address();
+                // Fetch the pending nonce for every transaction: the default cached nonce manager
+                // reserves a nonce before gas estimation, so a refused call (which the tests make
+                // on purpose) would leave a gap and every later transaction would stay queued.
+                let provider = ProviderBuilder::new()
+                    .disable_recommended_fillers()
+                    .with_gas_estimation()
+                    .with_simple_nonce_management()
+                    .fetch_chain_id()
+                    .wallet(EthereumWallet::from(signer))
+                    .connect_http(anvil.endpoint_url())
+                    .erased();
+                Account { address, provider }
+            })
+            .collect();
+        assert!(accounts.len() > DEPLOYER, "anvil has {} dev keys", accounts.len());
+        let genesis = Genesis {
+            institutions: founders
+                .iter()
+                .map(|&(name, key)| FoundingInstitution {
+                    name: name.to_owned(),
+                    cert_hash: alloy::primitives::keccak256(name),
+                    admin: accounts[key].address,
+                })
+                .collect(),
+            threshold: crossgov_deploy::genesis::DEFAULT_THRESHOLD,
+            voting_period_secs: crossgov_deploy::genesis::DEFAULT_VOTING_PERIOD_SECS,
+        };
+        let deployment = deploy_governance(&accounts[DEPLOYER].provider, &genesis)
+            .await
+            .expect("deploy the governance suite");
+        TestNet { anvil, deployment, accounts }
+    }
+
+    pub(crate) fn address(&self, key: usize) -> Address {
+        self.accounts[key].address
+    }
+
+    /// The InstitutionRegistry as seen (and signed for) by dev key `key`.
+    pub(crate) fn registry(&self, key: usize) -> InstitutionRegistryInstance<DynProvider> {
+        InstitutionRegistryInstance::new(
+            self.deployment.institution_registry.address,
+            self.accounts[key].provider.clone(),
+        )
+    }
+
+    /// The ChainRegistry as seen by dev key `key`.
+    pub(crate) fn chains(&self, key: usize) -> ChainRegistryInstance<DynProvider> {
+        ChainRegistryInstance::new(
+            self.deployment.chain_registry.address,
+            self.accounts[key].provider.clone(),
+        )
+    }
+
+    /// The PermissionManager as seen by dev key `key`.
+    pub(crate) fn permissions(&self, key: usize) -> PermissionManagerInstance<DynProvider> {
+        PermissionManagerInstance::new(
+            self.deployment.permission_manager.address,
+            self.accounts[key].provider.clone(),
+        )
+    }
+
+    /// Opens a proposal calling `target` with `call` as admin `key`; returns its ProposalCreated.
+    pub(crate) async fn propose<C: SolCall>(
+        &self,
+        key: usize,
+        target: Address,
+        call: &C,
+        description: &str,
+    ) -> InstitutionRegistry::ProposalCreated {
+        let data = Bytes::from(call.abi_encode());
+        let registry = self.registry(key);
+        let receipt = send(
+            &format!("propose {description}"),
+            registry.propose(target, data.clone(), description.to_owned()),
+        )
+        .await;
+        let [created] =
+            events::<InstitutionRegistry::ProposalCreated>(&receipt, *registry.address())
+                .try_into()
+                .expect("exactly one ProposalCreated");
+        assert_eq!(created.target, target);
+        assert_eq!(created.data, data);
+        assert_eq!(created.description, description);
+        created
+    }
+
+    /// Votes as admin `key`; returns the VoteCast event and the receipt (for Passed / Rejected).
+    pub(crate) async fn vote(
+        &self,
+        key: usize,
+        proposal_id: U256,
+        approve: bool,
+    ) -> (InstitutionRegistry::VoteCast, TransactionReceipt) {
+        let registry = self.registry(key);
+        let receipt =
+            send(&format!("vote {approve} on {proposal_id}"), registry.vote(proposal_id, approve))
+                .await;
+        let [cast] = events::<InstitutionRegistry::VoteCast>(&receipt, *registry.address())
+            .try_into()
+            .expect("exactly one VoteCast");
+        assert_eq!(cast.proposalId, proposal_id);
+        assert_eq!(cast.approve, approve);
+        (cast, receipt)
+    }
+
+    /// The calldata of proposal `proposal_id`, recovered from its ProposalCreated log on chain
+    /// (as a relayer or the CLI would: storage only keeps its hash).
+    pub(crate) async fn proposal_data_from_chain(&self, proposal_id: U256) -> Bytes {
+        let registry = self.registry(DEPLOYER);
+        let logs = registry
+            .ProposalCreated_filter()
+            .topic1(B256::from(proposal_id))
+            .from_block(self.deployment.institution_registry.block)
+            .query()
+            .await
+            .expect("query ProposalCreated logs");
+        let [(created, log)] = logs.try_into().expect("exactly one ProposalCreated per id");
+        assert_eq!(log.address(), *registry.address());
+        assert_eq!(created.proposalId, proposal_id);
+        created.data
+    }
+
+    /// Executes a passed proposal as account `key` with the calldata recovered from chain.
+    pub(crate) async fn execute(&self, key: usize, proposal_id: U256) -> TransactionReceipt {
+        let data = self.proposal_data_from_chain(proposal_id).await;
+        let registry = self.registry(key);
+        let receipt =
+            send(&format!("execute {proposal_id}"), registry.execute(proposal_id, data)).await;
+        let executed =
+            events::<InstitutionRegistry::ProposalExecuted>(&receipt, *registry.address());
+        assert_eq!(executed.len(), 1, "one ProposalExecuted");
+        assert_eq!(executed[0].proposalId, proposal_id);
+        receipt
+    }
+}
+
+/// Sends a transaction, waits for its receipt and asserts it succeeded. A revert (reported by
+/// the node while estimating gas) fails the test with the decoded custom error.
+pub(crate) async fn send<P, D>(what: &str, call: CallBuilder<P, D>) -> TransactionReceipt
+where
+    P: Provider,
+    D: CallDecoder,
+{
+    let pending = match call.send().await {
+        Ok(pending) => pending,
+        Err(err) => match ContractRevert::from_error(&err) {
+            Some(revert) => panic!("{what}: reverted with {revert}"),
+            None => panic!("{what}: {err}"),
+        },
+    };
+    let tx_hash = *pending.tx_hash();
+    // anvil mines on arrival, so the receipt is there at once; the bound only turns a stuck
+    // transaction (e.g. a nonce gap) into a failure instead of a hang.
+    let receipt = tokio::time::timeout(RECEIPT_TIMEOUT, pending.get_receipt())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: {tx_hash} not mined within {RECEIPT_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("{what}: receipt of {tx_hash}: {e}"));
+    assert!(receipt.status(), "{what}: transaction {} failed", receipt.transaction_hash);
+    receipt
+}
+
+/// Sends a transaction that must be refused, and returns the decoded custom error.
+pub(crate) async fn expect_revert<P, D>(what: &str, call: CallBuilder<P, D>) -> ContractRevert
+where
+    P: Provider,
+    D: CallDecoder,
+{
+    match call.send().await {
+        Ok(pending) => panic!("{what}: expected a revert, but {} was sent", pending.tx_hash()),
+        Err(err) => ContractRevert::from_error(&err)
+            .unwrap_or_else(|| panic!("{what}: expected a custom error, got {err}")),
+    }
+}
+
+/// The events of type `E` emitted by `address` in a receipt, in log order.
+pub(crate) fn events<E: SolEvent + Debug>(
+    receipt: &TransactionReceipt,
+    address: Address,
+) -> Vec<E> {
+    receipt
+        .logs()
+        .iter()
+        .filter(|log| log.address() == address)
+        .filter_map(|log| log.log_decode::<E>().ok())
+        .map(|log| log.inner.data)
+        .collect()
+}

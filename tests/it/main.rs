@@ -1,0 +1,6 @@
+//! End-to-end tests of crossgov against real local chains: each test starts its own anvil (the
+//! pinned binary from `node_modules`, on an OS-chosen port) and deploys the governance suite from
+//! the committed artifacts. Shared setup lives in [`harness`].
+
+mod admission;
+mod harness;
