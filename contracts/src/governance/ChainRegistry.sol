@@ -91,7 +91,11 @@ contract ChainRegistry is IChainRegistry {
 
     /// @inheritdoc IChainRegistry
     function isServingRelayer(bytes32 zone, bytes32 chain, address account) external view returns (bool) {
-        bytes32 key = IPath.chainKey(zone, chain);
+        return isServingRelayerByKey(IPath.chainKey(zone, chain), account);
+    }
+
+    /// @inheritdoc IChainRegistry
+    function isServingRelayerByKey(bytes32 key, address account) public view returns (bool) {
         Chain storage c = _chains[key];
         if (c.status != ChainStatus.Active || !_serving[key][account]) return false;
         return _registry.activeInstitutionOf(account, IInstitutionRegistry.Role.Relayer) == c.owner;

@@ -73,6 +73,9 @@ interface IChainRegistry {
     /// relayer account of that institution, and the owner named it as serving.
     function isServingRelayer(bytes32 zone, bytes32 chain, address account) external view returns (bool);
 
+    /// @notice `isServingRelayer` by chain key (IPath.chainKey(zone, chain)), for contracts that store keys.
+    function isServingRelayerByKey(bytes32 chainKey, address account) external view returns (bool);
+
     function isActiveChain(bytes32 zone, bytes32 chain) external view returns (bool);
     function chainOf(bytes32 zone, bytes32 chain) external view returns (Chain memory);
     function chainByKey(bytes32 chainKey) external view returns (Chain memory);

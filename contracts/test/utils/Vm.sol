@@ -39,4 +39,16 @@ interface Vm {
     function toString(uint256 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);
+
+    // ---------------------------------------------------------------- appended (HTLC / Supervision tests)
+
+    /// A key pair as forge derives it: the address and the uncompressed secp256k1 public key (x, y).
+    struct Wallet {
+        address addr;
+        uint256 publicKeyX;
+        uint256 publicKeyY;
+        uint256 privateKey;
+    }
+
+    function createWallet(uint256 privateKey) external returns (Wallet memory wallet);
 }

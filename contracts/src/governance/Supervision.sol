@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IInstitutionRegistry} from "../interfaces/IInstitutionRegistry.sol";
+import {ISupervision} from "../interfaces/ISupervision.sol";
+
+/// @title Supervision
+/// @notice Regulator keys and the hash-chained audit trail. See ISupervision.
+contract Supervision is ISupervision {
+    uint256 public constant MAX_REGULATORS = 16;
+    uint256 public constant MAX_ENVELOPE_BYTES = 16_384;
+    uint256 public constant MAX_NAME_LENGTH = 64;
+    /// secp256k1 field prime.
+    uint256 private constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
+
+    IInstitutionRegistry private immutable _registry;
+
+    mapping(address regulator => Regulator) private _regulators;
+    address[] private _active;
+    bytes32 private _head;
+    uint256 private _count;
+
+    modifier onlyGovernance() {
+        if (msg.sender != address(_registry)) revert SupNotGovernance(msg.sender);
+        _;
+    }
+
+    constructor(IInstitutionRegistry registry_) {
+        _registry = registry_;
+    }
+
+    /// @inheritdoc ISupervision
+    function admitRegulator(bytes calldata publicKey, string calldata name) external onlyGovernance {
+        if (publicKey.length != 64) revert SupBadPublicKeyLength(publicKey.length);
+        uint256 nameLength = bytes(name).length;
+        if (nameLength == 0 || nameLength > MAX_NAME_LENGTH) revert SupBadName();
+        (bytes32 x, bytes32 y) = abi.decode(publicKey, (bytes32, bytes32));
+        if (!_onCurve(uint256(x), uint256(y))) revert SupPublicKeyNotOnCurve();
+        address regulator = address(uint160(uint256(keccak256(publicKey))));
+        if (_regulators[regulator].active) revert SupRegulatorExists(regulator);
+        if (_active.length == MAX_REGULATORS) revert SupTooManyRegulators(MAX_REGULATORS);
+
+        _active.push(regulator);
+        _regulators[regulator] = Regulator({
+            publicKeyX: x,
+            publicKeyY: y,
+            active: true,
+            admittedAt: uint64(block.timestamp),
+            position: uint32(_active.length)
+        });
+        emit RegulatorAdmitted(regulator, name, publicKey);
+    }
+
+    /// @inheritdoc ISupervision
+    function removeRegulator(address regulator) external onlyGovernance {
+        Regulator storage r = _regulators[regulator];
+        if (!r.active) revert SupNotRegulator(regulator);
+        uint256 pos = r.position;
+        uint256 last = _active.length;
+        if (pos != last) {
+            address moved = _active[last - 1];
+            _active[pos - 1] = moved;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _regulators[moved].position = uint32(pos); // pos <= MAX_REGULATORS
+        }
+        _active.pop();
+        r.active = false;
+        r.position = 0;
+        emit RegulatorRemoved(regulator);
+    }
+
+    /// @inheritdoc ISupervision
+    function record(bytes32 subjectId, bytes calldata envelope) external {
+        uint64 institution = _registry.activeInstitutionOf(msg.sender, IInstitutionRegistry.Role.Relayer);
+        if (institution == 0) revert SupNotRelayer(msg.sender);
+        if (_active.length == 0) revert SupNoRegulators();
+        if (envelope.length == 0 || envelope.length > MAX_ENVELOPE_BYTES) {
+            revert SupBadEnvelopeLength(envelope.length);
+        }
+        bytes32 recordHash = keccak256(envelope);
+        bytes32 newHead = keccak256(abi.encodePacked(_head, recordHash));
+        uint256 index = _count;
+        _head = newHead;
+        _count = index + 1;
+        emit RecordAppended(index, subjectId, institution, msg.sender, recordHash, newHead, envelope);
+    }
+
+    /// @inheritdoc ISupervision
+    function head() external view returns (bytes32) {
+        return _head;
+    }
+
+    /// @inheritdoc ISupervision
+    function recordCount() external view returns (uint256) {
+        return _count;
+    }
+
+    /// @inheritdoc ISupervision
+    function regulators() external view returns (address[] memory) {
+        return _active;
+    }
+
+    /// @inheritdoc ISupervision
+    function regulatorOf(address regulator) external view returns (Regulator memory) {
+        return _regulators[regulator];
+    }
+
+    /// @inheritdoc ISupervision
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @dev y^2 == x^3 + 7 (mod p) with both coordinates reduced: rejects typos and invalid-curve keys.
+    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {
+        if (x >= P || y >= P) return false;
+        uint256 lhs = mulmod(y, y, P);
+        uint256 rhs = addmod(mulmod(mulmod(x, x, P), x, P), 7, P);
+        return lhs == rhs;
+    }
+}
