@@ -8,10 +8,14 @@ use alloy::providers::{PendingTransactionError, Provider};
 use alloy::transports::{RpcError, TransportError};
 
 use crossgov_relayer::ContractRevert;
-use crossgov_relayer::bindings::{ChainRegistry, InstitutionRegistry, PermissionManager};
+use crossgov_relayer::bindings::{
+    ChainRegistry, HtlcAsset, InstitutionRegistry, PermissionManager, Supervision,
+    TransactionManager, XaLedger,
+};
+use crossgov_relayer::protocol::{htlc_domain, tm_domain};
 
 use crate::genesis::{Genesis, GenesisError};
-use crate::manifest::{DeployedContract, Deployment};
+use crate::manifest::{DeployedContract, Deployment, ResourceDeployment};
 
 /// Why a deployment failed. [`DeployError::is_retryable`] tells whether running it again may
 /// succeed (a node or network hiccup) or will fail the same way (bad genesis, reverted
@@ -97,6 +101,17 @@ pub enum DeployError {
         /// What it is.
         actual: Address,
     },
+    /// A contract's EIP-712 `DOMAIN_SEPARATOR()` is not the one signers compute for it (name,
+    /// version, chain id, address), so every signature made for it would be refused.
+    #[error("{contract}.DOMAIN_SEPARATOR() is {actual}, expected {expected}{}", retry_hint(false))]
+    DomainSeparator {
+        /// Which contract.
+        contract: &'static str,
+        /// What signers compute.
+        expected: B256,
+        /// What the contract returns.
+        actual: B256,
+    },
     /// Reading a wiring view failed.
     #[error(
         "cannot call {contract}.{view}(): {source}{}",
@@ -127,7 +142,8 @@ impl DeployError {
             | DeployError::Reverted { .. }
             | DeployError::NoContractAddress { .. }
             | DeployError::CodeMismatch { .. }
-            | DeployError::Wiring { .. } => false,
+            | DeployError::Wiring { .. }
+            | DeployError::DomainSeparator { .. } => false,
         }
     }
 }
@@ -152,13 +168,15 @@ fn contract_error_retryable(err: &alloy::contract::Error) -> bool {
     }
 }
 
-/// Deploys InstitutionRegistry(founders, threshold, voting period), ChainRegistry(registry) and
-/// PermissionManager(registry, chainRegistry) from the committed artifacts with `provider`'s
-/// wallet, then checks each address holds the artifact's runtime code and the contracts are wired
-/// to each other. Returns the deployment manifest.
+/// Deploys InstitutionRegistry(founders, threshold, voting period), ChainRegistry(registry),
+/// PermissionManager(registry, chainRegistry), TransactionManager(registry, chainRegistry,
+/// permissionManager) and Supervision(registry) from the committed artifacts with `provider`'s
+/// wallet, then checks each address holds the artifact's runtime code, the contracts are wired to
+/// each other and the TransactionManager's EIP-712 domain is the one signers compute. Returns the
+/// deployment manifest.
 ///
 /// Each transaction is awaited (up to [`RECEIPT_TIMEOUT`]) before the next is sent, since each
-/// constructor takes the previous contract's address.
+/// constructor takes the previous contracts' addresses.
 pub async fn deploy_governance<P>(
     provider: &P,
     genesis: &Genesis,
@@ -167,10 +185,7 @@ where
     P: Provider + Clone,
 {
     genesis.validate()?;
-    let chain_id = provider.get_chain_id().await.map_err(|source| DeployError::Rpc {
-        action: "read the chain id",
-        source: Box::new(source),
-    })?;
+    let chain_id = read_chain_id(provider).await?;
 
     let registry = deploy_one(
         provider,
@@ -200,10 +215,29 @@ where
         ),
     )
     .await?;
+    let transaction_manager = deploy_one(
+        provider,
+        Artifact::TRANSACTION_MANAGER,
+        TransactionManager::deploy_builder(
+            provider.clone(),
+            registry.address,
+            chain_registry.address,
+            permission_manager.address,
+        ),
+    )
+    .await?;
+    let supervision = deploy_one(
+        provider,
+        Artifact::SUPERVISION,
+        Supervision::deploy_builder(provider.clone(), registry.address),
+    )
+    .await?;
 
     // Immutables: check each contract points at the others.
     let cr = ChainRegistry::new(chain_registry.address, provider.clone());
     let pm = PermissionManager::new(permission_manager.address, provider.clone());
+    let tm = TransactionManager::new(transaction_manager.address, provider.clone());
+    let sup = Supervision::new(supervision.address, provider.clone());
     check_wiring("ChainRegistry", "registry", registry.address, cr.registry().call().await)?;
     check_wiring("PermissionManager", "registry", registry.address, pm.registry().call().await)?;
     check_wiring(
@@ -212,8 +246,73 @@ where
         chain_registry.address,
         pm.chainRegistry().call().await,
     )?;
+    check_wiring("TransactionManager", "registry", registry.address, tm.registry().call().await)?;
+    check_wiring(
+        "TransactionManager",
+        "chainRegistry",
+        chain_registry.address,
+        tm.chainRegistry().call().await,
+    )?;
+    check_wiring(
+        "TransactionManager",
+        "permissionManager",
+        permission_manager.address,
+        tm.permissionManager().call().await,
+    )?;
+    check_wiring("Supervision", "registry", registry.address, sup.registry().call().await)?;
+    check_domain(
+        "TransactionManager",
+        tm_domain(chain_id, transaction_manager.address).separator(),
+        tm.DOMAIN_SEPARATOR().call().await,
+    )?;
 
-    Ok(Deployment { chain_id, institution_registry: registry, chain_registry, permission_manager })
+    Ok(Deployment {
+        chain_id,
+        institution_registry: registry,
+        chain_registry,
+        permission_manager,
+        transaction_manager,
+        supervision,
+    })
+}
+
+/// Deploys the business-chain resources XaLedger and HtlcAsset on the chain `provider` is
+/// connected to, with `provider`'s wallet, which becomes their owner (it mints and authorises
+/// relayers). Checks the runtime code, that both name the deploying account as owner, and the
+/// HtlcAsset's EIP-712 domain. Returns the resource manifest.
+///
+/// The owner then authorises the relayer accounts serving the chain with `XaLedger.setRelayer`;
+/// HtlcAsset legs need no authorisation (the sender's signature is the authority).
+pub async fn deploy_resources<P>(provider: &P) -> Result<ResourceDeployment, DeployError>
+where
+    P: Provider + Clone,
+{
+    let chain_id = read_chain_id(provider).await?;
+    let (xa_ledger, owner) =
+        deploy_one_from(provider, Artifact::XA_LEDGER, XaLedger::deploy_builder(provider.clone()))
+            .await?;
+    let htlc_asset =
+        deploy_one(provider, Artifact::HTLC_ASSET, HtlcAsset::deploy_builder(provider.clone()))
+            .await?;
+
+    let xa = XaLedger::new(xa_ledger.address, provider.clone());
+    let htlc = HtlcAsset::new(htlc_asset.address, provider.clone());
+    check_wiring("XaLedger", "owner", owner, xa.owner().call().await)?;
+    check_wiring("HtlcAsset", "owner", owner, htlc.owner().call().await)?;
+    check_domain(
+        "HtlcAsset",
+        htlc_domain(chain_id, htlc_asset.address).separator(),
+        htlc.DOMAIN_SEPARATOR().call().await,
+    )?;
+
+    Ok(ResourceDeployment { chain_id, owner, xa_ledger, htlc_asset })
+}
+
+async fn read_chain_id<P: Provider>(provider: &P) -> Result<u64, DeployError> {
+    provider.get_chain_id().await.map_err(|source| DeployError::Rpc {
+        action: "read the chain id",
+        source: Box::new(source),
+    })
 }
 
 /// How long to wait for each deployment transaction to be mined before giving up (retryable).
@@ -244,6 +343,26 @@ impl Artifact {
         deployed_bytecode: &PermissionManager::DEPLOYED_BYTECODE,
         has_immutables: true,
     };
+    const TRANSACTION_MANAGER: Artifact = Artifact {
+        name: "TransactionManager",
+        deployed_bytecode: &TransactionManager::DEPLOYED_BYTECODE,
+        has_immutables: true,
+    };
+    const SUPERVISION: Artifact = Artifact {
+        name: "Supervision",
+        deployed_bytecode: &Supervision::DEPLOYED_BYTECODE,
+        has_immutables: true,
+    };
+    const XA_LEDGER: Artifact = Artifact {
+        name: "XaLedger",
+        deployed_bytecode: &XaLedger::DEPLOYED_BYTECODE,
+        has_immutables: true,
+    };
+    const HTLC_ASSET: Artifact = Artifact {
+        name: "HtlcAsset",
+        deployed_bytecode: &HtlcAsset::DEPLOYED_BYTECODE,
+        has_immutables: true,
+    };
 }
 
 async fn deploy_one<P: Provider + Clone>(
@@ -251,6 +370,15 @@ async fn deploy_one<P: Provider + Clone>(
     artifact: Artifact,
     builder: RawCallBuilder<P>,
 ) -> Result<DeployedContract, DeployError> {
+    deploy_one_from(provider, artifact, builder).await.map(|(deployed, _)| deployed)
+}
+
+/// [`deploy_one`], also returning the account that sent the deployment (from its receipt).
+async fn deploy_one_from<P: Provider + Clone>(
+    provider: &P,
+    artifact: Artifact,
+    builder: RawCallBuilder<P>,
+) -> Result<(DeployedContract, Address), DeployError> {
     let contract = artifact.name;
     let pending = builder.send().await.map_err(|source| DeployError::Send {
         contract,
@@ -286,7 +414,9 @@ async fn deploy_one<P: Provider + Clone>(
             expected_len: expected.len(),
         });
     }
-    Ok(DeployedContract { address, block, tx_hash, deployed_bytecode_hash: keccak256(expected) })
+    let deployed =
+        DeployedContract { address, block, tx_hash, deployed_bytecode_hash: keccak256(expected) };
+    Ok((deployed, receipt.from))
 }
 
 /// The runtime code equals the artifact's `deployedBytecode`, except that for contracts with
@@ -299,6 +429,20 @@ fn code_matches(code: &[u8], expected: &[u8], has_immutables: bool) -> bool {
         return keccak256(code) == keccak256(expected);
     }
     code.iter().zip(expected).all(|(&got, &want)| got == want || want == 0)
+}
+
+fn check_domain(
+    contract: &'static str,
+    expected: B256,
+    actual: Result<B256, alloy::contract::Error>,
+) -> Result<(), DeployError> {
+    let view = "DOMAIN_SEPARATOR";
+    let actual =
+        actual.map_err(|source| DeployError::View { contract, view, source: Box::new(source) })?;
+    if actual != expected {
+        return Err(DeployError::DomainSeparator { contract, expected, actual });
+    }
+    Ok(())
 }
 
 fn check_wiring(
@@ -333,10 +477,30 @@ mod tests {
 
     #[test]
     fn artifacts_are_embedded() {
-        for artifact in
-            [Artifact::INSTITUTION_REGISTRY, Artifact::CHAIN_REGISTRY, Artifact::PERMISSION_MANAGER]
-        {
+        for artifact in [
+            Artifact::INSTITUTION_REGISTRY,
+            Artifact::CHAIN_REGISTRY,
+            Artifact::PERMISSION_MANAGER,
+            Artifact::TRANSACTION_MANAGER,
+            Artifact::SUPERVISION,
+            Artifact::XA_LEDGER,
+            Artifact::HTLC_ASSET,
+        ] {
             assert!(artifact.deployed_bytecode.len() > 100, "{}", artifact.name);
+            // The flag follows the sources: solc leaves an immutable's slots zeroed in the
+            // artifact, so a contract declaring one must be compared with those slots open.
+            let source = ["governance", "resources"]
+                .iter()
+                .map(|dir| {
+                    crate::devnet::workspace_root()
+                        .join("contracts/src")
+                        .join(dir)
+                        .join(format!("{}.sol", artifact.name))
+                })
+                .find(|path| path.is_file())
+                .unwrap_or_else(|| panic!("no source for {}", artifact.name));
+            let text = std::fs::read_to_string(&source).expect("read source");
+            assert_eq!(text.contains(" immutable "), artifact.has_immutables, "{}", artifact.name);
         }
     }
 

@@ -1,9 +1,12 @@
 //! Deploys the crossgov governance suite from the committed artifacts.
 //!
 //! - [`genesis`]: the consortium's genesis configuration (`consortium.example.toml`).
-//! - [`deploy_governance`]: deploys InstitutionRegistry, ChainRegistry and PermissionManager and
-//!   checks the result, returning the [`Deployment`] manifest.
-//! - [`manifest`]: the manifest (JSON), written after deploying and read by the relayer and CLI.
+//! - [`deploy_governance`]: deploys InstitutionRegistry, ChainRegistry, PermissionManager,
+//!   TransactionManager and Supervision on the governance chain and checks the result, returning
+//!   the [`Deployment`] manifest.
+//! - [`deploy_resources`]: deploys the business-chain resources XaLedger and HtlcAsset on a
+//!   business chain, returning the [`ResourceDeployment`] manifest.
+//! - [`manifest`]: the manifests (JSON), written after deploying and read by the relayer and CLI.
 //! - [`devnet`]: a local anvil for development and tests.
 
 mod deploy;
@@ -11,6 +14,6 @@ pub mod devnet;
 pub mod genesis;
 pub mod manifest;
 
-pub use deploy::{DeployError, RECEIPT_TIMEOUT, deploy_governance};
+pub use deploy::{DeployError, RECEIPT_TIMEOUT, deploy_governance, deploy_resources};
 pub use genesis::{FoundingInstitution, Genesis, GenesisError, Threshold};
-pub use manifest::{DeployedContract, Deployment, ManifestError};
+pub use manifest::{DeployedContract, Deployment, ManifestError, ResourceDeployment};

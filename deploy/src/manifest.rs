@@ -1,5 +1,6 @@
-//! The deployment manifest: where the governance suite lives, written as JSON after deploying and
-//! read by the relayer and the CLI.
+//! The deployment manifests, written as JSON after deploying and read by the relayer and the CLI:
+//! [`Deployment`] (where the governance suite lives) and [`ResourceDeployment`] (where a business
+//! chain's resources live).
 
 use std::path::Path;
 
@@ -18,6 +19,24 @@ pub struct Deployment {
     pub chain_registry: DeployedContract,
     /// The PermissionManager (grants on iPath patterns).
     pub permission_manager: DeployedContract,
+    /// The TransactionManager (2PC coordinator, HTLC swap ledger).
+    pub transaction_manager: DeployedContract,
+    /// The Supervision contract (regulators, audit hash chain).
+    pub supervision: DeployedContract,
+}
+
+/// The business-chain resources deployed on one business chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceDeployment {
+    /// Chain id of the business chain.
+    pub chain_id: u64,
+    /// The account that deployed (and owns) both resources: it mints and authorises relayers.
+    pub owner: Address,
+    /// The XaLedger (2PC resource).
+    pub xa_ledger: DeployedContract,
+    /// The HtlcAsset (HTLC resource).
+    pub htlc_asset: DeployedContract,
 }
 
 /// One deployed contract.
@@ -62,32 +81,47 @@ impl Deployment {
     /// Writes the manifest as pretty JSON. The file is replaced atomically (written next to the
     /// target, then renamed), so a reader never sees half a manifest.
     pub fn write_manifest(&self, path: impl AsRef<Path>) -> Result<(), ManifestError> {
-        let path = path.as_ref();
-        let io = |source| ManifestError::Io {
-            action: "write",
-            path: path.display().to_string(),
-            source,
-        };
-        let mut json = serde_json::to_string_pretty(self)
-            .map_err(|source| ManifestError::Json { path: path.display().to_string(), source })?;
-        json.push('\n');
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, json).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        write_json(self, path.as_ref())
     }
 
     /// Reads a manifest written by [`Deployment::write_manifest`].
     pub fn read_manifest(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
-            action: "read",
-            path: path.display().to_string(),
-            source,
-        })?;
-        serde_json::from_str(&text)
-            .map_err(|source| ManifestError::Json { path: path.display().to_string(), source })
+        read_json(path.as_ref())
     }
+}
+
+impl ResourceDeployment {
+    /// Writes the manifest as pretty JSON, atomically (see [`Deployment::write_manifest`]).
+    pub fn write_manifest(&self, path: impl AsRef<Path>) -> Result<(), ManifestError> {
+        write_json(self, path.as_ref())
+    }
+
+    /// Reads a manifest written by [`ResourceDeployment::write_manifest`].
+    pub fn read_manifest(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
+        read_json(path.as_ref())
+    }
+}
+
+fn write_json<T: Serialize>(value: &T, path: &Path) -> Result<(), ManifestError> {
+    let io =
+        |source| ManifestError::Io { action: "write", path: path.display().to_string(), source };
+    let mut json = serde_json::to_string_pretty(value)
+        .map_err(|source| ManifestError::Json { path: path.display().to_string(), source })?;
+    json.push('\n');
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, json).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+        action: "read",
+        path: path.display().to_string(),
+        source,
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|source| ManifestError::Json { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]
@@ -112,6 +146,11 @@ mod tests {
             ),
             chain_registry: contract(address!("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"), 2),
             permission_manager: contract(address!("0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"), 3),
+            transaction_manager: contract(
+                address!("0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9"),
+                4,
+            ),
+            supervision: contract(address!("0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9"), 5),
         }
     }
 
@@ -126,6 +165,21 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("read text");
         assert!(text.contains("\"chainId\": 31337"), "{text}");
         assert!(text.contains("\"deployedBytecodeHash\""), "{text}");
+        assert!(text.contains("\"transactionManager\""), "{text}");
+
+        let resources = ResourceDeployment {
+            chain_id: 1001,
+            owner: address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"),
+            xa_ledger: deployment.chain_registry.clone(),
+            htlc_asset: deployment.permission_manager.clone(),
+        };
+        let path = dir.join("resources.json");
+        resources.write_manifest(&path).expect("write resources");
+        assert_eq!(ResourceDeployment::read_manifest(&path).expect("read resources"), resources);
+        let text = std::fs::read_to_string(&path).expect("read text");
+        assert!(text.contains("\"xaLedger\"") && text.contains("\"htlcAsset\""), "{text}");
+        // One kind of manifest is not the other.
+        assert!(matches!(Deployment::read_manifest(&path), Err(ManifestError::Json { .. })));
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 

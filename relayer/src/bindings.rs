@@ -41,11 +41,59 @@ pub mod permission_manager {
     );
 }
 
+pub mod transaction_manager {
+    //! Bindings of `contracts/artifacts/TransactionManager.json`.
+    // Generated code: event constructors take one argument per event field.
+    #![allow(clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        TransactionManager,
+        "../contracts/artifacts/TransactionManager.json"
+    );
+}
+
+pub mod supervision {
+    //! Bindings of `contracts/artifacts/Supervision.json`.
+    // Generated code: event constructors take one argument per event field.
+    #![allow(clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        Supervision,
+        "../contracts/artifacts/Supervision.json"
+    );
+}
+
+pub mod xa_ledger {
+    //! Bindings of `contracts/artifacts/XaLedger.json` (a business-chain resource).
+    // Generated code: event constructors take one argument per event field.
+    #![allow(clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        XaLedger,
+        "../contracts/artifacts/XaLedger.json"
+    );
+}
+
+pub mod htlc_asset {
+    //! Bindings of `contracts/artifacts/HtlcAsset.json` (a business-chain resource).
+    // Generated code: event constructors take one argument per event field.
+    #![allow(clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        HtlcAsset,
+        "../contracts/artifacts/HtlcAsset.json"
+    );
+}
+
 pub use chain_registry::ChainRegistry;
 pub use chain_registry::IChainRegistry::Chain;
+pub use htlc_asset::HtlcAsset;
 pub use institution_registry::IInstitutionRegistry::{Founder, Institution, Proposal};
 pub use institution_registry::InstitutionRegistry;
 pub use permission_manager::PermissionManager;
+pub use supervision::Supervision;
+pub use transaction_manager::TransactionManager;
+pub use xa_ledger::XaLedger;
 
 // ------------------------------------------------------------------------------------------------
 // Solidity enums. A JSON ABI types an enum as `uint8` (its name survives only in `internalType`),
@@ -65,10 +113,20 @@ pub struct UnknownEnumValue {
     pub count: usize,
 }
 
+/// The Solidity name of a mirrored enum: the Rust name unless given (`XaTxState as "TxState"`).
+macro_rules! sol_name {
+    ($name:ident) => {
+        stringify!($name)
+    };
+    ($name:ident $sol_name:literal) => {
+        $sol_name
+    };
+}
+
 macro_rules! sol_enum {
     (
         $(#[$meta:meta])*
-        $name:ident in $interface:literal {
+        $name:ident $(as $sol_name:literal)? in $interface:literal {
             $( $(#[$vmeta:meta])* $variant:ident = $value:literal ),+ $(,)?
         }
     ) => {
@@ -84,6 +142,8 @@ macro_rules! sol_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             /// The Solidity interface (under `contracts/src/interfaces`) that declares the enum.
             pub const INTERFACE: &'static str = $interface;
+            /// The enum's name in that interface.
+            pub const SOL_NAME: &'static str = sol_name!($name $($sol_name)?);
 
             /// The Solidity name of the value.
             pub const fn name(self) -> &'static str {
@@ -191,18 +251,124 @@ sol_enum! {
     }
 }
 
-/// The name of value `value` of the Solidity enum called `enum_name` (unqualified), if it is one
-/// of the enums above.
+sol_enum! {
+    /// `ITransactionManager.TxState`: the coordinator's state of a 2PC transaction.
+    TxState in "ITransactionManager" {
+        /// No such transaction.
+        None = 0,
+        /// Votes being collected.
+        Preparing = 1,
+        /// Decided COMMIT; acknowledgements pending.
+        Committing = 2,
+        /// Decided ABORT; acknowledgements pending.
+        Aborting = 3,
+        /// Every step committed (final).
+        Committed = 4,
+        /// Every step rolled back (final).
+        Aborted = 5,
+    }
+}
+
+impl TxState {
+    /// Committed or Aborted: every step acknowledged.
+    pub const fn is_final(self) -> bool {
+        matches!(self, TxState::Committed | TxState::Aborted)
+    }
+}
+
+sol_enum! {
+    /// `ITransactionManager.SwapState`: the governance record of an HTLC swap.
+    SwapState in "ITransactionManager" {
+        /// No such swap.
+        None = 0,
+        /// Waiting for the counterparty.
+        Proposed = 1,
+        /// Legs in progress.
+        Accepted = 2,
+        /// Both legs ended (Unlocked, Refunded or Void).
+        Closed = 3,
+        /// Never accepted before leg B's timelock.
+        Expired = 4,
+    }
+}
+
+sol_enum! {
+    /// `ITransactionManager.LegState`: one HTLC leg as recorded on the governance chain.
+    LegState in "ITransactionManager" {
+        /// Nothing recorded yet.
+        None = 0,
+        /// Locked on its chain.
+        Locked = 1,
+        /// Paid to its recipient with the secret.
+        Unlocked = 2,
+        /// Refunded to its sender after the timelock.
+        Refunded = 3,
+        /// Never locked, and its timelock passed on its chain.
+        Void = 4,
+    }
+}
+
+sol_enum! {
+    /// `IXaLedger.TxState`: a txId's state on an XaLedger resource.
+    XaTxState as "TxState" in "IXaLedger" {
+        /// Never prepared nor rolled back.
+        None = 0,
+        /// Prepared (a DEBIT's amount is in escrow).
+        Prepared = 1,
+        /// Committed.
+        Committed = 2,
+        /// Rolled back, or aborted before any prepare.
+        RolledBack = 3,
+    }
+}
+
+sol_enum! {
+    /// `IHtlcAsset.SwapState`: one HTLC leg on an HtlcAsset resource.
+    HtlcLockState as "SwapState" in "IHtlcAsset" {
+        /// Never locked.
+        None = 0,
+        /// Held by the contract.
+        Locked = 1,
+        /// Paid to the recipient; the secret is revealed.
+        Unlocked = 2,
+        /// Refunded to the sender.
+        Refunded = 3,
+    }
+}
+
+/// The name of value `value` of a mirrored Solidity enum. `enum_name` is the enum's name as the
+/// JSON ABI's `internalType` gives it, qualified by its interface (`ITransactionManager.TxState`)
+/// or not (`Role`); an unqualified name that two interfaces declare (`TxState`, `SwapState`) is
+/// ambiguous and gives `None`.
 pub fn enum_value_name(enum_name: &str, value: u8) -> Option<&'static str> {
     fn name<E: TryFrom<u8>>(value: u8, f: fn(E) -> &'static str) -> Option<&'static str> {
         E::try_from(value).ok().map(f)
     }
-    match enum_name {
-        "InstitutionStatus" => name(value, InstitutionStatus::name),
-        "Role" => name(value, Role::name),
-        "ProposalState" => name(value, ProposalState::name),
-        "ChainStatus" => name(value, ChainStatus::name),
-        "SubjectKind" => name(value, SubjectKind::name),
+    /// (interface, Solidity name, namer) of every mirror.
+    type Namer = fn(u8) -> Option<&'static str>;
+    const ENUMS: &[(&str, &str, Namer)] = &[
+        (InstitutionStatus::INTERFACE, InstitutionStatus::SOL_NAME, |v| {
+            name(v, InstitutionStatus::name)
+        }),
+        (Role::INTERFACE, Role::SOL_NAME, |v| name(v, Role::name)),
+        (ProposalState::INTERFACE, ProposalState::SOL_NAME, |v| name(v, ProposalState::name)),
+        (ChainStatus::INTERFACE, ChainStatus::SOL_NAME, |v| name(v, ChainStatus::name)),
+        (SubjectKind::INTERFACE, SubjectKind::SOL_NAME, |v| name(v, SubjectKind::name)),
+        (TxState::INTERFACE, TxState::SOL_NAME, |v| name(v, TxState::name)),
+        (SwapState::INTERFACE, SwapState::SOL_NAME, |v| name(v, SwapState::name)),
+        (LegState::INTERFACE, LegState::SOL_NAME, |v| name(v, LegState::name)),
+        (XaTxState::INTERFACE, XaTxState::SOL_NAME, |v| name(v, XaTxState::name)),
+        (HtlcLockState::INTERFACE, HtlcLockState::SOL_NAME, |v| name(v, HtlcLockState::name)),
+    ];
+    let (interface, ty) = match enum_name.split_once('.') {
+        Some((interface, ty)) => (Some(interface), ty),
+        None => (None, enum_name),
+    };
+    let mut found = ENUMS
+        .iter()
+        .filter(|(i, n, _)| *n == ty && interface.is_none_or(|interface| interface == *i));
+    match (found.next(), found.next()) {
+        (Some((_, _, namer)), None) => namer(value),
         _ => None,
     }
 }
@@ -241,6 +407,24 @@ mod tests {
         assert_mirrors(ProposalState::INTERFACE, "ProposalState", ProposalState::ALL, |v| v.name());
         assert_mirrors(ChainStatus::INTERFACE, "ChainStatus", ChainStatus::ALL, ChainStatus::name);
         assert_mirrors(SubjectKind::INTERFACE, "SubjectKind", SubjectKind::ALL, SubjectKind::name);
+        assert_mirrors(TxState::INTERFACE, TxState::SOL_NAME, TxState::ALL, TxState::name);
+        assert_mirrors(SwapState::INTERFACE, SwapState::SOL_NAME, SwapState::ALL, SwapState::name);
+        assert_mirrors(LegState::INTERFACE, LegState::SOL_NAME, LegState::ALL, LegState::name);
+        assert_mirrors(XaTxState::INTERFACE, "TxState", XaTxState::ALL, XaTxState::name);
+        assert_mirrors(HtlcLockState::INTERFACE, "SwapState", HtlcLockState::ALL, |v| v.name());
+    }
+
+    #[test]
+    fn enum_names_resolve_by_interface() {
+        assert_eq!(enum_value_name("ITransactionManager.TxState", 3), Some("Aborting"));
+        assert_eq!(enum_value_name("IXaLedger.TxState", 3), Some("RolledBack"));
+        assert_eq!(enum_value_name("TxState", 3), None, "ambiguous without the interface");
+        assert_eq!(enum_value_name("IHtlcAsset.SwapState", 2), Some("Unlocked"));
+        assert_eq!(enum_value_name("ITransactionManager.SwapState", 2), Some("Accepted"));
+        assert_eq!(enum_value_name("LegState", 4), Some("Void"));
+        assert_eq!(enum_value_name("IInstitutionRegistry.Role", 1), Some("Admin"));
+        assert_eq!(enum_value_name("IChainRegistry.Role", 1), None, "wrong interface");
+        assert!(TxState::Aborted.is_final() && !TxState::Aborting.is_final());
     }
 
     #[test]
@@ -260,5 +444,9 @@ mod tests {
         assert!(!InstitutionRegistry::BYTECODE.is_empty());
         assert!(!ChainRegistry::DEPLOYED_BYTECODE.is_empty());
         assert!(!PermissionManager::BYTECODE.is_empty());
+        assert!(!TransactionManager::BYTECODE.is_empty());
+        assert!(!Supervision::BYTECODE.is_empty());
+        assert!(!XaLedger::BYTECODE.is_empty());
+        assert!(!HtlcAsset::DEPLOYED_BYTECODE.is_empty());
     }
 }

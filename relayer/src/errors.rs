@@ -23,8 +23,10 @@ use alloy::primitives::{B256, U256};
 use alloy::sol_types::{Panic, Revert, SolError, SolInterface};
 
 use crate::bindings::{
-    ChainRegistry::ChainRegistryErrors, InstitutionRegistry::InstitutionRegistryErrors,
-    PermissionManager::PermissionManagerErrors, enum_value_name,
+    ChainRegistry::ChainRegistryErrors, HtlcAsset::HtlcAssetErrors,
+    InstitutionRegistry::InstitutionRegistryErrors, PermissionManager::PermissionManagerErrors,
+    Supervision::SupervisionErrors, TransactionManager::TransactionManagerErrors,
+    XaLedger::XaLedgerErrors, enum_value_name,
 };
 use crate::ipath::Segment;
 
@@ -38,6 +40,14 @@ pub enum ContractRevert {
     ChainRegistry(ChainRegistryErrors),
     /// A custom error declared by `IPermissionManager`.
     PermissionManager(PermissionManagerErrors),
+    /// A custom error declared by `ITransactionManager`.
+    TransactionManager(TransactionManagerErrors),
+    /// A custom error declared by `ISupervision`.
+    Supervision(SupervisionErrors),
+    /// A custom error declared by `IXaLedger` (business-chain resource).
+    XaLedger(XaLedgerErrors),
+    /// A custom error declared by `IHtlcAsset` (business-chain resource).
+    HtlcAsset(HtlcAssetErrors),
     /// `Error(string)`: a `revert("…")` or `require(…, "…")`.
     Message(String),
     /// `Panic(uint256)`: a failed assertion, arithmetic overflow, …
@@ -56,6 +66,18 @@ impl ContractRevert {
         }
         if let Ok(e) = PermissionManagerErrors::abi_decode(data) {
             return Some(ContractRevert::PermissionManager(e));
+        }
+        if let Ok(e) = TransactionManagerErrors::abi_decode(data) {
+            return Some(ContractRevert::TransactionManager(e));
+        }
+        if let Ok(e) = SupervisionErrors::abi_decode(data) {
+            return Some(ContractRevert::Supervision(e));
+        }
+        if let Ok(e) = XaLedgerErrors::abi_decode(data) {
+            return Some(ContractRevert::XaLedger(e));
+        }
+        if let Ok(e) = HtlcAssetErrors::abi_decode(data) {
+            return Some(ContractRevert::HtlcAsset(e));
         }
         if let Ok(e) = Revert::abi_decode(data) {
             return Some(ContractRevert::Message(e.reason));
@@ -84,6 +106,18 @@ impl ContractRevert {
             ContractRevert::PermissionManager(e) => {
                 PermissionManagerErrors::name_by_selector(e.selector()).unwrap_or("?")
             }
+            ContractRevert::TransactionManager(e) => {
+                TransactionManagerErrors::name_by_selector(e.selector()).unwrap_or("?")
+            }
+            ContractRevert::Supervision(e) => {
+                SupervisionErrors::name_by_selector(e.selector()).unwrap_or("?")
+            }
+            ContractRevert::XaLedger(e) => {
+                XaLedgerErrors::name_by_selector(e.selector()).unwrap_or("?")
+            }
+            ContractRevert::HtlcAsset(e) => {
+                HtlcAssetErrors::name_by_selector(e.selector()).unwrap_or("?")
+            }
             ContractRevert::Message(_) => "Error",
             ContractRevert::Panic(_) => "Panic",
         }
@@ -95,6 +129,10 @@ impl ContractRevert {
             ContractRevert::InstitutionRegistry(e) => e.abi_encode(),
             ContractRevert::ChainRegistry(e) => e.abi_encode(),
             ContractRevert::PermissionManager(e) => e.abi_encode(),
+            ContractRevert::TransactionManager(e) => e.abi_encode(),
+            ContractRevert::Supervision(e) => e.abi_encode(),
+            ContractRevert::XaLedger(e) => e.abi_encode(),
+            ContractRevert::HtlcAsset(e) => e.abi_encode(),
             ContractRevert::Message(reason) => Revert { reason: reason.clone() }.abi_encode(),
             ContractRevert::Panic(code) => Panic { code: *code }.abi_encode(),
         }
@@ -134,6 +172,10 @@ fn abis() -> &'static [JsonAbi] {
             include_str!("../../contracts/artifacts/InstitutionRegistry.json"),
             include_str!("../../contracts/artifacts/ChainRegistry.json"),
             include_str!("../../contracts/artifacts/PermissionManager.json"),
+            include_str!("../../contracts/artifacts/TransactionManager.json"),
+            include_str!("../../contracts/artifacts/Supervision.json"),
+            include_str!("../../contracts/artifacts/XaLedger.json"),
+            include_str!("../../contracts/artifacts/HtlcAsset.json"),
         ]
         .iter()
         // The same JSON the bindings were compiled from, so it parses; were one not to, its errors
@@ -172,10 +214,14 @@ fn format_custom_error(data: &[u8], depth: usize) -> String {
 }
 
 fn format_value(param: &Param, value: &DynSolValue, depth: usize) -> String {
-    if let (Some(InternalType::Enum { ty, .. }), DynSolValue::Uint(v, _)) =
+    if let (Some(InternalType::Enum { contract, ty }), DynSolValue::Uint(v, _)) =
         (&param.internal_type, value)
     {
-        let name = u8::try_from(*v).ok().and_then(|v| enum_value_name(ty, v));
+        let qualified = match contract {
+            Some(contract) => format!("{contract}.{ty}"),
+            None => ty.clone(),
+        };
+        let name = u8::try_from(*v).ok().and_then(|v| enum_value_name(&qualified, v));
         if let Some(name) = name {
             return name.to_owned();
         }
@@ -329,15 +375,18 @@ mod tests {
                 count += 1;
             }
         }
-        assert!(count >= 30, "only {count} errors found in the artifacts");
+        assert!(count >= 120, "only {count} errors found in the artifacts");
     }
 
     #[test]
     fn every_abi_enum_has_a_named_mirror() {
         fn visit(params: &[Param], found: &mut Vec<String>) {
             for p in params {
-                if let Some(InternalType::Enum { ty, .. }) = &p.internal_type {
-                    found.push(ty.clone());
+                if let Some(InternalType::Enum { contract, ty }) = &p.internal_type {
+                    found.push(match contract {
+                        Some(contract) => format!("{contract}.{ty}"),
+                        None => ty.clone(),
+                    });
                 }
                 visit(&p.components, found);
             }
@@ -352,18 +401,87 @@ mod tests {
                 visit(&e.inputs, &mut found);
             }
             for e in abi.events() {
-                for p in &e.inputs {
-                    if let Some(InternalType::Enum { ty, .. }) = &p.internal_type {
-                        found.push(ty.clone());
-                    }
-                    visit(&p.components, &mut found);
-                }
+                let inputs: Vec<Param> = e
+                    .inputs
+                    .iter()
+                    .map(|p| Param {
+                        ty: p.ty.clone(),
+                        name: p.name.clone(),
+                        components: p.components.clone(),
+                        internal_type: p.internal_type.clone(),
+                    })
+                    .collect();
+                visit(&inputs, &mut found);
             }
         }
-        assert!(found.iter().any(|t| t == "ProposalState"), "{found:?}");
+        for expected in [
+            "IInstitutionRegistry.ProposalState",
+            "ITransactionManager.TxState",
+            "ITransactionManager.LegState",
+            "IXaLedger.TxState",
+            "IHtlcAsset.SwapState",
+        ] {
+            assert!(found.iter().any(|t| t == expected), "{expected} not in {found:?}");
+        }
         for ty in found {
             assert!(enum_value_name(&ty, 0).is_some(), "enum {ty} has no mirror in bindings");
         }
+    }
+
+    #[test]
+    fn error_selectors_are_unique_across_contracts() {
+        let mut seen = std::collections::HashMap::new();
+        for abi in abis() {
+            for error in abi.errors() {
+                if let Some(other) = seen.insert(error.selector(), error.signature()) {
+                    assert_eq!(other, error.signature(), "selector clash");
+                }
+            }
+        }
+        // Each error is declared once per contract ABI (no duplicates across interfaces).
+        let names: Vec<String> =
+            abis().iter().flat_map(|abi| abi.errors()).map(|e| e.signature()).collect();
+        assert_eq!(names.len(), seen.len(), "an error is declared by two contracts");
+    }
+
+    #[test]
+    fn decodes_transaction_manager_and_resource_errors() {
+        use crate::bindings::{
+            HtlcAsset, HtlcLockState, Supervision, TransactionManager, TxState, XaLedger,
+        };
+        let tx_id = B256::repeat_byte(0xab);
+        let e = TransactionManager::TxNotPreparing { txId: tx_id, state: TxState::Aborting.into() };
+        let revert = ContractRevert::decode(&e.abi_encode()).expect("decodes");
+        assert_eq!(
+            revert,
+            ContractRevert::TransactionManager(TransactionManagerErrors::TxNotPreparing(e))
+        );
+        assert_eq!(revert.to_string(), format!("TxNotPreparing({tx_id}, Aborting)"));
+
+        let e = XaLedger::XaInsufficientBalance {
+            account: ALICE,
+            balance: U256::from(5),
+            amount: U256::from(7),
+        };
+        let revert = ContractRevert::decode(&e.abi_encode()).expect("decodes");
+        assert_eq!(revert.name(), "XaInsufficientBalance");
+        assert_eq!(revert.to_string(), format!("XaInsufficientBalance({ALICE}, 5, 7)"));
+
+        let e = HtlcAsset::HtlcNotLocked { swapId: tx_id, state: HtlcLockState::Refunded.into() };
+        let revert = ContractRevert::decode(&e.abi_encode()).expect("decodes");
+        assert_eq!(revert.to_string(), format!("HtlcNotLocked({tx_id}, Refunded)"));
+
+        let e = TransactionManager::SwapLegState {
+            swapId: tx_id,
+            leg: 1,
+            state: crate::bindings::LegState::Void.into(),
+        };
+        let revert = ContractRevert::decode(&e.abi_encode()).expect("decodes");
+        assert_eq!(revert.to_string(), format!("SwapLegState({tx_id}, 1, Void)"));
+
+        let revert =
+            ContractRevert::decode(&Supervision::SupNoRegulators {}.abi_encode()).expect("decodes");
+        assert_eq!(revert.to_string(), "SupNoRegulators()");
     }
 
     fn default_value(ty: &alloy::dyn_abi::DynSolType) -> DynSolValue {

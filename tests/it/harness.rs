@@ -1,5 +1,6 @@
 //! Reusable end-to-end setup: a fresh anvil, the governance suite deployed from the committed
-//! artifacts by `deploy_governance`, and one wallet provider per anvil dev key.
+//! artifacts by `deploy_governance`, and one wallet provider per anvil dev key; business chains
+//! (more anvils) with the resources deployed by `deploy_resources`; anvil time travel.
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -13,18 +14,49 @@ use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolEvent};
 
-use crossgov_deploy::{Deployment, FoundingInstitution, Genesis, deploy_governance, devnet};
+use crossgov_deploy::{
+    Deployment, FoundingInstitution, Genesis, ResourceDeployment, deploy_governance,
+    deploy_resources, devnet,
+};
 use crossgov_relayer::ContractRevert;
 use crossgov_relayer::bindings::{
-    ChainRegistry::ChainRegistryInstance, InstitutionRegistry,
+    ChainRegistry::ChainRegistryInstance, HtlcAsset::HtlcAssetInstance, InstitutionRegistry,
     InstitutionRegistry::InstitutionRegistryInstance, PermissionManager::PermissionManagerInstance,
+    Supervision::SupervisionInstance, TransactionManager::TransactionManagerInstance,
+    XaLedger::XaLedgerInstance,
 };
 
-/// One anvil dev account with its own wallet provider (own nonce tracking).
+/// One anvil dev account with its own wallet provider (own nonce tracking) and its key, for
+/// signing protocol messages (EIP-712 requests) off chain.
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
     pub(crate) address: Address,
     pub(crate) provider: DynProvider,
+    pub(crate) signer: PrivateKeySigner,
+}
+
+/// One wallet provider per anvil dev key, in anvil's order.
+fn wallet_accounts(anvil: &AnvilInstance) -> Vec<Account> {
+    anvil
+        .keys()
+        .iter()
+        .map(|key| {
+            let signer = PrivateKeySigner::from(key.clone());
+            let address = signer.address();
+            // Fetch the pending nonce for every transaction: the default cached nonce manager
+            // reserves a nonce before gas estimation, so a refused call (which the tests make
+            // on purpose) would leave a gap and every later transaction would stay queued.
+            let provider = ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .fetch_chain_id()
+                .wallet(EthereumWallet::from(signer.clone()))
+                .connect_http(anvil.endpoint_url())
+                .erased();
+            Account { address, provider, signer }
+        })
+        .collect()
 }
 
 /// A running anvil with the governance suite deployed.
@@ -48,26 +80,7 @@ impl TestNet {
     /// (institution ids 1, 2, … in that order) and the default threshold and voting period.
     pub(crate) async fn start(founders: &[(&str, usize)]) -> TestNet {
         let anvil = devnet::spawn_anvil().expect("start anvil (run `npm ci` if it is missing)");
-        let accounts: Vec<Account> = anvil
-            .keys()
-            .iter()
-            .map(|key| {
-                let signer = PrivateKeySigner::from(key.clone());
-                let address = signer.address();
-                // Fetch the pending nonce for every transaction: the default cached nonce manager
-                // reserves a nonce before gas estimation, so a refused call (which the tests make
-                // on purpose) would leave a gap and every later transaction would stay queued.
-                let provider = ProviderBuilder::new()
-                    .disable_recommended_fillers()
-                    .with_gas_estimation()
-                    .with_simple_nonce_management()
-                    .fetch_chain_id()
-                    .wallet(EthereumWallet::from(signer))
-                    .connect_http(anvil.endpoint_url())
-                    .erased();
-                Account { address, provider }
-            })
-            .collect();
+        let accounts = wallet_accounts(&anvil);
         assert!(accounts.len() > DEPLOYER, "anvil has {} dev keys", accounts.len());
         let genesis = Genesis {
             institutions: founders
@@ -113,6 +126,50 @@ impl TestNet {
             self.deployment.permission_manager.address,
             self.accounts[key].provider.clone(),
         )
+    }
+
+    /// The TransactionManager as seen by dev key `key`.
+    pub(crate) fn tm(&self, key: usize) -> TransactionManagerInstance<DynProvider> {
+        TransactionManagerInstance::new(
+            self.deployment.transaction_manager.address,
+            self.accounts[key].provider.clone(),
+        )
+    }
+
+    /// The Supervision contract as seen by dev key `key`.
+    pub(crate) fn supervision(&self, key: usize) -> SupervisionInstance<DynProvider> {
+        SupervisionInstance::new(
+            self.deployment.supervision.address,
+            self.accounts[key].provider.clone(),
+        )
+    }
+
+    /// Proposes `call` on `target` as admin `proposer`, has each of `voters` approve, asserts it
+    /// passed, and executes it from the (unregistered) deployer account.
+    pub(crate) async fn pass<C: SolCall>(
+        &self,
+        proposer: usize,
+        target: Address,
+        call: &C,
+        description: &str,
+        voters: &[usize],
+    ) -> TransactionReceipt {
+        let created = self.propose(proposer, target, call, description).await;
+        for &voter in voters {
+            self.vote(voter, created.proposalId, true).await;
+        }
+        let state = self
+            .registry(DEPLOYER)
+            .proposalState(created.proposalId)
+            .call()
+            .await
+            .expect("proposalState");
+        assert_eq!(
+            crossgov_relayer::bindings::ProposalState::try_from(state),
+            Ok(crossgov_relayer::bindings::ProposalState::Passed),
+            "{description}: not passed by {voters:?}"
+        );
+        self.execute(DEPLOYER, created.proposalId).await
     }
 
     /// Opens a proposal calling `target` with `call` as admin `key`; returns its ProposalCreated.
@@ -188,6 +245,78 @@ impl TestNet {
         assert_eq!(executed[0].proposalId, proposal_id);
         receipt
     }
+}
+
+/// A business chain: its own anvil (with its own chain id) and the resources XaLedger and
+/// HtlcAsset deployed by one dev key, their owner.
+#[derive(Debug)]
+pub(crate) struct BusinessChain {
+    /// Keeps anvil alive; it is stopped when the chain is dropped.
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) resources: ResourceDeployment,
+    /// One per anvil dev key (the same keys, hence addresses, as on every other anvil).
+    pub(crate) accounts: Vec<Account>,
+}
+
+impl BusinessChain {
+    /// Starts anvil with `chain_id` and deploys the resources as dev key `owner`.
+    pub(crate) async fn start(chain_id: u64, owner: usize) -> BusinessChain {
+        let anvil = devnet::spawn_anvil_with_chain_id(chain_id)
+            .expect("start anvil (run `npm ci` if it is missing)");
+        let accounts = wallet_accounts(&anvil);
+        let resources =
+            deploy_resources(&accounts[owner].provider).await.expect("deploy the resources");
+        assert_eq!(resources.chain_id, chain_id);
+        assert_eq!(resources.owner, accounts[owner].address);
+        BusinessChain { anvil, resources, accounts }
+    }
+
+    /// The chain's XaLedger as seen by dev key `key`.
+    pub(crate) fn xa(&self, key: usize) -> XaLedgerInstance<DynProvider> {
+        XaLedgerInstance::new(self.resources.xa_ledger.address, self.accounts[key].provider.clone())
+    }
+
+    /// The chain's HtlcAsset as seen by dev key `key`.
+    pub(crate) fn htlc(&self, key: usize) -> HtlcAssetInstance<DynProvider> {
+        HtlcAssetInstance::new(
+            self.resources.htlc_asset.address,
+            self.accounts[key].provider.clone(),
+        )
+    }
+
+    /// A provider for reads and node RPCs.
+    pub(crate) fn provider(&self) -> &DynProvider {
+        &self.accounts[0].provider
+    }
+}
+
+/// The latest block's timestamp: the chain's "now" as contracts see it.
+pub(crate) async fn latest_timestamp(provider: &DynProvider) -> u64 {
+    provider
+        .get_block_by_number(alloy::rpc::types::BlockNumberOrTag::Latest)
+        .await
+        .expect("get the latest block")
+        .expect("a latest block")
+        .header
+        .timestamp
+}
+
+/// Moves an anvil's clock `secs` forward and mines a block there (anvil's `evm_increaseTime` and
+/// `evm_mine`); returns the new latest timestamp.
+pub(crate) async fn advance_time(provider: &DynProvider, secs: u64) -> u64 {
+    let before = latest_timestamp(provider).await;
+    let _: serde_json::Value =
+        provider.raw_request("evm_increaseTime".into(), [secs]).await.expect("evm_increaseTime");
+    let _: serde_json::Value =
+        provider.raw_request("evm_mine".into(), Vec::<u64>::new()).await.expect("evm_mine");
+    let after = latest_timestamp(provider).await;
+    assert!(after >= before + secs, "time moved from {before} to {after}, wanted +{secs}");
+    after
+}
+
+/// The transaction hash of a receipt as vote / ack / leg evidence.
+pub(crate) fn evidence(receipt: &TransactionReceipt) -> Bytes {
+    Bytes::copy_from_slice(receipt.transaction_hash.as_slice())
 }
 
 /// Sends a transaction, waits for its receipt and asserts it succeeded. A revert (reported by
