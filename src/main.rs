@@ -1,1 +1,5 @@
-fn main() {}
+//! The `crossgov` command line; everything lives in the library's [`crossgov::cli`].
+
+fn main() -> std::process::ExitCode {
+    crossgov::cli::main()
+}

@@ -9,14 +9,30 @@
 //! - [`errors`]: decoding a contract revert into its named custom error.
 //! - [`protocol`]: the 2PC and HTLC messages users sign (`TxRequest`, `SwapRequest`, `Lock`), the
 //!   swap secret and the XaLedger op encoding, named as in Solidity.
-//!
-//! The relayer runtime (watchers, 2PC / HTLC drivers) builds on these.
+//! - [`config`]: the relayer's TOML configuration, validated all at once.
+//! - [`keys`]: loading the relayer's key from a keystore or an environment variable.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`api`]: the HTTP API (submit, status, health, metrics).
+//! - [`chain`]: one EVM chain: reads with bounded retries, a [`chain::TxSender`] that owns the
+//!   nonce (pre-flight `eth_call`, fee bumps, confirmations) and the backoff schedule.
+//! - [`resource`]: the 2PC resource interface ([`resource::TwoPhaseResource`]) and its XaLedger
+//!   implementation.
+//! - [`two_phase`]: the 2PC engine: derives and performs the next actions from on-chain state.
+//! - [`runtime`]: the running relayer ([`runtime::Relayer`], [`runtime::RelayerHandle`]).
 
+pub mod api;
 pub mod bindings;
+pub mod chain;
+pub mod config;
 pub mod errors;
 pub mod ipath;
+pub mod keys;
+pub mod metrics;
 pub mod ops;
 pub mod protocol;
+pub mod resource;
+pub mod runtime;
+pub mod two_phase;
 
 pub use errors::{ContractRevert, decode_revert};
 pub use ipath::{IPath, IPathError, Pattern, Segment, SegmentError};

@@ -4,5 +4,8 @@
 //! per test (the governance chain and two business chains) through 2PC and HTLC scenarios.
 
 mod admission;
+mod cli;
 mod cross_chain;
 mod harness;
+mod relayer_2pc;
+mod relayer_api;

@@ -1,0 +1,827 @@
+//! The relayer's configuration: one TOML file, unknown keys rejected, secrets never in it.
+//!
+//! [`Config::load`] parses the file (a syntax error or an unknown key fails at once, naming the
+//! key); [`Config::validate`] then reports *every* remaining problem at once as typed
+//! [`ConfigProblem`]s; [`Config::resolve`] turns a valid file into [`ResolvedConfig`] (typed
+//! segments, URLs, contract addresses read from the deployment manifest, the signer source).
+//!
+//! Relative paths (`manifest`, `keystore`, `password_file`, `state_dir`) are relative to the
+//! directory of the config file. The reference file is `fixtures/relayer.example.toml`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::ipath::{Segment, SegmentError};
+use crate::keys::{KeyError, PasswordSource, SignerSource};
+use crate::runtime::{ChainEndpoint, GovernanceAddresses, RelayerSettings, ServedChain};
+
+/// Default confirmation depth of every chain (1 = the head block counts).
+pub const DEFAULT_CONFIRMATIONS: u64 = 1;
+/// Default log-polling interval in milliseconds.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
+/// Default number of governance blocks between two reconcile passes.
+pub const DEFAULT_RECONCILE_EVERY_BLOCKS: u64 = 10;
+/// Default HTTP listen address (loopback, OS-chosen port; the bound address is reported).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:0";
+
+/// The config file as written (before validation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Id of the institution this relayer belongs to (its requests are submitted for it).
+    pub institution: u64,
+    /// Directory of the relayer's checkpoint and unrevealed HTLC secrets.
+    pub state_dir: PathBuf,
+    /// The governance chain.
+    pub governance: GovernanceConfig,
+    /// Where the relayer's account key comes from.
+    pub signer: SignerConfig,
+    /// The HTTP API.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// The business chains this relayer serves.
+    #[serde(default)]
+    pub chains: Vec<ChainConfig>,
+    /// Directory relative paths are resolved against (the config file's directory).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// `[governance]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceConfig {
+    /// JSON-RPC URL of a governance-chain node (http or https).
+    pub rpc_url: String,
+    /// Expected chain id; when set, the relayer refuses a node reporting another one.
+    #[serde(default)]
+    pub chain_id: Option<u64>,
+    /// Confirmation depth (at least 1).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// Log-polling interval in milliseconds (at least 1).
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// Governance blocks between two reconcile passes (at least 1).
+    #[serde(default = "default_reconcile_every_blocks")]
+    pub reconcile_every_blocks: u64,
+    /// Path of the deployment manifest (JSON written by `crossgov deploy`); exclusive with
+    /// `contracts`.
+    #[serde(default)]
+    pub manifest: Option<PathBuf>,
+    /// Explicit contract addresses; exclusive with `manifest`.
+    #[serde(default)]
+    pub contracts: Option<ContractsConfig>,
+}
+
+/// `[governance.contracts]`: the governance suite's addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractsConfig {
+    /// InstitutionRegistry.
+    pub institution_registry: Address,
+    /// ChainRegistry.
+    pub chain_registry: Address,
+    /// PermissionManager.
+    pub permission_manager: Address,
+    /// TransactionManager.
+    pub transaction_manager: Address,
+    /// Supervision.
+    pub supervision: Address,
+}
+
+impl ContractsConfig {
+    fn named(&self) -> [(&'static str, Address); 5] {
+        [
+            ("institution_registry", self.institution_registry),
+            ("chain_registry", self.chain_registry),
+            ("permission_manager", self.permission_manager),
+            ("transaction_manager", self.transaction_manager),
+            ("supervision", self.supervision),
+        ]
+    }
+}
+
+/// `[signer]`: exactly one of `keystore` (with `password_env` or `password_file`) or
+/// `private_key_env`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerConfig {
+    /// Encrypted JSON keystore (Web3 Secret Storage).
+    #[serde(default)]
+    pub keystore: Option<PathBuf>,
+    /// Environment variable holding the keystore password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// File holding the keystore password (trailing newline ignored).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Environment variable holding a raw hex private key.
+    #[serde(default)]
+    pub private_key_env: Option<String>,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Listen address; port 0 lets the OS choose (the bound address is reported on start).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { listen: DEFAULT_HTTP_LISTEN.to_owned() }
+    }
+}
+
+/// `[[chains]]`: one business chain served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// Zone segment.
+    pub zone: String,
+    /// Chain segment.
+    pub chain: String,
+    /// JSON-RPC URL of a node of this chain (http or https).
+    pub rpc_url: String,
+    /// Confirmation depth (at least 1).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// Resource name → contract address.
+    #[serde(default)]
+    pub resources: BTreeMap<String, Address>,
+}
+
+fn default_confirmations() -> u64 {
+    DEFAULT_CONFIRMATIONS
+}
+fn default_poll_interval_ms() -> u64 {
+    DEFAULT_POLL_INTERVAL_MS
+}
+fn default_reconcile_every_blocks() -> u64 {
+    DEFAULT_RECONCILE_EVERY_BLOCKS
+}
+fn default_listen() -> String {
+    DEFAULT_HTTP_LISTEN.to_owned()
+}
+
+/// The config file could not be read or parsed (validation problems are [`ConfigProblem`]s).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TOML syntax error, wrong type, missing or unknown key (the message names the key).
+    #[error("config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (line, column and key).
+        message: String,
+    },
+    /// The file parsed but has problems.
+    #[error("config has {} problem(s):\n{}", .0.len(), ProblemList(.0))]
+    Invalid(Vec<ConfigProblem>),
+}
+
+struct ProblemList<'a>(&'a [ConfigProblem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem of a parsed config. `field` names the TOML key (`chains[1].zone`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// An iPath segment (zone, chain or resource name) is not valid.
+    #[error("{field} = {value:?} {reason}")]
+    BadSegment {
+        /// The key.
+        field: String,
+        /// Its value.
+        value: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// Two `[[chains]]` entries name the same `zone.chain`.
+    #[error("chains[{index}]: {zone}.{chain} is already configured by chains[{first}]")]
+    DuplicateChain {
+        /// The zone.
+        zone: String,
+        /// The chain.
+        chain: String,
+        /// The first entry.
+        first: usize,
+        /// The duplicate entry.
+        index: usize,
+    },
+    /// A URL does not parse or is not http(s).
+    #[error("{field} = {value:?} is not an http(s) URL: {reason}")]
+    BadUrl {
+        /// The key.
+        field: String,
+        /// Its value.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A count that must be at least 1 is 0.
+    #[error("{field} must be at least 1")]
+    Zero {
+        /// The key.
+        field: String,
+    },
+    /// A contract or resource address is the zero address.
+    #[error("{field} is the zero address")]
+    ZeroAddress {
+        /// The key.
+        field: String,
+    },
+    /// Neither `governance.manifest` nor `[governance.contracts]`.
+    #[error("governance: set either manifest or [governance.contracts]")]
+    NoContracts,
+    /// Both `governance.manifest` and `[governance.contracts]`.
+    #[error("governance: set manifest or [governance.contracts], not both")]
+    ManifestAndContracts,
+    /// The manifest cannot be read or parsed.
+    #[error("governance.manifest {path}: {reason}")]
+    BadManifest {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The manifest is for another chain than `governance.chain_id`.
+    #[error("governance.manifest is for chain {manifest}, governance.chain_id is {configured}")]
+    ManifestChainId {
+        /// The manifest's chain id.
+        manifest: u64,
+        /// The configured chain id.
+        configured: u64,
+    },
+    /// `[signer]` names no key source.
+    #[error("signer: set keystore (with password_env or password_file) or private_key_env")]
+    MissingSigner,
+    /// `[signer]` names more than one key source.
+    #[error("signer: set keystore or private_key_env, not both")]
+    ConflictingSigner,
+    /// The keystore has no password source, or two.
+    #[error("signer: a keystore needs exactly one of password_env or password_file")]
+    KeystorePassword,
+    /// A password source without a keystore.
+    #[error("signer: {field} is only used with keystore")]
+    PasswordWithoutKeystore {
+        /// The key.
+        field: String,
+    },
+    /// The signer key cannot be loaded (unreadable keystore, unset variable, …); never contains
+    /// the secret.
+    #[error("signer: {reason}")]
+    Signer {
+        /// Why (a [`KeyError`] message).
+        reason: String,
+    },
+    /// The institution id is 0 (ids start at 1).
+    #[error("institution must be at least 1")]
+    ZeroInstitution,
+    /// `http.listen` is not `ip:port`.
+    #[error("http.listen = {value:?} is not an ip:port address")]
+    BadListen {
+        /// Its value.
+        value: String,
+    },
+    /// `state_dir` is empty.
+    #[error("state_dir is empty")]
+    EmptyStateDir,
+}
+
+/// A validated config with typed values.
+#[derive(Debug, Clone)]
+pub struct ResolvedConfig {
+    /// Institution id.
+    pub institution: u64,
+    /// State directory (absolute or relative to the working directory).
+    pub state_dir: PathBuf,
+    /// Governance chain.
+    pub governance: ResolvedGovernance,
+    /// Signer source (loaded with [`crate::keys::load_signer`]).
+    pub signer: SignerSource,
+    /// HTTP listen address.
+    pub listen: SocketAddr,
+    /// Business chains.
+    pub chains: Vec<ResolvedChain>,
+}
+
+/// The governance chain, resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedGovernance {
+    /// Node URL.
+    pub rpc_url: Url,
+    /// Expected chain id (from the config, else from the manifest).
+    pub chain_id: Option<u64>,
+    /// Confirmation depth.
+    pub confirmations: u64,
+    /// Poll interval.
+    pub poll_interval: Duration,
+    /// Reconcile period in governance blocks.
+    pub reconcile_every_blocks: u64,
+    /// Contract addresses.
+    pub contracts: ContractsConfig,
+}
+
+/// A business chain, resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedChain {
+    /// Zone.
+    pub zone: Segment,
+    /// Chain.
+    pub chain: Segment,
+    /// Node URL.
+    pub rpc_url: Url,
+    /// Confirmation depth.
+    pub confirmations: u64,
+    /// Resources.
+    pub resources: BTreeMap<Segment, Address>,
+}
+
+impl ResolvedConfig {
+    /// The runtime's settings.
+    pub fn settings(&self) -> RelayerSettings {
+        let g = &self.governance;
+        let c = &g.contracts;
+        RelayerSettings {
+            institution: self.institution,
+            governance: ChainEndpoint {
+                rpc_url: g.rpc_url.clone(),
+                chain_id: g.chain_id,
+                confirmations: g.confirmations,
+                contracts: GovernanceAddresses {
+                    registry: c.institution_registry,
+                    chain_registry: c.chain_registry,
+                    permission_manager: c.permission_manager,
+                    transaction_manager: c.transaction_manager,
+                    supervision: c.supervision,
+                },
+            },
+            chains: self
+                .chains
+                .iter()
+                .map(|c| ServedChain {
+                    zone: c.zone,
+                    chain: c.chain,
+                    rpc_url: c.rpc_url.clone(),
+                    confirmations: c.confirmations,
+                    resources: c.resources.clone(),
+                })
+                .collect(),
+            state_dir: self.state_dir.clone(),
+            poll_interval: g.poll_interval,
+            reconcile_every_blocks: g.reconcile_every_blocks,
+        }
+    }
+}
+
+/// The subset of `crossgov_deploy::manifest::Deployment` the relayer needs (the deploy crate
+/// depends on this one, so the manifest is read here by shape; a cross-crate test keeps both in
+/// step).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestView {
+    chain_id: u64,
+    institution_registry: ManifestContract,
+    chain_registry: ManifestContract,
+    permission_manager: ManifestContract,
+    transaction_manager: ManifestContract,
+    supervision: ManifestContract,
+}
+
+#[derive(Debug, Deserialize)]
+struct ManifestContract {
+    address: Address,
+}
+
+impl Config {
+    /// Reads and parses `path` (relative paths inside resolve against its directory).
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let mut config = Config::parse(&text)
+            .map_err(|message| ConfigError::Parse { path: path.to_owned(), message })?;
+        config.base_dir = path.parent().map(Path::to_owned).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// Parses TOML text (relative paths resolve against the working directory). The error is the
+    /// parser's message, naming the offending key.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Loads, validates and resolves `path`.
+    pub fn load_resolved(path: impl AsRef<Path>) -> Result<ResolvedConfig, ConfigError> {
+        Config::load(path)?.resolve().map_err(ConfigError::Invalid)
+    }
+
+    fn path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
+    }
+
+    /// Every problem of this config (empty when valid). Reads the manifest and checks the signer
+    /// source (the keystore is readable and the variables are set) but never decrypts a keystore
+    /// nor contacts a node.
+    pub fn validate(&self) -> Vec<ConfigProblem> {
+        match self.resolve() {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        }
+    }
+
+    /// Validates and converts; on failure returns every problem.
+    pub fn resolve(&self) -> Result<ResolvedConfig, Vec<ConfigProblem>> {
+        let mut problems = Vec::new();
+        if self.institution == 0 {
+            problems.push(ConfigProblem::ZeroInstitution);
+        }
+        if self.state_dir.as_os_str().is_empty() {
+            problems.push(ConfigProblem::EmptyStateDir);
+        }
+        let governance = self.resolve_governance(&mut problems);
+        let signer = self.resolve_signer(&mut problems);
+        let listen = match self.http.listen.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                problems.push(ConfigProblem::BadListen { value: self.http.listen.clone() });
+                None
+            }
+        };
+        let mut chains = Vec::new();
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (i, c) in self.chains.iter().enumerate() {
+            let zone = segment(&format!("chains[{i}].zone"), &c.zone, &mut problems);
+            let chain = segment(&format!("chains[{i}].chain"), &c.chain, &mut problems);
+            let rpc_url = http_url(&format!("chains[{i}].rpc_url"), &c.rpc_url, &mut problems);
+            nonzero(&format!("chains[{i}].confirmations"), c.confirmations, &mut problems);
+            if let Some(&first) = seen.get(&(c.zone.clone(), c.chain.clone())) {
+                problems.push(ConfigProblem::DuplicateChain {
+                    zone: c.zone.clone(),
+                    chain: c.chain.clone(),
+                    first,
+                    index: i,
+                });
+            } else {
+                seen.insert((c.zone.clone(), c.chain.clone()), i);
+            }
+            let mut resources = BTreeMap::new();
+            for (name, address) in &c.resources {
+                let field = format!("chains[{i}].resources.{name}");
+                if address.is_zero() {
+                    problems.push(ConfigProblem::ZeroAddress { field: field.clone() });
+                }
+                if let Some(s) = segment(&field, name, &mut problems) {
+                    resources.insert(s, *address);
+                }
+            }
+            if let (Some(zone), Some(chain), Some(rpc_url)) = (zone, chain, rpc_url) {
+                chains.push(ResolvedChain {
+                    zone,
+                    chain,
+                    rpc_url,
+                    confirmations: c.confirmations,
+                    resources,
+                });
+            }
+        }
+        match (governance, signer, listen) {
+            (Some(governance), Some(signer), Some(listen)) if problems.is_empty() => {
+                Ok(ResolvedConfig {
+                    institution: self.institution,
+                    state_dir: self.path(&self.state_dir),
+                    governance,
+                    signer,
+                    listen,
+                    chains,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+
+    fn resolve_governance(&self, problems: &mut Vec<ConfigProblem>) -> Option<ResolvedGovernance> {
+        let g = &self.governance;
+        let rpc_url = http_url("governance.rpc_url", &g.rpc_url, problems);
+        nonzero("governance.confirmations", g.confirmations, problems);
+        nonzero("governance.poll_interval_ms", g.poll_interval_ms, problems);
+        nonzero("governance.reconcile_every_blocks", g.reconcile_every_blocks, problems);
+        let mut chain_id = g.chain_id;
+        let contracts = match (&g.manifest, &g.contracts) {
+            (Some(_), Some(_)) => {
+                problems.push(ConfigProblem::ManifestAndContracts);
+                None
+            }
+            (None, None) => {
+                problems.push(ConfigProblem::NoContracts);
+                None
+            }
+            (None, Some(c)) => Some(*c),
+            (Some(manifest), None) => {
+                let path = self.path(manifest);
+                match read_manifest(&path) {
+                    Ok(m) => {
+                        match g.chain_id {
+                            Some(configured) if configured != m.chain_id => {
+                                problems.push(ConfigProblem::ManifestChainId {
+                                    manifest: m.chain_id,
+                                    configured,
+                                });
+                            }
+                            _ => chain_id = Some(m.chain_id),
+                        }
+                        Some(ContractsConfig {
+                            institution_registry: m.institution_registry.address,
+                            chain_registry: m.chain_registry.address,
+                            permission_manager: m.permission_manager.address,
+                            transaction_manager: m.transaction_manager.address,
+                            supervision: m.supervision.address,
+                        })
+                    }
+                    Err(reason) => {
+                        problems.push(ConfigProblem::BadManifest { path, reason });
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(c) = &contracts {
+            for (name, address) in c.named() {
+                if address.is_zero() {
+                    problems.push(ConfigProblem::ZeroAddress {
+                        field: format!("governance.contracts.{name}"),
+                    });
+                }
+            }
+        }
+        Some(ResolvedGovernance {
+            rpc_url: rpc_url?,
+            chain_id,
+            confirmations: g.confirmations,
+            poll_interval: Duration::from_millis(g.poll_interval_ms),
+            reconcile_every_blocks: g.reconcile_every_blocks,
+            contracts: contracts?,
+        })
+    }
+
+    fn resolve_signer(&self, problems: &mut Vec<ConfigProblem>) -> Option<SignerSource> {
+        let s = &self.signer;
+        let source = match (&s.keystore, &s.private_key_env) {
+            (None, None) => {
+                problems.push(ConfigProblem::MissingSigner);
+                None
+            }
+            (Some(_), Some(_)) => {
+                problems.push(ConfigProblem::ConflictingSigner);
+                None
+            }
+            (None, Some(var)) => {
+                for (field, set) in [
+                    ("password_env", s.password_env.is_some()),
+                    ("password_file", s.password_file.is_some()),
+                ] {
+                    if set {
+                        problems
+                            .push(ConfigProblem::PasswordWithoutKeystore { field: field.into() });
+                    }
+                }
+                Some(SignerSource::PrivateKeyEnv(var.clone()))
+            }
+            (Some(keystore), None) => {
+                let password = match (&s.password_env, &s.password_file) {
+                    (Some(var), None) => Some(PasswordSource::Env(var.clone())),
+                    (None, Some(file)) => Some(PasswordSource::File(self.path(file))),
+                    _ => {
+                        problems.push(ConfigProblem::KeystorePassword);
+                        None
+                    }
+                };
+                password
+                    .map(|password| SignerSource::Keystore { path: self.path(keystore), password })
+            }
+        }?;
+        if let Err(e) = source.check() {
+            problems.push(ConfigProblem::Signer { reason: e.to_string() });
+        }
+        Some(source)
+    }
+}
+
+fn read_manifest(path: &Path) -> Result<ManifestView, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+fn segment(field: &str, value: &str, problems: &mut Vec<ConfigProblem>) -> Option<Segment> {
+    Segment::new(value)
+        .map_err(|e: SegmentError| {
+            problems.push(ConfigProblem::BadSegment {
+                field: field.to_owned(),
+                value: value.to_owned(),
+                reason: e.to_string(),
+            })
+        })
+        .ok()
+}
+
+fn http_url(field: &str, value: &str, problems: &mut Vec<ConfigProblem>) -> Option<Url> {
+    let reason = match Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            return Some(url);
+        }
+        Ok(url) => format!("scheme {:?} is not http or https", url.scheme()),
+        Err(e) => e.to_string(),
+    };
+    problems.push(ConfigProblem::BadUrl {
+        field: field.to_owned(),
+        value: value.to_owned(),
+        reason,
+    });
+    None
+}
+
+fn nonzero(field: &str, value: u64, problems: &mut Vec<ConfigProblem>) {
+    if value == 0 {
+        problems.push(ConfigProblem::Zero { field: field.to_owned() });
+    }
+}
+
+/// Names of the chains a resolved config serves, `zone.chain` (for logs and `/health`).
+pub fn chain_names(chains: &[ResolvedChain]) -> BTreeSet<String> {
+    chains.iter().map(|c| format!("{}.{}", c.zone, c.chain)).collect()
+}
+
+impl From<KeyError> for ConfigProblem {
+    fn from(e: KeyError) -> Self {
+        ConfigProblem::Signer { reason: e.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const EXAMPLE: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/relayer.example.toml"));
+
+    fn example() -> Config {
+        let mut c = Config::parse(EXAMPLE).unwrap();
+        c.base_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures"));
+        c
+    }
+
+    /// The reference file parses with its documented defaults. (Validating it needs the
+    /// environment variable it names: see `reference_file_validates` below, which sets it.)
+    #[test]
+    fn reference_file_parses() {
+        let c = example();
+        assert_eq!(c.governance.confirmations, DEFAULT_CONFIRMATIONS);
+        assert_eq!(c.chains.len(), 2);
+        assert!(c.signer.private_key_env.is_some());
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_name() {
+        let text = EXAMPLE.replace("[governance]\n", "[governance]\nconfirmation = 3\n");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("confirmation"), "{err}");
+        let text = EXAMPLE.replace("[http]\n", "[http]\nport = 3\n");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut c = example();
+        c.institution = 0;
+        c.governance.rpc_url = "ftp://x".into();
+        c.governance.confirmations = 0;
+        c.governance.manifest = Some("deployment.json".into());
+        c.governance.contracts = Some(ContractsConfig {
+            institution_registry: Address::ZERO,
+            chain_registry: Address::ZERO,
+            permission_manager: Address::ZERO,
+            transaction_manager: Address::ZERO,
+            supervision: Address::ZERO,
+        });
+        c.signer = SignerConfig::default();
+        c.http.listen = "localhost".into();
+        c.chains[0].zone = "bad.zone".into();
+        c.chains[1].zone = c.chains[0].zone.clone();
+        c.chains[1].chain = c.chains[0].chain.clone();
+        c.chains[1].rpc_url = "not a url".into();
+        c.chains[1].resources.insert("x".repeat(33), Address::ZERO);
+        let problems = c.validate();
+        let has = |f: &dyn Fn(&ConfigProblem) -> bool| problems.iter().any(f);
+        assert!(has(&|p| matches!(p, ConfigProblem::ZeroInstitution)), "{problems:#?}");
+        assert!(has(
+            &|p| matches!(p, ConfigProblem::BadUrl { field, .. } if field == "governance.rpc_url")
+        ));
+        assert!(has(
+            &|p| matches!(p, ConfigProblem::BadUrl { field, .. } if field == "chains[1].rpc_url")
+        ));
+        assert!(has(
+            &|p| matches!(p, ConfigProblem::Zero { field } if field == "governance.confirmations")
+        ));
+        assert!(has(&|p| matches!(p, ConfigProblem::ManifestAndContracts)));
+        assert!(has(&|p| matches!(p, ConfigProblem::MissingSigner)));
+        assert!(has(&|p| matches!(p, ConfigProblem::BadListen { .. })));
+        assert!(has(
+            &|p| matches!(p, ConfigProblem::BadSegment { field, .. } if field == "chains[0].zone")
+        ));
+        assert!(has(&|p| matches!(p, ConfigProblem::DuplicateChain { first: 0, index: 1, .. })));
+        assert!(has(
+            &|p| matches!(p, ConfigProblem::BadSegment { field, .. } if field.starts_with("chains[1].resources."))
+        ));
+        assert!(has(&|p| matches!(p, ConfigProblem::ZeroAddress { .. })));
+        assert_eq!(problems.len(), 12, "{problems:#?}");
+    }
+
+    #[test]
+    fn signer_source_problems() {
+        let mut c = example();
+        c.signer = SignerConfig {
+            keystore: Some("nope.json".into()),
+            password_env: None,
+            password_file: None,
+            private_key_env: Some("X".into()),
+        };
+        assert!(c.validate().contains(&ConfigProblem::ConflictingSigner));
+        c.signer.private_key_env = None;
+        assert!(c.validate().contains(&ConfigProblem::KeystorePassword));
+        c.signer.password_file = Some("pw".into());
+        let problems = c.validate();
+        assert!(
+            problems.iter().any(
+                |p| matches!(p, ConfigProblem::Signer { reason } if reason.contains("nope.json"))
+            ),
+            "{problems:#?}"
+        );
+    }
+
+    #[test]
+    fn manifest_is_read_and_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let contract = |n: u8| {
+            serde_json::json!({
+                "address": Address::repeat_byte(n), "block": 1,
+                "txHash": alloy::primitives::B256::ZERO, "deployedBytecodeHash": alloy::primitives::B256::ZERO
+            })
+        };
+        let manifest = serde_json::json!({
+            "chainId": 31337, "institutionRegistry": contract(1), "chainRegistry": contract(2),
+            "permissionManager": contract(3), "transactionManager": contract(4), "supervision": contract(5)
+        });
+        std::fs::write(dir.path().join("deployment.json"), manifest.to_string()).unwrap();
+        let mut c = example();
+        c.base_dir = dir.path().to_owned();
+        c.signer = SignerConfig { private_key_env: Some("PATH".into()), ..SignerConfig::default() };
+        c.governance.contracts = None;
+        c.governance.chain_id = None;
+        c.governance.manifest = Some("deployment.json".into());
+        // PATH is set but is no key: only the signer problem remains.
+        let problems = c.validate();
+        assert!(matches!(problems.as_slice(), [ConfigProblem::Signer { .. }]), "{problems:#?}");
+        c.governance.chain_id = Some(1);
+        assert!(
+            c.validate()
+                .contains(&ConfigProblem::ManifestChainId { manifest: 31337, configured: 1 })
+        );
+        c.governance.manifest = Some("missing.json".into());
+        assert!(c.validate().iter().any(|p| matches!(p, ConfigProblem::BadManifest { .. })));
+    }
+}

@@ -1,0 +1,778 @@
+//! The relayer process: connects to the governance chain and the served business chains, and runs
+//! the watcher + reconcile loop of the 2PC [`Engine`] on tokio.
+//!
+//! One loop per relayer: every `poll_interval` it polls every chain's head (health), scans the
+//! TransactionManager's logs in bounded ranges (≤ [`MAX_LOG_RANGE`] blocks, behind the
+//! confirmation depth) from a checkpoint file in `state_dir` (safe to lose: reconcile rebuilds
+//! everything from chain state), and reconciles when a log arrived, when asked (after a submit),
+//! on start, and every `reconcile_every_blocks` governance blocks. [`RelayerHandle`] is the API
+//! the HTTP server and CLI use.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use alloy::primitives::{Address, B256, Bytes};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolEvent};
+use alloy::transports::http::reqwest::Url;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::bindings::transaction_manager::TransactionManager::{
+    self as tm, TransactionManagerErrors as TmErr,
+};
+use crate::bindings::{TxState, XaTxState};
+use crate::chain::{Backoff, ChainClient, ChainConfig, ChainError, SendOptions};
+use crate::errors::ContractRevert;
+use crate::ipath::Segment;
+pub use crate::metrics::Metrics;
+use crate::protocol::{TxRequest, TxRequestError};
+use crate::resource::{TwoPhaseResource, XaLedgerResource};
+use crate::two_phase::{
+    Engine, EngineError, ProtocolHook, ProtocolPoint, SentTx, ServedResources, chain_key_words,
+};
+
+/// Log scans cover at most this many blocks per request.
+pub const MAX_LOG_RANGE: u64 = 2000;
+
+/// Where the governance contracts live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GovernanceAddresses {
+    /// InstitutionRegistry.
+    pub registry: Address,
+    /// ChainRegistry.
+    pub chain_registry: Address,
+    /// PermissionManager.
+    pub permission_manager: Address,
+    /// TransactionManager.
+    pub transaction_manager: Address,
+    /// Supervision.
+    pub supervision: Address,
+}
+
+/// The governance chain.
+#[derive(Debug, Clone)]
+pub struct ChainEndpoint {
+    /// HTTP endpoint.
+    pub rpc_url: Url,
+    /// Expected chain id (checked on start), or `None`.
+    pub chain_id: Option<u64>,
+    /// Confirmation depth for logs and sends.
+    pub confirmations: u64,
+    /// The contracts.
+    pub contracts: GovernanceAddresses,
+}
+
+/// A business chain this relayer serves.
+#[derive(Debug, Clone)]
+pub struct ServedChain {
+    /// Zone segment.
+    pub zone: Segment,
+    /// Chain segment.
+    pub chain: Segment,
+    /// HTTP endpoint.
+    pub rpc_url: Url,
+    /// Confirmation depth.
+    pub confirmations: u64,
+    /// XaLedger address by resource name.
+    pub resources: BTreeMap<Segment, Address>,
+}
+
+/// Everything a relayer needs to run.
+#[derive(Debug, Clone)]
+pub struct RelayerSettings {
+    /// The relayer's institution id.
+    pub institution: u64,
+    /// The governance chain.
+    pub governance: ChainEndpoint,
+    /// The served business chains.
+    pub chains: Vec<ServedChain>,
+    /// Checkpoint directory (created if missing).
+    pub state_dir: PathBuf,
+    /// Loop period.
+    pub poll_interval: Duration,
+    /// Full reconcile every this many governance blocks (at least 1).
+    pub reconcile_every_blocks: u64,
+}
+
+/// The relayer could not start or answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayerError {
+    /// A chain failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The state directory is unusable.
+    #[error("state directory {path}: {source}")]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The settings are invalid.
+    #[error("invalid settings: {0}")]
+    Settings(String),
+}
+
+/// `begin` would be refused, or could not be sent; nothing was sent unless `Chain` says so.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// The request is malformed (checked locally).
+    #[error("invalid request: {0}")]
+    Invalid(#[from] TxRequestError),
+    /// The signature does not recover to an address (`TxBadSignature`).
+    #[error("bad signature")]
+    BadSignature,
+    /// The signer is not a user of an active institution (`TxNotUser`).
+    #[error("{initiator} is not a user account of an active institution")]
+    NotUser {
+        /// Who the signature recovers to.
+        initiator: Address,
+    },
+    /// This relayer may not submit for the user's institution (`TxNotInstitutionRelayer`).
+    #[error("relayer {submitter} is not a relayer of institution {institution}")]
+    NotInstitutionRelayer {
+        /// This relayer.
+        submitter: Address,
+        /// The user's institution.
+        institution: u64,
+    },
+    /// A step's chain is not admitted / active (`TxChainNotActive`).
+    #[error("step {step}: chain {zone}.{chain} is not an active chain")]
+    ChainNotActive {
+        /// The step.
+        step: u8,
+        /// Its zone.
+        zone: String,
+        /// Its chain.
+        chain: String,
+    },
+    /// The user lacks TWO_PHASE on a step's path (`TxNoPermission`).
+    #[error("{initiator} lacks TWO_PHASE permission on step {step}")]
+    NoPermission {
+        /// The signer.
+        initiator: Address,
+        /// The step.
+        step: u8,
+    },
+    /// The deadline is past or too far (`TxBadDeadline`).
+    #[error("deadline {deadline} is not in the accepted window (governance time {now})")]
+    BadDeadline {
+        /// The request's deadline.
+        deadline: u64,
+        /// Governance-chain time.
+        now: u64,
+    },
+    /// The user's nonce was used (`TxNonceUsed`).
+    #[error("nonce {nonce} of {initiator} was already used")]
+    NonceUsed {
+        /// The signer.
+        initiator: Address,
+        /// The nonce.
+        nonce: alloy::primitives::U256,
+    },
+    /// A transaction with this id exists (`TxAlreadyExists`).
+    #[error("transaction {0} already exists")]
+    AlreadyExists(B256),
+    /// Another refusal of the TransactionManager.
+    #[error("refused: {0}")]
+    Refused(ContractRevert),
+    /// The governance chain could not be reached or the transaction failed.
+    #[error(transparent)]
+    Chain(ChainError),
+}
+
+impl SubmitError {
+    fn from_chain(err: ChainError) -> SubmitError {
+        let ChainError::Reverted { revert, .. } = err else { return SubmitError::Chain(err) };
+        let seg = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+        match revert {
+            ContractRevert::TransactionManager(e) => match e {
+                TmErr::TxBadSignature(_) => SubmitError::BadSignature,
+                TmErr::TxNotUser(e) => SubmitError::NotUser { initiator: e.initiator },
+                TmErr::TxNotInstitutionRelayer(e) => SubmitError::NotInstitutionRelayer {
+                    submitter: e.submitter,
+                    institution: e.institution,
+                },
+                TmErr::TxChainNotActive(e) => SubmitError::ChainNotActive {
+                    step: e.step,
+                    zone: seg(e.zone),
+                    chain: seg(e.chain),
+                },
+                TmErr::TxNoPermission(e) => {
+                    SubmitError::NoPermission { initiator: e.initiator, step: e.step }
+                }
+                TmErr::TxBadDeadline(e) => SubmitError::BadDeadline {
+                    deadline: e.deadline,
+                    now: u64::try_from(e.nowTimestamp).unwrap_or(u64::MAX),
+                },
+                TmErr::TxNonceUsed(e) => {
+                    SubmitError::NonceUsed { initiator: e.initiator, nonce: e.nonce }
+                }
+                TmErr::TxAlreadyExists(e) => SubmitError::AlreadyExists(e.txId),
+                other => SubmitError::Refused(ContractRevert::TransactionManager(other)),
+            },
+            other => SubmitError::Refused(other),
+        }
+    }
+}
+
+/// One step as the relayer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepStatus {
+    /// Step index.
+    pub index: u8,
+    /// `keccak256(abi.encode(zone, chain))`.
+    pub chain_key: B256,
+    /// `keccak256(op)`.
+    pub op_hash: B256,
+    /// Whether this relayer serves the step's chain.
+    pub served: bool,
+    /// Voted (and how).
+    pub vote: Option<bool>,
+    /// Acknowledged.
+    pub acked: bool,
+    /// The resource's state (served steps only).
+    pub resource_state: Option<XaTxState>,
+}
+
+/// A 2PC transaction's state as read from the chains, with the transactions this relayer sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionStatus {
+    /// The transaction.
+    pub tx_id: B256,
+    /// The coordinator's state.
+    pub state: TxState,
+    /// The initiating user.
+    pub initiator: Address,
+    /// The user's institution.
+    pub institution: u64,
+    /// Deadline (governance-chain time).
+    pub deadline: u64,
+    /// Per step.
+    pub steps: Vec<StepStatus>,
+    /// Governance-chain transactions this relayer sent for it (begin, votes, acks, expire).
+    pub governance_txs: Vec<SentTx>,
+    /// Business-chain transactions this relayer sent for it (prepare, commit, rollback).
+    pub business_txs: Vec<SentTx>,
+}
+
+/// One chain's health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHealth {
+    /// `governance` or `zone.chain`.
+    pub name: String,
+    /// Last head seen.
+    pub head: Option<u64>,
+    /// Blocks between the head and what the watcher processed (governance chain; 0 elsewhere).
+    pub lag: Option<u64>,
+    /// The last error, cleared by a success.
+    pub last_error: Option<String>,
+}
+
+/// What `/health` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReport {
+    /// Governance chain first, then the served chains.
+    pub chains: Vec<ChainHealth>,
+    /// When the last reconcile ended.
+    pub last_reconcile_at: Option<SystemTime>,
+    /// How long it took.
+    pub last_reconcile_duration: Option<Duration>,
+    /// Open transactions on the served chains at the last reconcile.
+    pub pending: usize,
+    /// Set when the loop stopped (shutdown, halt hook, fatal error).
+    pub stopped: Option<String>,
+}
+
+impl HealthReport {
+    /// No chain error and the loop running.
+    pub fn is_healthy(&self) -> bool {
+        self.stopped.is_none() && self.chains.iter().all(|c| c.last_error.is_none())
+    }
+}
+
+/// Starts relayers.
+#[derive(Debug)]
+pub struct Relayer;
+
+struct Inner {
+    settings: RelayerSettings,
+    engine: Arc<Engine>,
+    chains: Vec<(String, Arc<ChainClient>)>,
+    metrics: Arc<Metrics>,
+    health: Mutex<HealthReport>,
+    trigger: Notify,
+    shutdown: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+/// A running relayer; clone freely.
+#[derive(Debug, Clone)]
+pub struct RelayerHandle {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Relayer {
+    /// Connects to every chain and starts the loop.
+    pub async fn start(
+        settings: RelayerSettings,
+        signer: PrivateKeySigner,
+        metrics: Arc<Metrics>,
+    ) -> Result<RelayerHandle, RelayerError> {
+        Self::start_with_hook(settings, signer, metrics, None).await
+    }
+
+    /// [`Relayer::start`] with a test hook called at every protocol point: returning
+    /// [`HookAction::Halt`](crate::two_phase::HookAction::Halt) stops the relayer right there,
+    /// as if its process died (no further action, the loop ends; the handle reports it in
+    /// `health().stopped`). Used to test resumption by a fresh relayer.
+    pub async fn start_with_hook(
+        settings: RelayerSettings,
+        signer: PrivateKeySigner,
+        metrics: Arc<Metrics>,
+        hook: Option<ProtocolHook>,
+    ) -> Result<RelayerHandle, RelayerError> {
+        if settings.reconcile_every_blocks == 0 {
+            return Err(RelayerError::Settings("reconcile_every_blocks must be at least 1".into()));
+        }
+        std::fs::create_dir_all(&settings.state_dir).map_err(|source| RelayerError::StateDir {
+            path: settings.state_dir.clone(),
+            source,
+        })?;
+        let seed =
+            u64::from_be_bytes(signer.address().as_slice()[..8].try_into().unwrap_or_default());
+        let config = |name: String, rpc_url: Url, chain_id, confirmations| ChainConfig {
+            name,
+            rpc_url,
+            chain_id,
+            confirmations,
+            poll_interval: settings.poll_interval,
+            backoff: Backoff { seed, ..Backoff::default() },
+            send: SendOptions::default(),
+        };
+        let gov_endpoint = &settings.governance;
+        let gov = Arc::new(
+            ChainClient::connect(
+                config(
+                    "governance".into(),
+                    gov_endpoint.rpc_url.clone(),
+                    gov_endpoint.chain_id,
+                    gov_endpoint.confirmations,
+                ),
+                signer.clone(),
+            )
+            .await?,
+        );
+        let mut chains = vec![("governance".to_owned(), gov.clone())];
+        let mut served = Vec::new();
+        for c in &settings.chains {
+            let name = format!("{}.{}", c.zone, c.chain);
+            let client = Arc::new(
+                ChainClient::connect(
+                    config(name.clone(), c.rpc_url.clone(), None, c.confirmations),
+                    signer.clone(),
+                )
+                .await?,
+            );
+            let resources = c
+                .resources
+                .iter()
+                .map(|(segment, address)| {
+                    let r: Arc<dyn TwoPhaseResource> =
+                        Arc::new(XaLedgerResource::new(client.clone(), *address));
+                    (segment.to_word(), r)
+                })
+                .collect();
+            served.push(ServedResources {
+                chain_key: chain_key_words(c.zone.to_word(), c.chain.to_word()),
+                name: name.clone(),
+                resources,
+            });
+            chains.push((name, client));
+        }
+        let engine = Arc::new(Engine::new(
+            gov,
+            gov_endpoint.contracts.transaction_manager,
+            served,
+            hook,
+            metrics.clone(),
+        ));
+        let health = HealthReport {
+            chains: chains
+                .iter()
+                .map(|(name, _)| ChainHealth {
+                    name: name.clone(),
+                    head: None,
+                    lag: None,
+                    last_error: None,
+                })
+                .collect(),
+            last_reconcile_at: None,
+            last_reconcile_duration: None,
+            pending: 0,
+            stopped: None,
+        };
+        let (shutdown, _) = watch::channel(false);
+        let inner = Arc::new(Inner {
+            settings,
+            engine,
+            chains,
+            metrics,
+            health: Mutex::new(health),
+            trigger: Notify::new(),
+            shutdown,
+            task: Mutex::new(None),
+        });
+        let task = tokio::spawn(run(inner.clone()));
+        *lock(&inner.task) = Some(task);
+        Ok(RelayerHandle { inner })
+    }
+}
+
+impl RelayerHandle {
+    /// The relayer's account.
+    pub fn address(&self) -> Address {
+        self.inner.engine.gov().address()
+    }
+
+    /// The relayer's institution.
+    pub fn institution(&self) -> u64 {
+        self.inner.settings.institution
+    }
+
+    /// Submits a signed 2PC request with `begin`: checked locally, then pre-flighted with
+    /// `eth_call` (a refusal is a typed [`SubmitError`] and nothing is sent), then sent.
+    /// Returns the governance transaction hash once mined.
+    pub async fn submit_transaction(
+        &self,
+        request: TxRequest,
+        signature: Bytes,
+    ) -> Result<B256, SubmitError> {
+        request.validate()?;
+        let engine = &self.inner.engine;
+        let now = engine.gov().now().await.map_err(SubmitError::Chain)?;
+        request.check_deadline(now)?;
+        let tx_id = request.txId;
+        let data = tm::beginCall { request, signature }.abi_encode();
+        let hash = engine.gov_send("begin", data).await.map_err(SubmitError::from_chain)?;
+        engine.record(
+            tx_id,
+            SentTx {
+                action: "begin",
+                step: None,
+                chain: engine.gov().name().to_owned(),
+                tx_hash: hash,
+            },
+        );
+        if let Err(EngineError::Halted(point)) = engine.checkpoint(ProtocolPoint::Begun { tx_id }) {
+            self.halt(format!("halted by the test hook at {point:?}"));
+        } else {
+            self.inner.trigger.notify_one();
+        }
+        Ok(hash)
+    }
+
+    /// The transaction's state on the chains, or `None` when the coordinator does not know it.
+    pub async fn transaction_status(
+        &self,
+        tx_id: B256,
+    ) -> Result<Option<TransactionStatus>, RelayerError> {
+        let engine = &self.inner.engine;
+        let (tx, state) = engine.transaction(tx_id).await?;
+        if state == TxState::None {
+            return Ok(None);
+        }
+        let steps = engine.steps(tx_id, &tx).await.ok();
+        let mut out = Vec::new();
+        for index in 0..tx.stepCount {
+            let (chain_key, op_hash) = engine.step_record(tx_id, index).await?;
+            let bit = 1u16 << index;
+            let resource = steps
+                .as_ref()
+                .and_then(|s| s.get(usize::from(index)))
+                .and_then(|s| engine.resource_for(s));
+            let resource_state = match &resource {
+                Some(r) => Some(r.state(tx_id).await.map_err(EngineError::from)?),
+                None => None,
+            };
+            out.push(StepStatus {
+                index,
+                chain_key,
+                op_hash,
+                served: resource.is_some(),
+                vote: (tx.votedMask & bit != 0).then_some(tx.yesMask & bit != 0),
+                acked: tx.ackedMask & bit != 0,
+                resource_state,
+            });
+        }
+        let gov_name = engine.gov().name().to_owned();
+        let (governance_txs, business_txs) =
+            engine.sent_for(tx_id).into_iter().partition(|s| s.chain == gov_name);
+        Ok(Some(TransactionStatus {
+            tx_id,
+            state,
+            initiator: tx.initiator,
+            institution: tx.institution,
+            deadline: tx.deadline,
+            steps: out,
+            governance_txs,
+            business_txs,
+        }))
+    }
+
+    /// Chains' heads, lags and errors; the last reconcile.
+    pub fn health(&self) -> HealthReport {
+        lock(&self.inner.health).clone()
+    }
+
+    /// Asks for a reconcile pass now.
+    pub fn reconcile_now(&self) {
+        self.inner.trigger.notify_one();
+    }
+
+    /// Whether the loop has ended (shutdown, halt or abort).
+    pub fn is_stopped(&self) -> bool {
+        lock(&self.inner.task).as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    fn halt(&self, why: String) {
+        lock(&self.inner.health).stopped = Some(why);
+        if let Some(task) = lock(&self.inner.task).as_ref() {
+            task.abort();
+        }
+    }
+
+    /// Kills the loop at once, mid-action if need be (a crash, for tests).
+    pub fn abort(&self) {
+        self.halt("aborted".into());
+    }
+
+    /// Graceful stop: the loop ends after the action in flight; returns when it has.
+    pub async fn shutdown(self) {
+        let _ = self.inner.shutdown.send(true);
+        let task = lock(&self.inner.task).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        let mut health = lock(&self.inner.health);
+        health.stopped.get_or_insert_with(|| "shut down".into());
+    }
+}
+
+fn checkpoint_path(inner: &Inner) -> PathBuf {
+    inner.settings.state_dir.join("checkpoint.json")
+}
+
+fn load_checkpoint(inner: &Inner) -> Option<u64> {
+    let text = std::fs::read_to_string(checkpoint_path(inner)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("governanceBlock")?.as_u64()
+}
+
+fn save_checkpoint(inner: &Inner, block: u64) {
+    let path = checkpoint_path(inner);
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::json!({ "governanceBlock": block }).to_string();
+    if let Err(err) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+        tracing::warn!(%err, path = %path.display(), "cannot write checkpoint");
+    }
+}
+
+fn set_chain_health(inner: &Inner, index: usize, head: Option<u64>, error: Option<String>) {
+    let mut health = lock(&inner.health);
+    if let Some(c) = health.chains.get_mut(index) {
+        if head.is_some() {
+            c.head = head;
+        }
+        c.last_error = error;
+    }
+}
+
+/// The relayer's loop.
+async fn run(inner: Arc<Inner>) {
+    let mut shutdown = inner.shutdown.subscribe();
+    let engine = inner.engine.clone();
+    let tm_addr = engine.tm();
+    let confirmations = inner.settings.governance.confirmations.saturating_sub(1);
+    let mut checkpoint = load_checkpoint(&inner);
+    let mut last_full: Option<u64> = None;
+    let mut force = true;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        // Heads of every chain.
+        let mut gov_head = None;
+        for (index, (name, client)) in inner.chains.iter().enumerate() {
+            match client.head().await {
+                Ok(head) => {
+                    if index == 0 {
+                        gov_head = Some(head);
+                    }
+                    set_chain_health(&inner, index, Some(head), None);
+                }
+                Err(err) => {
+                    inner.metrics.rpc_error(name);
+                    set_chain_health(&inner, index, None, Some(err.to_string()));
+                }
+            }
+        }
+        if let Some(head) = gov_head {
+            // A checkpoint ahead of the chain (a reset devnet, a deep reorg) is dropped.
+            if checkpoint.is_some_and(|c| c > head) {
+                checkpoint = None;
+            }
+            let safe = head.saturating_sub(confirmations);
+            let from = checkpoint.map_or(safe, |c| c + 1);
+            if from <= safe {
+                let to = safe.min(from + MAX_LOG_RANGE - 1);
+                let filter =
+                    Filter::new().address(tm_addr).from_block(from).to_block(to).event_signature(
+                        vec![
+                            tm::TransactionBegun::SIGNATURE_HASH,
+                            tm::StepVoted::SIGNATURE_HASH,
+                            tm::TransactionDecided::SIGNATURE_HASH,
+                            tm::StepAcked::SIGNATURE_HASH,
+                        ],
+                    );
+                match engine.gov().provider().get_logs(&filter).await {
+                    Ok(logs) => {
+                        if !logs.is_empty() {
+                            force = true;
+                        }
+                        checkpoint = Some(to);
+                        save_checkpoint(&inner, to);
+                    }
+                    Err(err) => {
+                        inner.metrics.rpc_error("governance");
+                        set_chain_health(&inner, 0, None, Some(err.to_string()));
+                    }
+                }
+            }
+            if let Some(c) = lock(&inner.health).chains.first_mut() {
+                c.lag = Some(head.saturating_sub(checkpoint.unwrap_or(head)));
+            }
+            if last_full.is_none_or(|b| head >= b + inner.settings.reconcile_every_blocks) {
+                force = true;
+            }
+            if force {
+                force = false;
+                let started = Instant::now();
+                match engine.reconcile().await {
+                    Ok(report) => {
+                        let took = started.elapsed();
+                        inner.metrics.observe_reconcile(took);
+                        inner.metrics.set_pending(report.pending as u64);
+                        last_full = Some(head);
+                        let mut health = lock(&inner.health);
+                        health.last_reconcile_at = Some(SystemTime::now());
+                        health.last_reconcile_duration = Some(took);
+                        health.pending = report.pending;
+                        if !report.errors.is_empty() {
+                            // Try again on the next tick.
+                            force = true;
+                        }
+                    }
+                    Err(EngineError::Halted(point)) => {
+                        lock(&inner.health).stopped =
+                            Some(format!("halted by the test hook at {point:?}"));
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "reconcile failed");
+                        force = true;
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            () = inner.trigger.notified() => { force = true; }
+            () = tokio::time::sleep(inner.settings.poll_interval) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::transaction_manager::TransactionManager::{TxNoPermission, TxNotFound};
+
+    fn reverted(e: TmErr) -> ChainError {
+        ChainError::Reverted {
+            chain: "governance".into(),
+            what: "begin".into(),
+            revert: ContractRevert::TransactionManager(e),
+        }
+    }
+
+    #[test]
+    fn refusals_of_begin_map_to_typed_submit_errors() {
+        let user = Address::repeat_byte(5);
+        let err = SubmitError::from_chain(reverted(TmErr::TxNoPermission(TxNoPermission {
+            initiator: user,
+            step: 1,
+        })));
+        assert!(
+            matches!(err, SubmitError::NoPermission { initiator, step: 1 } if initiator == user)
+        );
+        assert_eq!(err.to_string(), format!("{user} lacks TWO_PHASE permission on step 1"));
+        let err =
+            SubmitError::from_chain(reverted(TmErr::TxNotFound(TxNotFound { txId: B256::ZERO })));
+        assert!(matches!(err, SubmitError::Refused(_)), "{err}");
+        let rpc = ChainError::Rpc {
+            chain: "governance".into(),
+            what: "begin".into(),
+            message: "down".into(),
+            transient: true,
+        };
+        assert!(matches!(SubmitError::from_chain(rpc), SubmitError::Chain(e) if e.is_retryable()));
+    }
+
+    #[tokio::test]
+    async fn start_rejects_a_zero_reconcile_period() {
+        let settings = RelayerSettings {
+            institution: 1,
+            governance: ChainEndpoint {
+                rpc_url: "http://127.0.0.1:1".parse().expect("url"),
+                chain_id: None,
+                confirmations: 1,
+                contracts: GovernanceAddresses {
+                    registry: Address::ZERO,
+                    chain_registry: Address::ZERO,
+                    permission_manager: Address::ZERO,
+                    transaction_manager: Address::ZERO,
+                    supervision: Address::ZERO,
+                },
+            },
+            chains: Vec::new(),
+            state_dir: std::env::temp_dir(),
+            poll_interval: Duration::from_millis(10),
+            reconcile_every_blocks: 0,
+        };
+        let err = Relayer::start(settings, PrivateKeySigner::random(), Arc::new(Metrics::new()))
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, RelayerError::Settings(_)), "{err}");
+    }
+}

@@ -1,0 +1,618 @@
+//! The relayer's 2PC engine: every 2PC decision the Rust side makes lives here.
+//!
+//! It works from on-chain state only (no database): for each served chain key it pages through
+//! the TransactionManager's `openTransactions`, reads each transaction, fetches its steps from the
+//! `TransactionBegun` log at `beganBlock` (checking `keccak256(op) == stepOf(txId, i).opHash`),
+//! compares with the resource's `stateOf(txId)` and performs the next missing actions:
+//!
+//! | governance state        | resource        | action                                      |
+//! |-------------------------|-----------------|---------------------------------------------|
+//! | Preparing, deadline hit | any             | `expire` (anyone may)                       |
+//! | Preparing, not voted    | None            | `prepare`; vote yes, or no on a refusal     |
+//! | Preparing, not voted    | Prepared        | vote yes (a previous run prepared)          |
+//! | Preparing, not voted    | RolledBack      | vote no                                     |
+//! | Committing              | not Committed   | `commit`, then `ack` if not acked           |
+//! | Aborting                | not RolledBack  | `rollback`, then `ack` if not acked         |
+//!
+//! State is re-read before each send (another relayer may have acted), and "already done"
+//! refusals (`TxAlreadyVoted`, `TxAlreadyAcked`, `TxNotPreparing` after a race) count as done.
+//! Every action is idempotent on both chains, so two relayers driving the same step is safe.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use alloy::primitives::{Address, B256, Bytes, keccak256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+
+use crate::bindings::transaction_manager::ITransactionManager::Transaction;
+use crate::bindings::transaction_manager::TransactionManager::{
+    self as tm, TransactionManagerErrors as TmErr,
+};
+use crate::bindings::{TxState, XaTxState};
+use crate::chain::{ChainClient, ChainError};
+use crate::errors::ContractRevert;
+use crate::metrics::{ActionResult, Metrics};
+use crate::protocol::Step;
+use crate::resource::{ResourceError, TwoPhaseResource};
+
+/// A named point of the protocol, reported to the [`ProtocolHook`] right after it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolPoint {
+    /// `begin` was mined (submitted through the API).
+    Begun {
+        /// The transaction.
+        tx_id: B256,
+    },
+    /// `prepare` was mined on the step's resource; the vote is not sent yet.
+    Prepared {
+        /// The transaction.
+        tx_id: B256,
+        /// The step.
+        step: u8,
+    },
+    /// The step's vote was mined.
+    Voted {
+        /// The transaction.
+        tx_id: B256,
+        /// The step.
+        step: u8,
+    },
+    /// `expire` was mined.
+    Expired {
+        /// The transaction.
+        tx_id: B256,
+    },
+    /// The relayer saw the decision for a step it serves; no resource action yet.
+    Decided {
+        /// The transaction.
+        tx_id: B256,
+        /// The step.
+        step: u8,
+    },
+    /// `commit` was mined on the step's resource; the ack is not sent yet.
+    Committed {
+        /// The transaction.
+        tx_id: B256,
+        /// The step.
+        step: u8,
+    },
+    /// `rollback` was mined on the step's resource; the ack is not sent yet.
+    RolledBack {
+        /// The transaction.
+        tx_id: B256,
+        /// The step.
+        step: u8,
+    },
+    /// The step's ack was mined.
+    Acked {
+        /// The transaction.
+        tx_id: B256,
+        /// The step.
+        step: u8,
+    },
+}
+
+/// What the relayer does after a [`ProtocolPoint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookAction {
+    /// Go on.
+    Continue,
+    /// Stop the whole relayer at once, as if the process died here (tests of resumption).
+    Halt,
+}
+
+/// A test hook called at every [`ProtocolPoint`]; see [`crate::runtime::Relayer::start_with_hook`].
+pub type ProtocolHook = Arc<dyn Fn(&ProtocolPoint) -> HookAction + Send + Sync>;
+
+/// The relayer serves 2PC steps on this chain.
+#[derive(Debug, Clone)]
+pub struct ServedResources {
+    /// `keccak256(abi.encode(zone, chain))`.
+    pub chain_key: B256,
+    /// `zone.chain`, for logs.
+    pub name: String,
+    /// Resources by resource segment word.
+    pub resources: BTreeMap<B256, Arc<dyn TwoPhaseResource>>,
+}
+
+/// The engine failed to drive a transaction.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A chain read or send failed.
+    #[error(transparent)]
+    Chain(Box<ChainError>),
+    /// A resource action failed (not a business refusal).
+    #[error(transparent)]
+    Resource(Box<ResourceError>),
+    /// The governance record is not what the protocol says (bad log, op hash mismatch).
+    #[error("transaction {tx_id}: {message}")]
+    Inconsistent {
+        /// The transaction.
+        tx_id: B256,
+        /// What is wrong.
+        message: String,
+    },
+    /// The test hook asked to stop here.
+    #[error("halted by the test hook at {0:?}")]
+    Halted(ProtocolPoint),
+}
+
+impl From<ChainError> for EngineError {
+    fn from(e: ChainError) -> Self {
+        EngineError::Chain(Box::new(e))
+    }
+}
+
+impl From<ResourceError> for EngineError {
+    fn from(e: ResourceError) -> Self {
+        EngineError::Resource(Box::new(e))
+    }
+}
+
+/// A transaction hash the relayer sent, with what it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentTx {
+    /// `begin`, `vote`, `prepare`, …
+    pub action: &'static str,
+    /// The step, for step actions.
+    pub step: Option<u8>,
+    /// The chain's name.
+    pub chain: String,
+    /// The transaction hash.
+    pub tx_hash: B256,
+}
+
+/// What the last reconcile did.
+#[derive(Debug, Clone, Default)]
+pub struct ReconcileReport {
+    /// Open transactions touching the served chains.
+    pub pending: usize,
+    /// Transactions that could not be driven this time, with why.
+    pub errors: Vec<(B256, String)>,
+}
+
+/// The 2PC engine of one relayer.
+pub struct Engine {
+    gov: Arc<ChainClient>,
+    tm: Address,
+    served: Vec<ServedResources>,
+    hook: Option<ProtocolHook>,
+    metrics: Arc<Metrics>,
+    steps: Mutex<HashMap<B256, Arc<Vec<Step>>>>,
+    sent: Mutex<HashMap<B256, Vec<SentTx>>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("tm", &self.tm)
+            .field("served", &self.served)
+            .field("hook", &self.hook.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Largest page of `openTransactions` (the contract's `MAX_PAGE`).
+const PAGE: u64 = 100;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Engine {
+    /// An engine driving steps on `served` through the TransactionManager at `tm`.
+    pub fn new(
+        gov: Arc<ChainClient>,
+        tm: Address,
+        served: Vec<ServedResources>,
+        hook: Option<ProtocolHook>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Engine {
+            gov,
+            tm,
+            served,
+            hook,
+            metrics,
+            steps: Mutex::new(HashMap::new()),
+            sent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The governance chain.
+    pub fn gov(&self) -> &Arc<ChainClient> {
+        &self.gov
+    }
+
+    /// The TransactionManager.
+    pub fn tm(&self) -> Address {
+        self.tm
+    }
+
+    /// The served chains.
+    pub fn served(&self) -> &[ServedResources] {
+        &self.served
+    }
+
+    /// Calls the hook at `point`.
+    pub fn checkpoint(&self, point: ProtocolPoint) -> Result<(), EngineError> {
+        match &self.hook {
+            Some(hook) if hook(&point) == HookAction::Halt => Err(EngineError::Halted(point)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a transaction sent for `tx_id`.
+    pub fn record(&self, tx_id: B256, sent: SentTx) {
+        lock(&self.sent).entry(tx_id).or_default().push(sent);
+    }
+
+    /// The transactions this relayer sent for `tx_id` (since it started).
+    pub fn sent_for(&self, tx_id: B256) -> Vec<SentTx> {
+        lock(&self.sent).get(&tx_id).cloned().unwrap_or_default()
+    }
+
+    fn served_chain(&self, key: B256) -> Option<&ServedResources> {
+        self.served.iter().find(|s| s.chain_key == key)
+    }
+
+    /// The resource of a step, when this relayer serves it.
+    pub fn resource_for(&self, step: &Step) -> Option<Arc<dyn TwoPhaseResource>> {
+        let key = chain_key_words(step.zone, step.chain);
+        self.served_chain(key).and_then(|s| s.resources.get(&step.resource).cloned())
+    }
+
+    /// One full pass over every open transaction touching the served chains.
+    pub async fn reconcile(&self) -> Result<ReconcileReport, EngineError> {
+        let mut ids = BTreeSet::new();
+        for served in &self.served {
+            let mut offset = 0u64;
+            loop {
+                let (tm_addr, key) = (self.tm, served.chain_key);
+                let page = self
+                    .gov
+                    .read("openTransactions", |p| async move {
+                        tm::new(tm_addr, p)
+                            .openTransactions(
+                                key,
+                                alloy::primitives::U256::from(offset),
+                                alloy::primitives::U256::from(PAGE),
+                            )
+                            .call()
+                            .await
+                    })
+                    .await?;
+                let n = page.len() as u64;
+                ids.extend(page);
+                if n < PAGE {
+                    break;
+                }
+                offset += n;
+            }
+        }
+        let mut report = ReconcileReport { pending: ids.len(), errors: Vec::new() };
+        for tx_id in ids {
+            match self.drive(tx_id).await {
+                Ok(()) => {}
+                Err(EngineError::Halted(point)) => return Err(EngineError::Halted(point)),
+                Err(err) => {
+                    tracing::warn!(%tx_id, %err, "cannot drive transaction now");
+                    report.errors.push((tx_id, err.to_string()));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Reads `transaction(txId)`.
+    pub async fn transaction(&self, tx_id: B256) -> Result<(Transaction, TxState), EngineError> {
+        let tm_addr = self.tm;
+        let tx =
+            self.gov
+                .read("transaction", |p| async move {
+                    tm::new(tm_addr, p).transaction(tx_id).call().await
+                })
+                .await?;
+        let state = TxState::try_from(tx.state)
+            .map_err(|e| EngineError::Inconsistent { tx_id, message: e.to_string() })?;
+        Ok((tx, state))
+    }
+
+    /// Reads `stepOf(txId, step)`: (chain key, op hash).
+    pub async fn step_record(&self, tx_id: B256, step: u8) -> Result<(B256, B256), EngineError> {
+        let tm_addr = self.tm;
+        let rec = self
+            .gov
+            .read("stepOf", |p| async move { tm::new(tm_addr, p).stepOf(tx_id, step).call().await })
+            .await?;
+        Ok((rec.chainKey, rec.opHash))
+    }
+
+    /// The steps of a transaction, from its `TransactionBegun` log, checked against storage.
+    pub async fn steps(
+        &self,
+        tx_id: B256,
+        tx: &Transaction,
+    ) -> Result<Arc<Vec<Step>>, EngineError> {
+        if let Some(steps) = lock(&self.steps).get(&tx_id) {
+            return Ok(steps.clone());
+        }
+        let filter = Filter::new()
+            .address(self.tm)
+            .event_signature(tm::TransactionBegun::SIGNATURE_HASH)
+            .topic1(tx_id)
+            .from_block(tx.beganBlock)
+            .to_block(tx.beganBlock);
+        let logs =
+            self.gov
+                .read("TransactionBegun log", |p| {
+                    let filter = filter.clone();
+                    async move {
+                        p.get_logs(&filter).await.map_err(alloy::contract::Error::TransportError)
+                    }
+                })
+                .await?;
+        let inconsistent = |message: String| EngineError::Inconsistent { tx_id, message };
+        let log = logs.iter().find(|l| l.address() == self.tm).ok_or_else(|| {
+            inconsistent(format!("no TransactionBegun log at block {}", tx.beganBlock))
+        })?;
+        let begun = tm::TransactionBegun::decode_log_data(log.data())
+            .map_err(|e| inconsistent(format!("bad TransactionBegun log: {e}")))?;
+        if begun.steps.len() != usize::from(tx.stepCount) {
+            return Err(inconsistent(format!(
+                "log has {} steps, storage {}",
+                begun.steps.len(),
+                tx.stepCount
+            )));
+        }
+        let steps: Vec<Step> = begun
+            .steps
+            .into_iter()
+            .map(|s| Step { zone: s.zone, chain: s.chain, resource: s.resource, op: s.op })
+            .collect();
+        for (i, step) in steps.iter().enumerate() {
+            let index = u8::try_from(i).map_err(|_| inconsistent("too many steps".into()))?;
+            let (key, op_hash) = self.step_record(tx_id, index).await?;
+            if op_hash != keccak256(&step.op) || key != chain_key_words(step.zone, step.chain) {
+                return Err(inconsistent(format!("step {i} does not match stepOf")));
+            }
+        }
+        let steps = Arc::new(steps);
+        lock(&self.steps).insert(tx_id, steps.clone());
+        Ok(steps)
+    }
+
+    /// Drives one transaction as far as this relayer can now.
+    pub async fn drive(&self, tx_id: B256) -> Result<(), EngineError> {
+        let (tx, state) = self.transaction(tx_id).await?;
+        if state == TxState::None || state.is_final() {
+            return Ok(());
+        }
+        let steps = self.steps(tx_id, &tx).await?;
+        if state == TxState::Preparing && self.gov.now().await? >= tx.deadline {
+            self.expire(tx_id).await?;
+        }
+        let mut first_error = None;
+        for (i, step) in steps.iter().enumerate() {
+            let Some(resource) = self.resource_for(step) else { continue };
+            let index = u8::try_from(i).unwrap_or(u8::MAX);
+            match self.drive_step(tx_id, index, step, resource.as_ref()).await {
+                Ok(()) => {}
+                Err(EngineError::Halted(p)) => return Err(EngineError::Halted(p)),
+                Err(err) => {
+                    tracing::warn!(%tx_id, step = i, %err, "step not driven");
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn expire(&self, tx_id: B256) -> Result<(), EngineError> {
+        let data = tm::expireCall { txId: tx_id }.abi_encode();
+        match self.gov_send("expire", data).await {
+            Ok(hash) => {
+                self.record_gov(tx_id, "expire", None, hash);
+                self.checkpoint(ProtocolPoint::Expired { tx_id })
+            }
+            Err(err) if is_already_done(&err) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn drive_step(
+        &self,
+        tx_id: B256,
+        step: u8,
+        op: &Step,
+        resource: &dyn TwoPhaseResource,
+    ) -> Result<(), EngineError> {
+        let bit = 1u16 << step;
+        let (tx, state) = self.transaction(tx_id).await?;
+        match state {
+            TxState::Preparing => {
+                if tx.votedMask & bit != 0 {
+                    return Ok(());
+                }
+                let (ok, evidence) = match resource.state(tx_id).await? {
+                    XaTxState::None => match resource.prepare(tx_id, &op.op).await {
+                        Ok(r) => {
+                            self.metrics.action("prepare", ActionResult::Ok);
+                            self.record_step(tx_id, "prepare", step, r.tx_hash);
+                            self.checkpoint(ProtocolPoint::Prepared { tx_id, step })?;
+                            (true, Bytes::copy_from_slice(r.tx_hash.as_slice()))
+                        }
+                        Err(ResourceError::Refused(revert)) => {
+                            self.metrics.action("prepare", ActionResult::Failed);
+                            tracing::info!(%tx_id, step, %revert, "prepare refused: voting no");
+                            (false, Bytes::new())
+                        }
+                        Err(err) => {
+                            self.metrics.action("prepare", ActionResult::Failed);
+                            return Err(err.into());
+                        }
+                    },
+                    XaTxState::Prepared | XaTxState::Committed => (true, Bytes::new()),
+                    XaTxState::RolledBack => (false, Bytes::new()),
+                };
+                let (tx, state) = self.transaction(tx_id).await?;
+                if state != TxState::Preparing || tx.votedMask & bit != 0 {
+                    return Ok(());
+                }
+                let data = tm::voteCall { txId: tx_id, step, ok, evidence }.abi_encode();
+                match self.gov_send("vote", data).await {
+                    Ok(hash) => {
+                        self.record_gov(tx_id, "vote", Some(step), hash);
+                        self.checkpoint(ProtocolPoint::Voted { tx_id, step })
+                    }
+                    Err(err) if is_already_done(&err) => Ok(()),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            TxState::Committing | TxState::Aborting => {
+                if tx.ackedMask & bit != 0 {
+                    return Ok(());
+                }
+                self.checkpoint(ProtocolPoint::Decided { tx_id, step })?;
+                let commit = state == TxState::Committing;
+                let want = if commit { XaTxState::Committed } else { XaTxState::RolledBack };
+                let mut evidence = Bytes::new();
+                if resource.state(tx_id).await? != want {
+                    let (kind, result) = if commit {
+                        ("commit", resource.commit(tx_id).await)
+                    } else {
+                        ("rollback", resource.rollback(tx_id).await)
+                    };
+                    self.metrics.action(
+                        kind,
+                        if result.is_ok() { ActionResult::Ok } else { ActionResult::Failed },
+                    );
+                    let r = result?;
+                    self.record_step(tx_id, kind, step, r.tx_hash);
+                    evidence = Bytes::copy_from_slice(r.tx_hash.as_slice());
+                    self.checkpoint(if commit {
+                        ProtocolPoint::Committed { tx_id, step }
+                    } else {
+                        ProtocolPoint::RolledBack { tx_id, step }
+                    })?;
+                }
+                let (tx, _) = self.transaction(tx_id).await?;
+                if tx.ackedMask & bit != 0 {
+                    return Ok(());
+                }
+                let data = tm::ackCall { txId: tx_id, step, evidence }.abi_encode();
+                match self.gov_send("ack", data).await {
+                    Ok(hash) => {
+                        self.record_gov(tx_id, "ack", Some(step), hash);
+                        self.checkpoint(ProtocolPoint::Acked { tx_id, step })
+                    }
+                    Err(err) if is_already_done(&err) => Ok(()),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            TxState::None | TxState::Committed | TxState::Aborted => Ok(()),
+        }
+    }
+
+    /// Sends a TransactionManager call; returns the mined transaction's hash.
+    pub async fn gov_send(&self, what: &'static str, data: Vec<u8>) -> Result<B256, ChainError> {
+        let result = self.gov.sender().send(what, self.tm, data.into()).await;
+        let outcome = match &result {
+            Ok(_) => ActionResult::Ok,
+            Err(e) if is_already_done(e) => ActionResult::Skipped,
+            Err(_) => ActionResult::Failed,
+        };
+        self.metrics.action(what, outcome);
+        result.map(|r| r.transaction_hash)
+    }
+
+    fn record_gov(&self, tx_id: B256, action: &'static str, step: Option<u8>, tx_hash: B256) {
+        let chain = self.gov.name().to_owned();
+        self.record(tx_id, SentTx { action, step, chain, tx_hash });
+    }
+
+    fn record_step(&self, tx_id: B256, action: &'static str, step: u8, tx_hash: B256) {
+        let chain = lock(&self.steps)
+            .get(&tx_id)
+            .and_then(|s| s.get(usize::from(step)).cloned())
+            .and_then(|s| {
+                self.served_chain(chain_key_words(s.zone, s.chain)).map(|c| c.name.clone())
+            })
+            .unwrap_or_default();
+        self.record(tx_id, SentTx { action, step: Some(step), chain, tx_hash });
+    }
+}
+
+/// Refusals meaning another relayer (or an earlier run) already did it. `TxNotDecided` only
+/// reaches an `ack`, sent after the relayer saw the decision, so it means "final already".
+fn is_already_done(err: &ChainError) -> bool {
+    matches!(
+        err.revert(),
+        Some(ContractRevert::TransactionManager(
+            TmErr::TxAlreadyVoted(_)
+                | TmErr::TxAlreadyAcked(_)
+                | TmErr::TxNotPreparing(_)
+                | TmErr::TxNotDecided(_)
+        ))
+    )
+}
+
+/// `keccak256(abi.encode(zone, chain))` of raw words (= [`crate::ipath::chain_key`]).
+pub fn chain_key_words(zone: B256, chain: B256) -> B256 {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(zone.as_slice());
+    buf[32..].copy_from_slice(chain.as_slice());
+    keccak256(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::transaction_manager::TransactionManager::{
+        TxAlreadyVoted, TxDeadlinePassed, TxNotDecided,
+    };
+
+    fn reverted(e: TmErr) -> ChainError {
+        ChainError::Reverted {
+            chain: "governance".into(),
+            what: "vote".into(),
+            revert: ContractRevert::TransactionManager(e),
+        }
+    }
+
+    #[test]
+    fn chain_key_of_words_is_ipath_chain_key() {
+        let path: crate::IPath = "zoneA.chainA.ledger".parse().expect("path");
+        let (zone, chain, _) = path.to_words();
+        assert_eq!(chain_key_words(zone, chain), path.chain_key());
+    }
+
+    #[test]
+    fn races_lost_to_another_relayer_count_as_done() {
+        let id = B256::repeat_byte(1);
+        assert!(is_already_done(&reverted(TmErr::TxAlreadyVoted(TxAlreadyVoted {
+            txId: id,
+            step: 0
+        }))));
+        assert!(is_already_done(&reverted(TmErr::TxNotDecided(TxNotDecided {
+            txId: id,
+            state: 4
+        }))));
+        assert!(!is_already_done(&reverted(TmErr::TxDeadlinePassed(TxDeadlinePassed {
+            txId: id,
+            deadline: 1
+        }))));
+        let rpc = ChainError::Rpc {
+            chain: "governance".into(),
+            what: "vote".into(),
+            message: "connection refused".into(),
+            transient: true,
+        };
+        assert!(!is_already_done(&rpc));
+    }
+}

@@ -1,0 +1,307 @@
+//! The `crossgov` binary: `relayer check-config` on the reference config and on broken ones, and
+//! `relayer run` as a child process against anvil (ready on `/health`, stopped by SIGTERM).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::B256;
+use crossgov_relayer::config::{ChainConfig, Config, ContractsConfig};
+use serde_json::Value;
+
+use crate::relayer_api::{ApiNet, Client, RELAYER, WAIT, wait_for};
+
+const BIN: &str = env!("CARGO_BIN_EXE_crossgov");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/relayer.example.toml");
+/// The variable the reference config names for the raw key.
+const KEY_ENV: &str = "CROSSGOV_RELAYER_KEY";
+/// A dev key (anvil's second) for configs that are only checked.
+const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+fn crossgov(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove(KEY_ENV);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run crossgov")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn check_config_accepts_the_reference_file() {
+    let out = crossgov(&["relayer", "check-config", "--config", EXAMPLE], &[(KEY_ENV, DEV_KEY)]);
+    assert!(out.status.success(), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains(": ok"), "{}", stdout(&out));
+    // The key is not echoed anywhere.
+    assert!(!stdout(&out).contains(&DEV_KEY[2..]));
+}
+
+#[test]
+fn check_config_reports_every_problem_and_fails() {
+    // Without the variable the reference file names, the signer problem is reported.
+    let out = crossgov(&["relayer", "check-config", "--config", EXAMPLE, "--json"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problems"][0]["kind"], "signer", "{report}");
+    assert!(report["problems"][0]["message"].as_str().is_some_and(|m| m.contains(KEY_ENV)));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(EXAMPLE)
+        .expect("example")
+        .replace("zone = \"zoneB\"", "zone = \"zone.B\"")
+        .replace("rpc_url = \"http://127.0.0.1:8547\"", "rpc_url = \"ws://127.0.0.1:8547\"")
+        .replace("confirmations = 2", "confirmations = 0")
+        .replace("# manifest = ", "manifest = ");
+    let path = dir.path().join("relayer.toml");
+    std::fs::write(&path, text).expect("write");
+    let out = crossgov(
+        &["relayer", "check-config", "--config", path.to_str().expect("utf-8")],
+        &[(KEY_ENV, DEV_KEY)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for needle in [
+        "chains[1].zone",
+        "chains[1].rpc_url",
+        "chains[1].confirmations",
+        "not both",
+        "4 problem(s)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+
+    // An unknown key is named.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(EXAMPLE)
+            .expect("example")
+            .replace("[http]\n", "[http]\nport = 1\n"),
+    )
+    .expect("write");
+    let out = crossgov(
+        &["relayer", "check-config", "--config", path.to_str().expect("utf-8")],
+        &[(KEY_ENV, DEV_KEY)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("unknown field `port`"), "{}", stdout(&out));
+}
+
+/// The reference config with the net's URLs and addresses, serving zoneA.chainA only.
+fn config_for(net: &ApiNet, dir: &Path) -> std::path::PathBuf {
+    let mut config =
+        Config::parse(&std::fs::read_to_string(EXAMPLE).expect("example")).expect("parse");
+    let d = &net.gov.deployment;
+    config.state_dir = dir.join("state");
+    config.governance.rpc_url = net.gov.anvil.endpoint_url().to_string();
+    config.governance.chain_id = Some(d.chain_id);
+    config.governance.poll_interval_ms = 50;
+    config.governance.reconcile_every_blocks = 1;
+    config.governance.contracts = Some(ContractsConfig {
+        institution_registry: d.institution_registry.address,
+        chain_registry: d.chain_registry.address,
+        permission_manager: d.permission_manager.address,
+        transaction_manager: d.transaction_manager.address,
+        supervision: d.supervision.address,
+    });
+    let chain: &mut ChainConfig = &mut config.chains[0];
+    chain.rpc_url = net.a.anvil.endpoint_url().to_string();
+    chain.resources = [
+        ("ledger".to_owned(), net.a.resources.xa_ledger.address),
+        ("htlc".to_owned(), net.a.resources.htlc_asset.address),
+    ]
+    .into();
+    config.chains.truncate(1);
+    let path = dir.join("relayer.toml");
+    std::fs::write(&path, toml::to_string(&config).expect("serialize")).expect("write");
+    path
+}
+
+/// Kills the child if the test fails before it exits.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn relayer_run_serves_health_and_stops_on_sigterm() {
+    let net = ApiNet::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = config_for(&net, dir.path());
+    let key = B256::from(net.gov.accounts[RELAYER].signer.to_bytes()).to_string();
+    let check = crossgov(
+        &["relayer", "check-config", "--config", path.to_str().expect("utf-8")],
+        &[(KEY_ENV, &key)],
+    );
+    assert!(check.status.success(), "{}", stdout(&check));
+
+    let child = Command::new(BIN)
+        .args(["relayer", "run", "--config", path.to_str().expect("utf-8"), "--log", "info"])
+        .env(KEY_ENV, &key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn crossgov relayer run");
+    let mut child = Reaper(child);
+    let (tx, rx) = mpsc::channel::<String>();
+    let out = child.0.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let stderr = child.0.stderr.take().expect("stderr");
+    let logs = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut s);
+        s
+    });
+
+    let started: Value =
+        serde_json::from_str(&rx.recv_timeout(WAIT).expect("the started line")).expect("JSON line");
+    assert_eq!(started["event"], "started", "{started}");
+    assert_eq!(started["account"], serde_json::json!(net.gov.address(RELAYER)));
+    let client = Client::new(started["http"].as_str().expect("http").parse().expect("addr"));
+    let health = wait_for("/health to be 200", || async {
+        let (status, body) = client.get("/health").await;
+        (status == 200).then_some(body)
+    })
+    .await;
+    let names: Vec<&str> = health["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["governance", "zoneA.chainA"], "{health}");
+
+    let pid = child.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let started_at = Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(started_at.elapsed() < WAIT, "the relayer did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let logs = logs.join().unwrap_or_default();
+    assert!(status.success(), "exit {status}; logs:\n{logs}");
+    let stopped: Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(5)).expect("the stopped line"))
+            .expect("JSON");
+    assert_eq!(stopped["event"], "stopped");
+    assert_eq!(stopped["signal"], "SIGTERM");
+    assert!(!logs.contains(&key[2..]), "the key was logged");
+}
+
+/// The relayer reads the manifest `crossgov_deploy` writes (it reads it by shape, since the deploy
+/// crate depends on the relayer crate): a config naming it resolves to the manifest's addresses
+/// and chain id.
+#[test]
+fn config_reads_the_deploy_manifest() {
+    use alloy::primitives::Address;
+    use crossgov_deploy::{DeployedContract, Deployment};
+
+    let contract = |n: u8| DeployedContract {
+        address: Address::repeat_byte(n),
+        block: u64::from(n),
+        tx_hash: B256::repeat_byte(n),
+        deployed_bytecode_hash: B256::repeat_byte(n + 10),
+    };
+    let deployment = Deployment {
+        chain_id: 4242,
+        institution_registry: contract(1),
+        chain_registry: contract(2),
+        permission_manager: contract(3),
+        transaction_manager: contract(4),
+        supervision: contract(5),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    deployment.write_manifest(dir.path().join("deployment.json")).expect("write manifest");
+    let text = std::fs::read_to_string(EXAMPLE)
+        .expect("example")
+        .replace("# manifest = ", "manifest = ")
+        .replace("chain_id = 31337\n", "")
+        .replace(
+            "private_key_env = \"CROSSGOV_RELAYER_KEY\"",
+            "keystore = \"key.json\"\npassword_file = \"password\"",
+        );
+    let start = text.find("[governance.contracts]").expect("contracts table");
+    let end = text[start..].find("\n\n").expect("end of table") + start;
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    let path = dir.path().join("relayer.toml");
+    std::fs::write(&path, text).expect("write");
+    // Only checked for shape here (never decrypted by validation).
+    std::fs::write(dir.path().join("key.json"), r#"{"crypto": {}}"#).expect("write");
+    std::fs::write(dir.path().join("password"), "pw\n").expect("write");
+    let resolved = Config::load_resolved(&path).expect("valid config");
+    assert_eq!(resolved.governance.chain_id, Some(4242));
+    let c = resolved.governance.contracts;
+    assert_eq!(
+        [
+            c.institution_registry,
+            c.chain_registry,
+            c.permission_manager,
+            c.transaction_manager,
+            c.supervision
+        ],
+        [1, 2, 3, 4, 5].map(Address::repeat_byte)
+    );
+    let settings = resolved.settings();
+    assert_eq!(settings.governance.contracts.registry, Address::repeat_byte(1));
+    assert_eq!(settings.chains.len(), 2);
+}
+
+/// `relayer run` with a keystore and a wrong password exits 1 with a clear message that contains
+/// neither the password nor the key, before contacting any chain.
+#[test]
+fn relayer_run_refuses_a_wrong_keystore_password() {
+    use alloy::signers::k256::elliptic_curve::rand_core::OsRng;
+    use alloy::signers::local::PrivateKeySigner;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key: B256 = DEV_KEY.parse().expect("key");
+    PrivateKeySigner::encrypt_keystore(
+        dir.path(),
+        &mut OsRng,
+        key,
+        "right password",
+        Some("key.json"),
+    )
+    .expect("keystore");
+    let wrong = "wrong-password-123";
+    std::fs::write(dir.path().join("password"), wrong).expect("write");
+    let text = std::fs::read_to_string(EXAMPLE).expect("example").replace(
+        "private_key_env = \"CROSSGOV_RELAYER_KEY\"",
+        "keystore = \"key.json\"\npassword_file = \"password\"",
+    );
+    let path = dir.path().join("relayer.toml");
+    std::fs::write(&path, text).expect("write");
+    let path = path.to_str().expect("utf-8");
+
+    let check = crossgov(&["relayer", "check-config", "--config", path], &[]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let out = crossgov(&["relayer", "run", "--config", path], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot decrypt keystore"), "{stderr}");
+    let all = format!("{}{stderr}", stdout(&out));
+    assert!(!all.contains(wrong) && !all.contains(&DEV_KEY[2..]), "{all}");
+}

@@ -1,0 +1,701 @@
+//! The relayer runtime driving 2PC end to end: three real anvils (governance chain, zoneA.chainA,
+//! zoneB.chainB), relayers running as tokio tasks through `crossgov_relayer::runtime`, requests
+//! submitted through `RelayerHandle::submit_transaction`. Time moves only by anvil's clock RPCs;
+//! waits are bounded polls on chain state.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{BlockNumberOrTag, Filter};
+use alloy::sol_types::{Eip712Domain, SolEvent};
+
+use crossgov_relayer::bindings::{ChainRegistry, Role, TransactionManager, TxState, XaTxState};
+use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
+use crossgov_relayer::runtime::{
+    ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
+    ServedChain, SubmitError,
+};
+use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
+use crossgov_relayer::{IPath, Ops, Pattern, Segment};
+
+use crate::harness::{BusinessChain, DEPLOYER, TestNet, advance_time, latest_timestamp, send};
+
+const ADMIN1: usize = 0; // founder (1): owns zoneA.chainA and chain A's ledger
+const ADMIN2: usize = 1; // founder (2): owns zoneB.chainB and chain B's ledger
+const ADMIN3: usize = 2; // founder (3)
+const RELAYER_A: usize = 3; // relayer of (1), serving zoneA.chainA
+const RELAYER_B: usize = 4; // relayer of (2), serving zoneB.chainB
+const ALICE: usize = 5; // user of (1), TWO_PHASE on both chains
+const BOB: usize = 6; // user of (2)
+const RELAYER_A2: usize = 7; // a second relayer of (1), serving zoneA.chainA
+const CAROL: usize = 8; // user of (1) without any grant
+
+const CHAIN_A_ID: u64 = 2001;
+const CHAIN_B_ID: u64 = 2002;
+const LEDGER_A: &str = "zoneA.chainA.ledger";
+const LEDGER_B: &str = "zoneB.chainB.ledger";
+const ALICE_OPENING: u64 = 1_000;
+const HOUR: u64 = 3_600;
+/// Upper bound of every wait on chain state.
+const WAIT: Duration = Duration::from_secs(90);
+
+fn seg(s: &str) -> Segment {
+    Segment::new(s).expect("valid segment")
+}
+
+fn path(s: &str) -> IPath {
+    s.parse().expect("valid iPath")
+}
+
+fn u(v: u64) -> U256 {
+    U256::from(v)
+}
+
+/// Polls `f` until it returns `Some`, at most [`WAIT`].
+async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[derive(Debug)]
+struct Net {
+    gov: TestNet,
+    a: BusinessChain,
+    b: BusinessChain,
+    dirs: Vec<tempfile::TempDir>,
+}
+
+/// Balances on both ledgers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Balances {
+    alice_a: U256,
+    escrow_a: U256,
+    bob_b: U256,
+    pending_b: U256,
+}
+
+impl Net {
+    async fn start() -> Net {
+        let gov =
+            TestNet::start(&[("Bank A", ADMIN1), ("Bank B", ADMIN2), ("Bank C", ADMIN3)]).await;
+        let a = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
+        let b = BusinessChain::start(CHAIN_B_ID, ADMIN2).await;
+        let net = Net { gov, a, b, dirs: Vec::new() };
+        for (zone, chain, owner, business, proposer) in
+            [("zoneA", "chainA", 1u64, &net.a, ADMIN1), ("zoneB", "chainB", 2, &net.b, ADMIN2)]
+        {
+            let genesis = business
+                .provider()
+                .get_block_by_number(BlockNumberOrTag::Number(0))
+                .await
+                .expect("genesis block")
+                .expect("block 0")
+                .header
+                .hash;
+            let call = ChainRegistry::admitChainCall {
+                zone: seg(zone).to_word(),
+                chain: seg(chain).to_word(),
+                chainType: seg("evm").to_word(),
+                chainId: U256::from(business.resources.chain_id),
+                owner,
+                genesisHash: genesis,
+            };
+            let target = net.gov.deployment.chain_registry.address;
+            net.gov
+                .pass(
+                    proposer,
+                    target,
+                    &call,
+                    &format!("admit {zone}.{chain}"),
+                    &[ADMIN1, ADMIN2, ADMIN3],
+                )
+                .await;
+        }
+        for (admin, key, role) in [
+            (ADMIN1, RELAYER_A, Role::Relayer),
+            (ADMIN1, RELAYER_A2, Role::Relayer),
+            (ADMIN1, ALICE, Role::User),
+            (ADMIN1, CAROL, Role::User),
+            (ADMIN2, RELAYER_B, Role::Relayer),
+            (ADMIN2, BOB, Role::User),
+        ] {
+            let account = net.gov.address(key);
+            send("add account", net.gov.registry(admin).addAccount(account, role.into())).await;
+        }
+        for (admin, zone, chain, relayers) in [
+            (ADMIN1, "zoneA", "chainA", vec![RELAYER_A, RELAYER_A2]),
+            (ADMIN2, "zoneB", "chainB", vec![RELAYER_B]),
+        ] {
+            let relayers = relayers.into_iter().map(|k| net.gov.address(k)).collect();
+            let (z, c) = (seg(zone).to_word(), seg(chain).to_word());
+            send("serve", net.gov.chains(admin).setServingRelayers(z, c, relayers, true)).await;
+        }
+        for (admin, pattern) in [(ADMIN1, "zoneA.chainA.*"), (ADMIN2, "zoneB.chainB.*")] {
+            let (z, c, r) = pattern.parse::<Pattern>().expect("pattern").to_words();
+            let perms = net.gov.permissions(admin);
+            let grant =
+                perms.grantToAccount(net.gov.address(ALICE), z, c, r, Ops::TWO_PHASE.bits());
+            send("grant", grant).await;
+        }
+        for (chain, owner, relayers) in
+            [(&net.a, ADMIN1, vec![RELAYER_A, RELAYER_A2]), (&net.b, ADMIN2, vec![RELAYER_B])]
+        {
+            for relayer in relayers {
+                let relayer = chain.accounts[relayer].address;
+                send("setRelayer", chain.xa(owner).setRelayer(relayer, true)).await;
+            }
+        }
+        send("mint", net.a.xa(ADMIN1).mint(net.gov.address(ALICE), u(ALICE_OPENING))).await;
+        net
+    }
+
+    fn gov_provider(&self) -> &DynProvider {
+        &self.gov.accounts[DEPLOYER].provider
+    }
+
+    fn tm_address(&self) -> Address {
+        self.gov.deployment.transaction_manager.address
+    }
+
+    fn domain(&self) -> Eip712Domain {
+        tm_domain(self.gov.deployment.chain_id, self.tm_address())
+    }
+
+    fn settings(&mut self, institution: u64) -> RelayerSettings {
+        let d = &self.gov.deployment;
+        let contracts = GovernanceAddresses {
+            registry: d.institution_registry.address,
+            chain_registry: d.chain_registry.address,
+            permission_manager: d.permission_manager.address,
+            transaction_manager: d.transaction_manager.address,
+            supervision: d.supervision.address,
+        };
+        let (zone, chain, business, ledger) = if institution == 1 {
+            ("zoneA", "chainA", &self.a, "ledger")
+        } else {
+            ("zoneB", "chainB", &self.b, "ledger")
+        };
+        let served = ServedChain {
+            zone: seg(zone),
+            chain: seg(chain),
+            rpc_url: business.anvil.endpoint_url(),
+            confirmations: 1,
+            resources: BTreeMap::from([(seg(ledger), business.resources.xa_ledger.address)]),
+        };
+        let dir = tempfile::tempdir().expect("state dir");
+        let state_dir = dir.path().to_path_buf();
+        self.dirs.push(dir);
+        RelayerSettings {
+            institution,
+            governance: ChainEndpoint {
+                rpc_url: self.gov.anvil.endpoint_url(),
+                chain_id: Some(d.chain_id),
+                confirmations: 1,
+                contracts,
+            },
+            chains: vec![served],
+            state_dir,
+            poll_interval: Duration::from_millis(50),
+            reconcile_every_blocks: 1,
+        }
+    }
+
+    /// Starts a relayer of `institution` with dev key `key` (and a fresh, empty state dir).
+    async fn relayer(
+        &mut self,
+        institution: u64,
+        key: usize,
+        hook: Option<ProtocolHook>,
+    ) -> RelayerHandle {
+        let settings = self.settings(institution);
+        let signer = self.gov.accounts[key].signer.clone();
+        Relayer::start_with_hook(settings, signer, Arc::new(Metrics::new()), hook)
+            .await
+            .expect("start relayer")
+    }
+
+    async fn transfer(&self, from: usize, amount: u64, ttl: u64) -> TxRequest {
+        let now = latest_timestamp(self.gov_provider()).await;
+        TxRequest::builder()
+            .xa_step(&path(LEDGER_A), &XaOp::debit(self.gov.address(from), u(amount)))
+            .xa_step(&path(LEDGER_B), &XaOp::credit(self.gov.address(BOB), u(amount)))
+            .deadline(now + ttl)
+            .build()
+            .expect("valid request")
+    }
+
+    fn sign(&self, request: &TxRequest, key: usize) -> Bytes {
+        request.sign(&self.domain(), &self.gov.accounts[key].signer).expect("sign")
+    }
+
+    async fn tx_state(&self, tx_id: B256) -> (TxState, u16, u16, u16) {
+        let t = self.gov.tm(DEPLOYER).transaction(tx_id).call().await.expect("transaction");
+        (TxState::try_from(t.state).expect("state"), t.votedMask, t.yesMask, t.ackedMask)
+    }
+
+    async fn wait_state(&self, tx_id: B256, want: TxState) {
+        wait_for(&format!("{tx_id} to be {want}"), || async {
+            (self.tx_state(tx_id).await.0 == want).then_some(())
+        })
+        .await;
+    }
+
+    async fn xa_states(&self, tx_id: B256) -> (XaTxState, XaTxState) {
+        let a = self.a.xa(DEPLOYER).stateOf(tx_id).call().await.expect("stateOf A");
+        let b = self.b.xa(DEPLOYER).stateOf(tx_id).call().await.expect("stateOf B");
+        (XaTxState::try_from(a).expect("A"), XaTxState::try_from(b).expect("B"))
+    }
+
+    async fn balances(&self) -> Balances {
+        let (xa, xb) = (self.a.xa(DEPLOYER), self.b.xa(DEPLOYER));
+        Balances {
+            alice_a: xa.balanceOf(self.gov.address(ALICE)).call().await.expect("balance"),
+            escrow_a: xa.escrowed().call().await.expect("escrowed"),
+            bob_b: xb.balanceOf(self.gov.address(BOB)).call().await.expect("balance"),
+            pending_b: xb.pendingCredits().call().await.expect("pendingCredits"),
+        }
+    }
+
+    /// Asserts a committed transfer of `amount` whose every step is acked, on top of `before`.
+    async fn assert_committed(&self, tx_id: B256, before: Balances, amount: u64) {
+        assert_eq!(self.tx_state(tx_id).await, (TxState::Committed, 0b11, 0b11, 0b11));
+        assert_eq!(self.xa_states(tx_id).await, (XaTxState::Committed, XaTxState::Committed));
+        let after = self.balances().await;
+        assert_eq!(
+            after,
+            Balances {
+                alice_a: before.alice_a - u(amount),
+                bob_b: before.bob_b + u(amount),
+                escrow_a: U256::ZERO,
+                pending_b: U256::ZERO,
+            }
+        );
+    }
+
+    async fn begun_logs(&self) -> usize {
+        let filter = Filter::new()
+            .address(self.tm_address())
+            .event_signature(TransactionManager::TransactionBegun::SIGNATURE_HASH)
+            .from_block(0);
+        self.gov_provider().get_logs(&filter).await.expect("logs").len()
+    }
+}
+
+fn halt_at(target: fn(&ProtocolPoint) -> bool) -> ProtocolHook {
+    Arc::new(
+        move |p: &ProtocolPoint| if target(p) { HookAction::Halt } else { HookAction::Continue },
+    )
+}
+
+async fn wait_stopped(handle: &RelayerHandle) {
+    wait_for("the relayer to halt", || async { handle.is_stopped().then_some(()) }).await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_commits_a_transfer() {
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    let before = net.balances().await;
+    let request = net.transfer(ALICE, 100, HOUR).await;
+    let tx_id = request.txId;
+    let signature = net.sign(&request, ALICE);
+    r1.submit_transaction(request, signature).await.expect("submit");
+    net.wait_state(tx_id, TxState::Committed).await;
+    net.assert_committed(tx_id, before, 100).await;
+
+    let status = r1.transaction_status(tx_id).await.expect("status").expect("known");
+    assert_eq!(status.state, TxState::Committed);
+    assert_eq!(status.steps.len(), 2);
+    assert!(status.steps[0].served && !status.steps[1].served);
+    assert_eq!(status.steps[0].resource_state, Some(XaTxState::Committed));
+    assert!(status.steps.iter().all(|s| s.acked && s.vote == Some(true)));
+    // `begin` is recorded when its receipt is confirmed, which may be after the loop voted.
+    let mut actions: Vec<_> = status.governance_txs.iter().map(|s| s.action).collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["ack", "begin", "vote"]);
+    let actions: Vec<_> = status.business_txs.iter().map(|s| s.action).collect();
+    assert_eq!(actions, ["prepare", "commit"]);
+    assert!(r1.transaction_status(B256::repeat_byte(9)).await.expect("status").is_none());
+    let health = r1.health();
+    assert!(health.is_healthy(), "{health:?}");
+    assert_eq!(health.chains.len(), 2);
+    assert!(health.last_reconcile_at.is_some());
+    let checkpoint = net.dirs[0].path().join("checkpoint.json");
+    assert!(checkpoint.exists(), "the watcher keeps a checkpoint");
+    r1.shutdown().await;
+    r2.shutdown().await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_aborts_on_insufficient_funds() {
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    let before = net.balances().await;
+    let request = net.transfer(ALICE, ALICE_OPENING + 1, HOUR).await;
+    let tx_id = request.txId;
+    let signature = net.sign(&request, ALICE);
+    r1.submit_transaction(request, signature).await.expect("submit");
+    net.wait_state(tx_id, TxState::Aborted).await;
+    let (state, voted, yes, acked) = net.tx_state(tx_id).await;
+    assert_eq!((state, acked), (TxState::Aborted, 0b11));
+    assert_eq!(yes & 1, 0, "step A voted no");
+    assert!(voted & 1 != 0);
+    assert_eq!(net.xa_states(tx_id).await.1, XaTxState::RolledBack);
+    assert_ne!(net.xa_states(tx_id).await.0, XaTxState::Committed);
+    assert_eq!(net.balances().await, before);
+    r1.shutdown().await;
+    r2.shutdown().await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_expires_when_a_relayer_is_down() {
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let before = net.balances().await;
+    let request = net.transfer(ALICE, 100, HOUR).await;
+    let tx_id = request.txId;
+    let signature = net.sign(&request, ALICE);
+    r1.submit_transaction(request, signature).await.expect("submit");
+    // Step A prepares and votes; step B (I2's relayer is down) never does.
+    wait_for("step A voted", || async { (net.tx_state(tx_id).await.1 == 0b01).then_some(()) })
+        .await;
+    assert_eq!(net.tx_state(tx_id).await.0, TxState::Preparing);
+    advance_time(net.gov_provider(), HOUR + 1).await;
+    // I1's relayer expires it and rolls back A.
+    wait_for("step A rolled back and acked", || async {
+        let (state, _, _, acked) = net.tx_state(tx_id).await;
+        (state == TxState::Aborting && acked == 0b01).then_some(())
+    })
+    .await;
+    assert_eq!(net.xa_states(tx_id).await, (XaTxState::RolledBack, XaTxState::None));
+    // I2's relayer comes up and finishes: rollback of a never-prepared step records the abort.
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    net.wait_state(tx_id, TxState::Aborted).await;
+    assert_eq!(net.xa_states(tx_id).await, (XaTxState::RolledBack, XaTxState::RolledBack));
+    assert_eq!(net.balances().await, before);
+    r1.shutdown().await;
+    r2.shutdown().await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_resumes_after_crash_points() {
+    let mut net = Net::start().await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    type Check = fn(TxState, u16, u16, XaTxState) -> bool;
+    type Point = fn(&ProtocolPoint) -> bool;
+    // (name, where to stop, what the chains must show at that moment: state, voted, acked, A)
+    let points: [(&str, Point, Check); 5] = [
+        (
+            "after begin",
+            |p| matches!(p, ProtocolPoint::Begun { .. }),
+            // The loop runs beside `submit_transaction` and may have started on step A while
+            // the begin receipt was being confirmed; it cannot have finished it.
+            |s, _, k, a| !s.is_final() && k & 1 == 0 && a != XaTxState::Committed,
+        ),
+        (
+            "after prepare on A",
+            |p| matches!(p, ProtocolPoint::Prepared { step: 0, .. }),
+            |s, v, _, a| s == TxState::Preparing && v & 1 == 0 && a == XaTxState::Prepared,
+        ),
+        (
+            "after vote on A",
+            |p| matches!(p, ProtocolPoint::Voted { step: 0, .. }),
+            |_, v, _, a| v & 1 == 1 && a == XaTxState::Prepared,
+        ),
+        (
+            "after decision, before commit on A",
+            |p| matches!(p, ProtocolPoint::Decided { step: 0, .. }),
+            |s, _, k, a| s == TxState::Committing && k & 1 == 0 && a == XaTxState::Prepared,
+        ),
+        (
+            "after commit on A, before ack",
+            |p| matches!(p, ProtocolPoint::Committed { step: 0, .. }),
+            |s, _, k, a| s == TxState::Committing && k & 1 == 0 && a == XaTxState::Committed,
+        ),
+    ];
+    for (name, point, check) in points {
+        let started = Instant::now();
+        let before = net.balances().await;
+        let crashing = net.relayer(1, RELAYER_A, Some(halt_at(point))).await;
+        let request = net.transfer(ALICE, 10, HOUR).await;
+        let tx_id = request.txId;
+        let signature = net.sign(&request, ALICE);
+        crashing.submit_transaction(request, signature).await.expect("submit");
+        wait_stopped(&crashing).await;
+        let stopped = crashing.health().stopped.expect("stopped");
+        assert!(stopped.contains("halted"), "{name}: {stopped}");
+        // Step B's relayer keeps going, but step A stays exactly where the crash left it.
+        let (state, voted, _, acked) = net.tx_state(tx_id).await;
+        let a = net.xa_states(tx_id).await.0;
+        assert!(
+            check(state, voted, acked, a),
+            "{name}: {state} voted {voted:b} acked {acked:b} A {a}"
+        );
+        // A fresh relayer (empty state dir) finishes the transaction from chain state alone.
+        let fresh = net.relayer(1, RELAYER_A, None).await;
+        net.wait_state(tx_id, TxState::Committed).await;
+        net.assert_committed(tx_id, before, 10).await;
+        fresh.shutdown().await;
+        eprintln!("crash point {name}: resumed in {:?}", started.elapsed());
+    }
+    r2.shutdown().await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_two_relayers_serving_one_chain() {
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let r1b = net.relayer(1, RELAYER_A2, None).await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    for _ in 0..2 {
+        let before = net.balances().await;
+        let request = net.transfer(ALICE, 50, HOUR).await;
+        let tx_id = request.txId;
+        let signature = net.sign(&request, ALICE);
+        r1b.submit_transaction(request, signature).await.expect("submit");
+        net.wait_state(tx_id, TxState::Committed).await;
+        net.assert_committed(tx_id, before, 50).await;
+        // Both relayers may have driven step A; the ledger moved value once.
+        for signature in [
+            crossgov_relayer::bindings::XaLedger::Prepared::SIGNATURE_HASH,
+            crossgov_relayer::bindings::XaLedger::Committed::SIGNATURE_HASH,
+        ] {
+            let filter = Filter::new()
+                .address(net.a.resources.xa_ledger.address)
+                .event_signature(signature)
+                .topic1(tx_id)
+                .from_block(0);
+            let logs = net.a.provider().get_logs(&filter).await.expect("logs");
+            assert_eq!(logs.len(), 1, "one {signature} event on ledger A");
+        }
+    }
+    for r in [r1, r1b, r2] {
+        assert!(r.health().is_healthy(), "{:?}", r.health());
+        r.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn relayer_2pc_submit_rejects_bad_input() {
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let relayer = net.gov.address(RELAYER_A);
+    let nonce_before = net.gov_provider().get_transaction_count(relayer).await.expect("nonce");
+
+    // Bad signature: 65 zero bytes recover to no address.
+    let request = net.transfer(ALICE, 1, HOUR).await;
+    let err =
+        r1.submit_transaction(request, Bytes::from(vec![0u8; 65])).await.expect_err("refused");
+    assert!(matches!(err, SubmitError::BadSignature), "{err}");
+
+    // Unknown chain.
+    let now = latest_timestamp(net.gov_provider()).await;
+    let request = TxRequest::builder()
+        .xa_step(&path("zoneC.chainC.ledger"), &XaOp::debit(net.gov.address(ALICE), u(1)))
+        .deadline(now + HOUR)
+        .build()
+        .expect("request");
+    let signature = net.sign(&request, ALICE);
+    let err = r1.submit_transaction(request, signature).await.expect_err("refused");
+    assert!(
+        matches!(err, SubmitError::ChainNotActive { step: 0, ref zone, ref chain } if zone == "zoneC" && chain == "chainC"),
+        "{err}"
+    );
+
+    // Missing permission: Carol (a user of institution 1) holds no grant.
+    let request = net.transfer(CAROL, 1, HOUR).await;
+    let signature = net.sign(&request, CAROL);
+    let err = r1.submit_transaction(request, signature).await.expect_err("refused");
+    assert!(
+        matches!(err, SubmitError::NoPermission { initiator, step: 0 } if initiator == net.gov.address(CAROL)),
+        "{err}"
+    );
+
+    // Past deadline (checked against governance-chain time).
+    let mut request = net.transfer(ALICE, 1, HOUR).await;
+    request.deadline = latest_timestamp(net.gov_provider()).await - 1;
+    let signature = net.sign(&request, ALICE);
+    let err = r1.submit_transaction(request, signature).await.expect_err("refused");
+    assert!(matches!(err, SubmitError::Invalid(_) | SubmitError::BadDeadline { .. }), "{err}");
+
+    // A request signed by a user of another institution is not this relayer's to submit.
+    let request = net.transfer(ALICE, 1, HOUR).await;
+    let signature = net.sign(&request, BOB);
+    let err = r1.submit_transaction(request, signature).await.expect_err("refused");
+    assert!(matches!(err, SubmitError::NotInstitutionRelayer { institution: 2, .. }), "{err}");
+
+    let nonce_after = net.gov_provider().get_transaction_count(relayer).await.expect("nonce");
+    assert_eq!(nonce_after, nonce_before, "nothing was sent");
+    assert_eq!(net.begun_logs().await, 0, "no TransactionBegun");
+
+    // And a good one still goes through with the very next nonce (no gap was left).
+    let request = net.transfer(ALICE, 1, HOUR).await;
+    let signature = net.sign(&request, ALICE);
+    let hash = r1.submit_transaction(request, signature).await.expect("submit");
+    let begin = net
+        .gov_provider()
+        .get_transaction_by_hash(hash)
+        .await
+        .expect("get begin")
+        .expect("begin tx");
+    use alloy::consensus::Transaction as _;
+    assert_eq!(begin.nonce(), nonce_before);
+    r1.shutdown().await;
+}
+
+/// The relayer's [`TxSender`](crossgov_relayer::chain::TxSender): concurrent sends get distinct
+/// consecutive nonces, a refused call is a typed error that burns no nonce, and a transaction
+/// that is not mined is replaced on the same nonce with higher fees.
+#[tokio::test]
+async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
+    use alloy::sol_types::SolCall;
+    use crossgov_relayer::ContractRevert;
+    use crossgov_relayer::bindings::XaLedger;
+    use crossgov_relayer::chain::{Backoff, ChainClient, ChainConfig, SendOptions};
+
+    let chain = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
+    let ledger = chain.resources.xa_ledger.address;
+    let owner = chain.accounts[ADMIN1].address;
+    let config = ChainConfig {
+        name: "zoneA.chainA".into(),
+        rpc_url: chain.anvil.endpoint_url(),
+        chain_id: Some(CHAIN_A_ID),
+        confirmations: 1,
+        poll_interval: Duration::from_millis(20),
+        backoff: Backoff { seed: 1, ..Backoff::default() },
+        send: SendOptions::default(),
+    };
+    let client = Arc::new(
+        ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone()).await.expect("connect"),
+    );
+    let provider = chain.provider().clone();
+    let start = provider.get_transaction_count(owner).await.expect("nonce");
+    let alice = chain.accounts[ALICE].address;
+
+    // 8 concurrent mints and 4 refused calls interleaved.
+    let mut tasks = Vec::new();
+    for i in 0..12u64 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let data = if i % 3 == 2 {
+                XaLedger::setRelayerCall { account: Address::ZERO, allowed: true }.abi_encode()
+            } else {
+                XaLedger::mintCall { to: alice, amount: U256::from(1) }.abi_encode()
+            };
+            client.sender().send("test", ledger, data.into()).await
+        }));
+    }
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(receipt) => {
+                assert!(receipt.status());
+                ok += 1;
+            }
+            Err(err) => {
+                assert!(!err.is_retryable(), "{err}");
+                assert!(
+                    matches!(err.revert(), Some(ContractRevert::XaLedger(_))),
+                    "typed refusal: {err}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((ok, refused), (8, 4));
+    assert_eq!(provider.get_transaction_count(owner).await.expect("nonce"), start + 8);
+    let balance = chain.xa(DEPLOYER).balanceOf(alice).call().await.expect("balance");
+    assert_eq!(balance, U256::from(8));
+
+    // Fee bump: with automine off, drop the first version from the pool and mine empty blocks.
+    let _: serde_json::Value =
+        provider.raw_request("evm_setAutomine".into(), [false]).await.expect("automine off");
+    let send = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let data = XaLedger::mintCall { to: alice, amount: U256::from(1) }.abi_encode();
+            client.sender().send("bumped mint", ledger, data.into()).await
+        })
+    };
+    let pool_hash = |content: serde_json::Value| -> Option<String> {
+        let pending = content.get("pending")?.as_object()?;
+        let (_, by_nonce) =
+            pending.iter().find(|(k, _)| k.eq_ignore_ascii_case(&owner.to_string()))?;
+        let (_, tx) = by_nonce.as_object()?.iter().next()?;
+        Some(tx.get("hash")?.as_str()?.to_owned())
+    };
+    let first = wait_for("the first version in the pool", || async {
+        let content: serde_json::Value =
+            provider.raw_request("txpool_content".into(), ()).await.expect("txpool_content");
+        pool_hash(content)
+    })
+    .await;
+    let _: serde_json::Value =
+        provider.raw_request("anvil_dropAllTransactions".into(), ()).await.expect("drop");
+    let _: serde_json::Value =
+        provider.raw_request("anvil_mine".into(), [4u64]).await.expect("mine");
+    let second = wait_for("a replacement in the pool", || async {
+        let content: serde_json::Value =
+            provider.raw_request("txpool_content".into(), ()).await.expect("txpool_content");
+        pool_hash(content)
+    })
+    .await;
+    assert_ne!(first, second, "the replacement is a new transaction");
+    let _: serde_json::Value =
+        provider.raw_request("evm_mine".into(), Vec::<u64>::new()).await.expect("mine");
+    let receipt = send.await.expect("join").expect("bumped send");
+    assert_eq!(format!("{:#x}", receipt.transaction_hash), second.to_ascii_lowercase());
+    let tx = provider
+        .get_transaction_by_hash(receipt.transaction_hash)
+        .await
+        .expect("get tx")
+        .expect("tx");
+    use alloy::consensus::Transaction as _;
+    assert_eq!(tx.nonce(), start + 8, "same nonce as the dropped version");
+    assert_eq!(provider.get_transaction_count(owner).await.expect("nonce"), start + 9);
+
+    // Confirmations: with a depth of 3 the send returns only once 2 more blocks are on top.
+    let _: serde_json::Value =
+        provider.raw_request("evm_setAutomine".into(), [true]).await.expect("automine on");
+    let config = ChainConfig { confirmations: 3, ..client.config().clone() };
+    let deep =
+        ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone()).await.expect("connect");
+    let deep = Arc::new(deep);
+    let send = {
+        let deep = deep.clone();
+        tokio::spawn(async move {
+            let data = XaLedger::mintCall { to: alice, amount: U256::from(1) }.abi_encode();
+            deep.sender().send("deep mint", ledger, data.into()).await
+        })
+    };
+    wait_for("the deep mint mined", || async {
+        let count = provider.get_transaction_count(owner).await.expect("nonce");
+        (count == start + 10).then_some(())
+    })
+    .await;
+    let _: serde_json::Value =
+        provider.raw_request("anvil_mine".into(), [1u64]).await.expect("mine");
+    assert!(!send.is_finished(), "returned with 2 of 3 confirmations");
+    let _: serde_json::Value =
+        provider.raw_request("anvil_mine".into(), [1u64]).await.expect("mine");
+    wait_for("the deep mint confirmed", || async { send.is_finished().then_some(()) }).await;
+    let receipt = send.await.expect("join").expect("deep send");
+    let head = provider.get_block_number().await.expect("head");
+    assert_eq!(head, receipt.block_number.expect("block") + 2);
+}

@@ -1,0 +1,415 @@
+//! The relayer's HTTP API against a real relayer (`crossgov_relayer::runtime`) and real anvils
+//! (the governance chain and zoneA.chainA): refusals are 4xx with the contract error's name and
+//! send nothing; a good request is 202 and then visible on `GET /v1/transactions/{txId}`;
+//! `/health` and `/metrics` answer. [`ApiNet`] is shared with the CLI test that runs
+//! `crossgov relayer run` as a child process.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{BlockNumberOrTag, Filter};
+use alloy::sol_types::SolEvent;
+use alloy::transports::http::reqwest;
+use serde_json::{Value, json};
+
+use crossgov_relayer::api::{self, ApiServer};
+use crossgov_relayer::bindings::{ChainRegistry, Role, TransactionManager, TxState};
+use crossgov_relayer::metrics::{Metrics, spawn_balance_watcher};
+use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
+use crossgov_relayer::runtime::{
+    ChainEndpoint, GovernanceAddresses, Relayer, RelayerHandle, RelayerSettings, ServedChain,
+};
+use crossgov_relayer::{IPath, Ops, Pattern, Segment};
+
+use crate::harness::{BusinessChain, DEPLOYER, TestNet, latest_timestamp, send};
+
+pub(crate) const ADMIN1: usize = 0;
+const ADMIN2: usize = 1;
+const ADMIN3: usize = 2;
+/// Relayer of institution 1, serving zoneA.chainA.
+pub(crate) const RELAYER: usize = 3;
+/// User of institution 1 with TWO_PHASE on zoneA.chainA.*.
+const ALICE: usize = 5;
+/// User of institution 1 without any grant.
+const CAROL: usize = 8;
+const CHAIN_ID: u64 = 2101;
+const LEDGER: &str = "zoneA.chainA.ledger";
+const HOUR: u64 = 3_600;
+/// Upper bound of every wait.
+pub(crate) const WAIT: Duration = Duration::from_secs(90);
+
+fn seg(s: &str) -> Segment {
+    Segment::new(s).expect("valid segment")
+}
+
+/// Polls `f` until it returns `Some`, at most [`WAIT`].
+pub(crate) async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The governance chain (three founders) and zoneA.chainA owned by institution 1, with
+/// [`RELAYER`] serving it and [`ALICE`] allowed TWO_PHASE on it.
+#[derive(Debug)]
+pub(crate) struct ApiNet {
+    pub(crate) gov: TestNet,
+    pub(crate) a: BusinessChain,
+}
+
+impl ApiNet {
+    pub(crate) async fn start() -> ApiNet {
+        let gov =
+            TestNet::start(&[("Bank A", ADMIN1), ("Bank B", ADMIN2), ("Bank C", ADMIN3)]).await;
+        let a = BusinessChain::start(CHAIN_ID, ADMIN1).await;
+        let genesis = a
+            .provider()
+            .get_block_by_number(BlockNumberOrTag::Number(0))
+            .await
+            .expect("genesis block")
+            .expect("block 0")
+            .header
+            .hash;
+        let call = ChainRegistry::admitChainCall {
+            zone: seg("zoneA").to_word(),
+            chain: seg("chainA").to_word(),
+            chainType: seg("evm").to_word(),
+            chainId: U256::from(CHAIN_ID),
+            owner: 1,
+            genesisHash: genesis,
+        };
+        let target = gov.deployment.chain_registry.address;
+        gov.pass(ADMIN1, target, &call, "admit zoneA.chainA", &[ADMIN1, ADMIN2, ADMIN3]).await;
+        for (key, role) in [(RELAYER, Role::Relayer), (ALICE, Role::User), (CAROL, Role::User)] {
+            send("add account", gov.registry(ADMIN1).addAccount(gov.address(key), role.into()))
+                .await;
+        }
+        let (z, c) = (seg("zoneA").to_word(), seg("chainA").to_word());
+        send(
+            "serve",
+            gov.chains(ADMIN1).setServingRelayers(z, c, vec![gov.address(RELAYER)], true),
+        )
+        .await;
+        let (pz, pc, pr) = "zoneA.chainA.*".parse::<Pattern>().expect("pattern").to_words();
+        let perms = gov.permissions(ADMIN1);
+        let grant = perms.grantToAccount(gov.address(ALICE), pz, pc, pr, Ops::TWO_PHASE.bits());
+        send("grant", grant).await;
+        send("setRelayer", a.xa(ADMIN1).setRelayer(a.accounts[RELAYER].address, true)).await;
+        send("mint", a.xa(ADMIN1).mint(gov.address(ALICE), U256::from(1_000))).await;
+        ApiNet { gov, a }
+    }
+
+    pub(crate) fn gov_provider(&self) -> &DynProvider {
+        &self.gov.accounts[DEPLOYER].provider
+    }
+
+    pub(crate) fn settings(&self, state_dir: &std::path::Path) -> RelayerSettings {
+        let d = &self.gov.deployment;
+        RelayerSettings {
+            institution: 1,
+            governance: ChainEndpoint {
+                rpc_url: self.gov.anvil.endpoint_url(),
+                chain_id: Some(d.chain_id),
+                confirmations: 1,
+                contracts: GovernanceAddresses {
+                    registry: d.institution_registry.address,
+                    chain_registry: d.chain_registry.address,
+                    permission_manager: d.permission_manager.address,
+                    transaction_manager: d.transaction_manager.address,
+                    supervision: d.supervision.address,
+                },
+            },
+            chains: vec![ServedChain {
+                zone: seg("zoneA"),
+                chain: seg("chainA"),
+                rpc_url: self.a.anvil.endpoint_url(),
+                confirmations: 1,
+                resources: BTreeMap::from([(seg("ledger"), self.a.resources.xa_ledger.address)]),
+            }],
+            state_dir: state_dir.to_owned(),
+            poll_interval: Duration::from_millis(50),
+            reconcile_every_blocks: 1,
+        }
+    }
+
+    /// A one-step request debiting `amount` from `from` on zoneA.chainA.ledger (or `path`).
+    async fn request(&self, from: usize, path: &str, ttl: u64) -> TxRequest {
+        let now = latest_timestamp(self.gov_provider()).await;
+        let path: IPath = path.parse().expect("iPath");
+        TxRequest::builder()
+            .xa_step(&path, &XaOp::debit(self.gov.address(from), U256::from(10)))
+            .deadline(now + ttl)
+            .build()
+            .expect("valid request")
+    }
+
+    fn sign(&self, request: &TxRequest, key: usize) -> Bytes {
+        let d = &self.gov.deployment;
+        request
+            .sign(
+                &tm_domain(d.chain_id, d.transaction_manager.address),
+                &self.gov.accounts[key].signer,
+            )
+            .expect("sign")
+    }
+
+    async fn nonce_of(&self, key: usize) -> u64 {
+        self.gov_provider().get_transaction_count(self.gov.address(key)).await.expect("nonce")
+    }
+
+    async fn begun_logs(&self) -> usize {
+        let filter = Filter::new()
+            .address(self.gov.deployment.transaction_manager.address)
+            .event_signature(TransactionManager::TransactionBegun::SIGNATURE_HASH)
+            .from_block(0);
+        self.gov_provider().get_logs(&filter).await.expect("logs").len()
+    }
+}
+
+/// The body `POST /v1/transactions` takes.
+fn body(request: &TxRequest, signature: &Bytes) -> Value {
+    let steps: Vec<Value> = request
+        .steps
+        .iter()
+        .map(|s| {
+            let name = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+            json!({"zone": name(s.zone), "chain": name(s.chain), "resource": name(s.resource), "op": s.op})
+        })
+        .collect();
+    json!({
+        "request": {
+            "txId": request.txId,
+            "steps": steps,
+            "deadline": request.deadline,
+            "nonce": request.nonce.to_string(),
+        },
+        "signature": signature,
+    })
+}
+
+/// A tiny HTTP client for the API.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub(crate) fn new(addr: SocketAddr) -> Client {
+        Client { http: reqwest::Client::new(), base: format!("http://{addr}") }
+    }
+
+    /// `(status, body as JSON or as a string)`.
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn submit(&self, body: &Value) -> (u16, Value) {
+        self.post_raw("/v1/transactions", body.to_string()).await
+    }
+}
+
+/// Asserts a 4xx `{"error": {"code", "message"}}` with this status and code.
+fn assert_refused(what: &str, (status, body): &(u16, Value), want_status: u16, want_code: &str) {
+    assert_eq!(*status, want_status, "{what}: {body}");
+    assert_eq!(body["error"]["code"], want_code, "{what}: {body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "{what}: no message in {body}");
+}
+
+async fn start_api(
+    net: &ApiNet,
+    state_dir: &std::path::Path,
+) -> (RelayerHandle, ApiServer, Client) {
+    let metrics = Arc::new(Metrics::new());
+    let signer = net.gov.accounts[RELAYER].signer.clone();
+    let handle = Relayer::start(net.settings(state_dir), signer, metrics.clone())
+        .await
+        .expect("start relayer");
+    let watched = vec![
+        ("governance".to_owned(), net.gov.anvil.endpoint_url()),
+        ("zoneA.chainA".to_owned(), net.a.anvil.endpoint_url()),
+    ];
+    // Detached: it ends with the test's runtime.
+    drop(spawn_balance_watcher(metrics.clone(), handle.address(), watched, Duration::from_secs(1)));
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let server = ApiServer::start(listen, api::router(Arc::new(handle.clone()), metrics))
+        .await
+        .expect("serve");
+    let client = Client::new(server.local_addr);
+    (handle, server, client)
+}
+
+#[tokio::test]
+async fn api_refuses_bad_requests_and_accepts_a_good_one() {
+    let net = ApiNet::start().await;
+    let dir = tempfile::tempdir().expect("state dir");
+    let (handle, server, client) = start_api(&net, dir.path()).await;
+
+    let health = wait_for("/health to be 200", || async {
+        let (status, body) = client.get("/health").await;
+        (status == 200).then_some(body)
+    })
+    .await;
+    let names: Vec<&str> = health["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["governance", "zoneA.chainA"], "{health}");
+    assert_eq!(health["healthy"], true);
+
+    let nonce_before = net.nonce_of(RELAYER).await;
+
+    // A signature that recovers to no one.
+    let request = net.request(ALICE, LEDGER, HOUR).await;
+    let bad = Bytes::from(vec![0u8; 65]);
+    assert_refused(
+        "bad signature",
+        &client.submit(&body(&request, &bad)).await,
+        422,
+        "TxBadSignature",
+    );
+    // A chain that was never admitted.
+    let request = net.request(ALICE, "zoneX.chainX.ledger", HOUR).await;
+    let sig = net.sign(&request, ALICE);
+    assert_refused(
+        "unknown chain",
+        &client.submit(&body(&request, &sig)).await,
+        422,
+        "TxChainNotActive",
+    );
+    // A user without TWO_PHASE on the path.
+    let request = net.request(CAROL, LEDGER, HOUR).await;
+    let sig = net.sign(&request, CAROL);
+    assert_refused(
+        "no permission",
+        &client.submit(&body(&request, &sig)).await,
+        422,
+        "TxNoPermission",
+    );
+    // A deadline in the past.
+    let mut request = net.request(ALICE, LEDGER, HOUR).await;
+    request.deadline = latest_timestamp(net.gov_provider()).await - 1;
+    let sig = net.sign(&request, ALICE);
+    assert_refused(
+        "past deadline",
+        &client.submit(&body(&request, &sig)).await,
+        422,
+        "TxBadDeadline",
+    );
+    // Malformed JSON, a bad path, an oversized body.
+    let r = client.post_raw("/v1/transactions", "{\"request\": ").await;
+    assert_refused("malformed JSON", &r, 400, "MalformedJson");
+    assert!(r.1["error"]["message"].as_str().is_some_and(|m| m.contains("EOF")), "{}", r.1);
+    let mut wrong = body(&request, &sig);
+    wrong["request"]["steps"][0]["zone"] = json!("zone.A");
+    assert_refused("bad path", &client.submit(&wrong).await, 400, "TxBadPath");
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(api::MAX_BODY_BYTES + 1));
+    assert_refused(
+        "oversized",
+        &client.post_raw("/v1/transactions", huge).await,
+        413,
+        "BodyTooLarge",
+    );
+
+    // Nothing was sent on the governance chain.
+    assert_eq!(net.nonce_of(RELAYER).await, nonce_before);
+    assert_eq!(net.begun_logs().await, 0);
+
+    // Unknown and malformed ids.
+    let (status, _) = client.get(&format!("/v1/transactions/{}", B256::repeat_byte(9))).await;
+    assert_eq!(status, 404);
+    let (status, _) = client.get("/v1/transactions/0x12").await;
+    assert_eq!(status, 400);
+
+    // A good request.
+    let request = net.request(ALICE, LEDGER, HOUR).await;
+    let sig = net.sign(&request, ALICE);
+    let (status, accepted) = client.submit(&body(&request, &sig)).await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["txId"], json!(request.txId));
+    let begin_hash = accepted["governanceTxHash"].clone();
+    assert!(begin_hash.is_string(), "{accepted}");
+    assert_eq!(net.begun_logs().await, 1);
+
+    let (status, tx) = client.get(&format!("/v1/transactions/{}", request.txId)).await;
+    assert_eq!(status, 200, "{tx}");
+    assert_eq!(tx["txId"], json!(request.txId));
+    assert_eq!(tx["initiator"], json!(net.gov.address(ALICE)));
+    assert_eq!(tx["steps"].as_array().map(Vec::len), Some(1), "{tx}");
+    assert_eq!(tx["steps"][0]["served"], true, "{tx}");
+    assert_eq!(tx["governanceTxs"][0]["action"], "begin", "{tx}");
+    assert_eq!(tx["governanceTxs"][0]["txHash"], begin_hash, "{tx}");
+    // The relayer, the only one serving the step, drives it to Committed.
+    let committed = TxState::Committed.name();
+    let tx = wait_for("the transaction to commit", || async {
+        let (_, tx) = client.get(&format!("/v1/transactions/{}", request.txId)).await;
+        (tx["state"] == committed).then_some(tx)
+    })
+    .await;
+    assert_eq!(tx["steps"][0]["acked"], true, "{tx}");
+
+    let (status, text) = client.get("/metrics").await;
+    assert_eq!(status, 200);
+    let text = text.as_str().expect("text exposition");
+    for needle in [
+        "crossgov_relayer_api_requests_total{route=\"submit\",status=\"202\"} 1",
+        "crossgov_relayer_api_requests_total{route=\"submit\",status=\"422\"} 4",
+        "crossgov_relayer_reconcile_duration_seconds_count",
+        "crossgov_relayer_pending_transactions",
+        "crossgov_relayer_wallet_balance_ether{chain=\"governance\"} ",
+        "crossgov_relayer_wallet_balance_ether{chain=\"zoneA.chainA\"} ",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+
+    // A served chain going away makes /health 503, naming it.
+    let ApiNet { gov, a } = net;
+    drop(a);
+    let health = wait_for("/health to be 503", || async {
+        let (status, body) = client.get("/health").await;
+        (status == 503).then_some(body)
+    })
+    .await;
+    assert_eq!(health["healthy"], false, "{health}");
+    assert_eq!(health["chains"][0]["reachable"], true, "{health}");
+    assert_eq!(health["chains"][1]["reachable"], false, "{health}");
+    assert!(health["chains"][1]["lastError"].is_string(), "{health}");
+
+    server.shutdown().await.expect("server");
+    handle.shutdown().await;
+    drop(gov);
+}
