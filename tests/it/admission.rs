@@ -12,7 +12,7 @@ use crossgov_relayer::bindings::{
 };
 use crossgov_relayer::{ContractRevert, IPath, Ops, Pattern, Segment};
 
-use crate::harness::{DEPLOYER, TestNet, events, expect_revert, send};
+use crate::harness::{DEPLOYER, TestNet, events, expect_revert, seg, send};
 
 use ChainRegistry::ChainRegistryErrors as ChainErr;
 use InstitutionRegistry::InstitutionRegistryErrors as InstErr;
@@ -28,10 +28,6 @@ const USER1: usize = 5; // user of (1), granted SEND_TX on zoneA.chainA.*
 const USER1B: usize = 6; // another user of (1), granted nothing
 const RELAYER4: usize = 7; // relayer of (4)
 const ANYONE: usize = 8; // unregistered account: executes proposals
-
-fn seg(s: &str) -> Segment {
-    Segment::new(s).expect("valid segment")
-}
 
 fn path(s: &str) -> IPath {
     s.parse().expect("valid iPath")

@@ -11,7 +11,8 @@ use alloy::primitives::B256;
 use crossgov_relayer::config::{ChainConfig, Config, ContractsConfig};
 use serde_json::Value;
 
-use crate::relayer_api::{ApiNet, Client, RELAYER, WAIT, wait_for};
+use crate::harness::{WAIT, wait_for};
+use crate::relayer_api::{ApiNet, Client, RELAYER};
 
 const BIN: &str = env!("CARGO_BIN_EXE_crossgov");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/relayer.example.toml");

@@ -9,7 +9,7 @@
 
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::{BlockNumberOrTag, TransactionReceipt};
+use alloy::rpc::types::TransactionReceipt;
 use alloy::sol_types::{Eip712Domain, SolEventInterface};
 
 use crossgov_relayer::bindings::transaction_manager::ITransactionManager;
@@ -19,11 +19,11 @@ use crossgov_relayer::bindings::{
 };
 use crossgov_relayer::protocol::htlc::{LegId, htlc_domain, lock_id};
 use crossgov_relayer::protocol::{Leg, Secret, Step, SwapRequest, TxRequest, XaOp, tm_domain};
-use crossgov_relayer::{ContractRevert, IPath, Ops, Pattern, Segment};
+use crossgov_relayer::{ContractRevert, IPath, Ops, Pattern};
 
 use crate::harness::{
     BusinessChain, DEPLOYER, TestNet, advance_time, events, evidence, expect_revert,
-    latest_timestamp, send,
+    latest_timestamp, seg, send,
 };
 
 use HtlcAsset::HtlcAssetErrors as HtlcErr;
@@ -55,10 +55,6 @@ const ALICE_ASSET_A: u64 = 1_000;
 const BOB_ASSET_B: u64 = 1_000;
 
 const HOUR: u64 = 3_600;
-
-fn seg(s: &str) -> Segment {
-    Segment::new(s).expect("valid segment")
-}
 
 fn path(s: &str) -> IPath {
     s.parse().expect("valid iPath")
@@ -132,26 +128,11 @@ impl Consortium {
         for (zone, chain, owner, business, proposer) in
             [("zoneA", "chainA", 1u64, &c.a, ADMIN1), ("zoneB", "chainB", 2, &c.b, ADMIN2)]
         {
-            let genesis = business
-                .provider()
-                .get_block_by_number(BlockNumberOrTag::Number(0))
-                .await
-                .expect("genesis block")
-                .expect("block 0")
-                .header
-                .hash;
-            let call = ChainRegistry::admitChainCall {
-                zone: seg(zone).to_word(),
-                chain: seg(chain).to_word(),
-                chainType: seg("evm").to_word(),
-                chainId: U256::from(business.resources.chain_id),
-                owner,
-                genesisHash: genesis,
-            };
-            let what = format!("admit {zone}.{chain}");
+            let (receipt, genesis) = c
+                .gov
+                .admit_chain(proposer, &[ADMIN1, ADMIN2, ADMIN3], (zone, chain), owner, business)
+                .await;
             let target = c.gov.deployment.chain_registry.address;
-            let receipt =
-                c.gov.pass(proposer, target, &call, &what, &[ADMIN1, ADMIN2, ADMIN3]).await;
             let [admitted] = events::<ChainRegistry::ChainAdmitted>(&receipt, target)
                 .try_into()
                 .expect("one ChainAdmitted");

@@ -3,7 +3,8 @@
 //! (more anvils) with the resources deployed by `deploy_resources`; anvil time travel.
 
 use std::fmt::Debug;
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::network::EthereumWallet;
@@ -14,6 +15,7 @@ use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolEvent};
 
+use alloy::eips::BlockNumberOrTag;
 use crossgov_deploy::{
     Deployment, FoundingInstitution, Genesis, ResourceDeployment, deploy_governance,
     deploy_resources, devnet,
@@ -25,6 +27,7 @@ use crossgov_relayer::bindings::{
     Supervision::SupervisionInstance, TransactionManager::TransactionManagerInstance,
     XaLedger::XaLedgerInstance,
 };
+use crossgov_relayer::ipath::Segment;
 
 /// One anvil dev account with its own wallet provider (own nonce tracking) and its key, for
 /// signing protocol messages (EIP-712 requests) off chain.
@@ -369,4 +372,62 @@ pub(crate) fn events<E: SolEvent + Debug>(
         .filter_map(|log| log.log_decode::<E>().ok())
         .map(|log| log.inner.data)
         .collect()
+}
+
+/// The bound on every wait for chain state in these tests.
+pub(crate) const WAIT: Duration = Duration::from_secs(90);
+
+/// A path segment from a literal the test knows to be valid.
+pub(crate) fn seg(s: &str) -> Segment {
+    Segment::new(s).expect("valid segment")
+}
+
+/// Polls `f` until it returns `Some`, at most [`WAIT`].
+pub(crate) async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl TestNet {
+    /// Admits `zone.chain` (type `evm`, the business chain's id and genesis hash) by a proposal of
+    /// `proposer` passed with the votes of `voters`; returns the receipt and the genesis hash.
+    pub(crate) async fn admit_chain(
+        &self,
+        proposer: usize,
+        voters: &[usize],
+        (zone, chain): (&str, &str),
+        owner: u64,
+        business: &BusinessChain,
+    ) -> (TransactionReceipt, B256) {
+        let genesis = business
+            .provider()
+            .get_block_by_number(BlockNumberOrTag::Number(0))
+            .await
+            .expect("genesis block")
+            .expect("block 0")
+            .header
+            .hash;
+        let call = crossgov_relayer::bindings::ChainRegistry::admitChainCall {
+            zone: seg(zone).to_word(),
+            chain: seg(chain).to_word(),
+            chainType: seg("evm").to_word(),
+            chainId: U256::from(business.resources.chain_id),
+            owner,
+            genesisHash: genesis,
+        };
+        let target = self.deployment.chain_registry.address;
+        let receipt =
+            self.pass(proposer, target, &call, &format!("admit {zone}.{chain}"), voters).await;
+        (receipt, genesis)
+    }
 }

@@ -4,25 +4,26 @@
 //! waits are bounded polls on chain state.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::{BlockNumberOrTag, Filter};
+use alloy::rpc::types::Filter;
 use alloy::sol_types::{Eip712Domain, SolEvent};
 
-use crossgov_relayer::bindings::{ChainRegistry, Role, TransactionManager, TxState, XaTxState};
+use crossgov_relayer::bindings::{Role, TransactionManager, TxState, XaTxState};
 use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
 use crossgov_relayer::runtime::{
     ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
     ServedChain, SubmitError,
 };
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
-use crossgov_relayer::{IPath, Ops, Pattern, Segment};
+use crossgov_relayer::{IPath, Ops, Pattern};
 
-use crate::harness::{BusinessChain, DEPLOYER, TestNet, advance_time, latest_timestamp, send};
+use crate::harness::{
+    BusinessChain, DEPLOYER, TestNet, advance_time, latest_timestamp, seg, send, wait_for,
+};
 
 const ADMIN1: usize = 0; // founder (1): owns zoneA.chainA and chain A's ledger
 const ADMIN2: usize = 1; // founder (2): owns zoneB.chainB and chain B's ledger
@@ -40,12 +41,6 @@ const LEDGER_A: &str = "zoneA.chainA.ledger";
 const LEDGER_B: &str = "zoneB.chainB.ledger";
 const ALICE_OPENING: u64 = 1_000;
 const HOUR: u64 = 3_600;
-/// Upper bound of every wait on chain state.
-const WAIT: Duration = Duration::from_secs(90);
-
-fn seg(s: &str) -> Segment {
-    Segment::new(s).expect("valid segment")
-}
 
 fn path(s: &str) -> IPath {
     s.parse().expect("valid iPath")
@@ -53,22 +48,6 @@ fn path(s: &str) -> IPath {
 
 fn u(v: u64) -> U256 {
     U256::from(v)
-}
-
-/// Polls `f` until it returns `Some`, at most [`WAIT`].
-async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let started = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[derive(Debug)]
@@ -98,31 +77,8 @@ impl Net {
         for (zone, chain, owner, business, proposer) in
             [("zoneA", "chainA", 1u64, &net.a, ADMIN1), ("zoneB", "chainB", 2, &net.b, ADMIN2)]
         {
-            let genesis = business
-                .provider()
-                .get_block_by_number(BlockNumberOrTag::Number(0))
-                .await
-                .expect("genesis block")
-                .expect("block 0")
-                .header
-                .hash;
-            let call = ChainRegistry::admitChainCall {
-                zone: seg(zone).to_word(),
-                chain: seg(chain).to_word(),
-                chainType: seg("evm").to_word(),
-                chainId: U256::from(business.resources.chain_id),
-                owner,
-                genesisHash: genesis,
-            };
-            let target = net.gov.deployment.chain_registry.address;
             net.gov
-                .pass(
-                    proposer,
-                    target,
-                    &call,
-                    &format!("admit {zone}.{chain}"),
-                    &[ADMIN1, ADMIN2, ADMIN3],
-                )
+                .admit_chain(proposer, &[ADMIN1, ADMIN2, ADMIN3], (zone, chain), owner, business)
                 .await;
         }
         for (admin, key, role) in [

@@ -5,20 +5,19 @@
 //! `crossgov relayer run` as a child process.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::primitives::{B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::{BlockNumberOrTag, Filter};
+use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use alloy::transports::http::reqwest;
 use serde_json::{Value, json};
 
 use crossgov_relayer::api::{self, ApiServer};
-use crossgov_relayer::bindings::{ChainRegistry, Role, TransactionManager, TxState};
+use crossgov_relayer::bindings::{Role, TransactionManager, TxState};
 use crossgov_relayer::metrics::{Metrics, spawn_balance_watcher};
 use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
 use crossgov_relayer::runtime::{
@@ -26,7 +25,8 @@ use crossgov_relayer::runtime::{
 };
 use crossgov_relayer::{IPath, Ops, Pattern, Segment};
 
-use crate::harness::{BusinessChain, DEPLOYER, TestNet, latest_timestamp, send};
+use crate::harness::wait_for;
+use crate::harness::{BusinessChain, DEPLOYER, TestNet, latest_timestamp, seg, send};
 
 pub(crate) const ADMIN1: usize = 0;
 const ADMIN2: usize = 1;
@@ -40,28 +40,6 @@ const CAROL: usize = 8;
 const CHAIN_ID: u64 = 2101;
 const LEDGER: &str = "zoneA.chainA.ledger";
 const HOUR: u64 = 3_600;
-/// Upper bound of every wait.
-pub(crate) const WAIT: Duration = Duration::from_secs(90);
-
-fn seg(s: &str) -> Segment {
-    Segment::new(s).expect("valid segment")
-}
-
-/// Polls `f` until it returns `Some`, at most [`WAIT`].
-pub(crate) async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let started = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// The governance chain (three founders) and zoneA.chainA owned by institution 1, with
 /// [`RELAYER`] serving it and [`ALICE`] allowed TWO_PHASE on it.
@@ -76,24 +54,7 @@ impl ApiNet {
         let gov =
             TestNet::start(&[("Bank A", ADMIN1), ("Bank B", ADMIN2), ("Bank C", ADMIN3)]).await;
         let a = BusinessChain::start(CHAIN_ID, ADMIN1).await;
-        let genesis = a
-            .provider()
-            .get_block_by_number(BlockNumberOrTag::Number(0))
-            .await
-            .expect("genesis block")
-            .expect("block 0")
-            .header
-            .hash;
-        let call = ChainRegistry::admitChainCall {
-            zone: seg("zoneA").to_word(),
-            chain: seg("chainA").to_word(),
-            chainType: seg("evm").to_word(),
-            chainId: U256::from(CHAIN_ID),
-            owner: 1,
-            genesisHash: genesis,
-        };
-        let target = gov.deployment.chain_registry.address;
-        gov.pass(ADMIN1, target, &call, "admit zoneA.chainA", &[ADMIN1, ADMIN2, ADMIN3]).await;
+        gov.admit_chain(ADMIN1, &[ADMIN1, ADMIN2, ADMIN3], ("zoneA", "chainA"), 1, &a).await;
         for (key, role) in [(RELAYER, Role::Relayer), (ALICE, Role::User), (CAROL, Role::User)] {
             send("add account", gov.registry(ADMIN1).addAccount(gov.address(key), role.into()))
                 .await;
