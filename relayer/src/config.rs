@@ -18,6 +18,7 @@ use alloy::primitives::Address;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::htlc::{HtlcSettings, PeerChain};
 use crate::ipath::{Segment, SegmentError};
 use crate::keys::{KeyError, PasswordSource, SignerSource};
 use crate::runtime::{ChainEndpoint, GovernanceAddresses, RelayerSettings, ServedChain};
@@ -49,6 +50,9 @@ pub struct Config {
     /// The business chains this relayer serves.
     #[serde(default)]
     pub chains: Vec<ChainConfig>,
+    /// HTLC settings.
+    #[serde(default)]
+    pub htlc: HtlcConfig,
     /// Directory relative paths are resolved against (the config file's directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -159,6 +163,50 @@ pub struct ChainConfig {
     /// Resource name → contract address.
     #[serde(default)]
     pub resources: BTreeMap<String, Address>,
+}
+
+/// Default `[htlc] safety_margin_secs`.
+pub const DEFAULT_HTLC_SAFETY_MARGIN_SECS: u64 = 120;
+
+/// `[htlc]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtlcConfig {
+    /// A leg is locked only while its chain's time + this margin is before its timelock.
+    #[serde(default = "default_safety_margin")]
+    pub safety_margin_secs: u64,
+    /// Business chains NOT served, reached only for permissionless HtlcAsset calls (the
+    /// initiator's relayer unlocks leg B there with the secret).
+    #[serde(default)]
+    pub peers: Vec<PeerChainConfig>,
+}
+
+impl Default for HtlcConfig {
+    fn default() -> Self {
+        HtlcConfig { safety_margin_secs: DEFAULT_HTLC_SAFETY_MARGIN_SECS, peers: Vec::new() }
+    }
+}
+
+/// `[[htlc.peers]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerChainConfig {
+    /// Zone segment.
+    pub zone: String,
+    /// Chain segment.
+    pub chain: String,
+    /// JSON-RPC URL of a node of this chain (http or https).
+    pub rpc_url: String,
+    /// Confirmation depth (at least 1).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// HtlcAsset name → contract address.
+    #[serde(default)]
+    pub assets: BTreeMap<String, Address>,
+}
+
+fn default_safety_margin() -> u64 {
+    DEFAULT_HTLC_SAFETY_MARGIN_SECS
 }
 
 fn default_confirmations() -> u64 {
@@ -335,6 +383,8 @@ pub struct ResolvedConfig {
     pub listen: SocketAddr,
     /// Business chains.
     pub chains: Vec<ResolvedChain>,
+    /// HTLC settings (safety margin, peer chains).
+    pub htlc: HtlcSettings,
 }
 
 /// The governance chain, resolved.
@@ -517,6 +567,7 @@ impl Config {
                 });
             }
         }
+        let htlc = self.resolve_htlc(&mut problems);
         match (governance, signer, listen) {
             (Some(governance), Some(signer), Some(listen)) if problems.is_empty() => {
                 Ok(ResolvedConfig {
@@ -526,10 +577,41 @@ impl Config {
                     signer,
                     listen,
                     chains,
+                    htlc,
                 })
             }
             _ => Err(problems),
         }
+    }
+
+    fn resolve_htlc(&self, problems: &mut Vec<ConfigProblem>) -> HtlcSettings {
+        let mut peers = Vec::new();
+        for (i, p) in self.htlc.peers.iter().enumerate() {
+            let zone = segment(&format!("htlc.peers[{i}].zone"), &p.zone, problems);
+            let chain = segment(&format!("htlc.peers[{i}].chain"), &p.chain, problems);
+            let rpc_url = http_url(&format!("htlc.peers[{i}].rpc_url"), &p.rpc_url, problems);
+            nonzero(&format!("htlc.peers[{i}].confirmations"), p.confirmations, problems);
+            let mut assets = BTreeMap::new();
+            for (name, address) in &p.assets {
+                let field = format!("htlc.peers[{i}].assets.{name}");
+                if address.is_zero() {
+                    problems.push(ConfigProblem::ZeroAddress { field: field.clone() });
+                }
+                if let Some(s) = segment(&field, name, problems) {
+                    assets.insert(s.to_word(), *address);
+                }
+            }
+            if let (Some(zone), Some(chain), Some(rpc_url)) = (zone, chain, rpc_url) {
+                peers.push(PeerChain {
+                    chain_key: crate::ipath::chain_key(zone, chain),
+                    name: format!("{zone}.{chain}"),
+                    rpc_url,
+                    confirmations: p.confirmations,
+                    assets,
+                });
+            }
+        }
+        HtlcSettings { safety_margin: self.htlc.safety_margin_secs, peers }
     }
 
     fn resolve_governance(&self, problems: &mut Vec<ConfigProblem>) -> Option<ResolvedGovernance> {
@@ -709,9 +791,30 @@ mod tests {
     #[test]
     fn reference_file_parses() {
         let c = example();
+        assert_eq!(c.htlc, HtlcConfig::default());
         assert_eq!(c.governance.confirmations, DEFAULT_CONFIRMATIONS);
         assert_eq!(c.chains.len(), 2);
         assert!(c.signer.private_key_env.is_some());
+    }
+
+    #[test]
+    fn htlc_section_parses_and_resolves_peers() {
+        let text = format!(
+            "{EXAMPLE}\n[htlc]\nsafety_margin_secs = 300\n[[htlc.peers]]\nzone = \"zoneC\"\nchain = \"chainC\"\nrpc_url = \"http://127.0.0.1:8548\"\n[htlc.peers.assets]\nasset = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n"
+        );
+        let c = Config::parse(&text).expect("parses");
+        assert_eq!(c.htlc.safety_margin_secs, 300);
+        let mut problems = Vec::new();
+        let h = c.resolve_htlc(&mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(h.safety_margin, 300);
+        let [peer] = h.peers.as_slice() else { panic!("one peer") };
+        assert_eq!(peer.name, "zoneC.chainC");
+        let path: crate::IPath = "zoneC.chainC.asset".parse().expect("path");
+        assert_eq!(peer.chain_key, path.chain_key());
+        assert_eq!(peer.assets.len(), 1);
+        let bad = text.replace("safety_margin_secs = 300", "safety_margin = 300");
+        assert!(Config::parse(&bad).expect_err("unknown key").contains("safety_margin"));
     }
 
     #[test]

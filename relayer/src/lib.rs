@@ -18,6 +18,8 @@
 //! - [`resource`]: the 2PC resource interface ([`resource::TwoPhaseResource`]) and its XaLedger
 //!   implementation.
 //! - [`two_phase`]: the 2PC engine: derives and performs the next actions from on-chain state.
+//! - [`htlc`]: the HTLC engine: derives and performs the next leg actions from on-chain state,
+//!   and keeps unrevealed secrets and Lock signatures in the state directory.
 //! - [`runtime`]: the running relayer ([`runtime::Relayer`], [`runtime::RelayerHandle`]).
 
 pub mod api;
@@ -25,6 +27,7 @@ pub mod bindings;
 pub mod chain;
 pub mod config;
 pub mod errors;
+pub mod htlc;
 pub mod ipath;
 pub mod keys;
 pub mod metrics;

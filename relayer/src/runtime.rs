@@ -1,5 +1,5 @@
 //! The relayer process: connects to the governance chain and the served business chains, and runs
-//! the watcher + reconcile loop of the 2PC [`Engine`] on tokio.
+//! the watcher + reconcile loop of the 2PC [`Engine`] and the [`HtlcEngine`] on tokio.
 //!
 //! One loop per relayer: every `poll_interval` it polls every chain's head (health), scans the
 //! TransactionManager's logs in bounded ranges (≤ [`MAX_LOG_RANGE`] blocks, behind the
@@ -28,9 +28,12 @@ use crate::bindings::transaction_manager::TransactionManager::{
 use crate::bindings::{TxState, XaTxState};
 use crate::chain::{Backoff, ChainClient, ChainConfig, ChainError, SendOptions};
 use crate::errors::ContractRevert;
+use crate::htlc::{
+    HtlcChain, HtlcEngine, HtlcSettings, Proposed, SecretStore, SwapStatus, SwapSubmitError,
+};
 use crate::ipath::Segment;
 pub use crate::metrics::Metrics;
-use crate::protocol::{TxRequest, TxRequestError};
+use crate::protocol::{Secret, SwapRequest, TxRequest, TxRequestError};
 use crate::resource::{TwoPhaseResource, XaLedgerResource};
 use crate::two_phase::{
     Engine, EngineError, ProtocolHook, ProtocolPoint, SentTx, ServedResources, chain_key_words,
@@ -308,6 +311,7 @@ pub struct Relayer;
 struct Inner {
     settings: RelayerSettings,
     engine: Arc<Engine>,
+    htlc: Arc<HtlcEngine>,
     chains: Vec<(String, Arc<ChainClient>)>,
     metrics: Arc<Metrics>,
     health: Mutex<HealthReport>,
@@ -352,6 +356,19 @@ impl Relayer {
         metrics: Arc<Metrics>,
         hook: Option<ProtocolHook>,
     ) -> Result<RelayerHandle, RelayerError> {
+        Self::start_with_htlc(settings, HtlcSettings::default(), signer, metrics, hook).await
+    }
+
+    /// [`Relayer::start_with_hook`] with HTLC settings (safety margin, peer chains reached only
+    /// for permissionless HtlcAsset calls). A served chain's `resources` name its XaLedgers and
+    /// HtlcAssets alike: a swap leg's resource segment is looked up there.
+    pub async fn start_with_htlc(
+        settings: RelayerSettings,
+        htlc: HtlcSettings,
+        signer: PrivateKeySigner,
+        metrics: Arc<Metrics>,
+        hook: Option<ProtocolHook>,
+    ) -> Result<RelayerHandle, RelayerError> {
         if settings.reconcile_every_blocks == 0 {
             return Err(RelayerError::Settings("reconcile_every_blocks must be at least 1".into()));
         }
@@ -385,6 +402,7 @@ impl Relayer {
         );
         let mut chains = vec![("governance".to_owned(), gov.clone())];
         let mut served = Vec::new();
+        let mut htlc_chains = Vec::new();
         for c in &settings.chains {
             let name = format!("{}.{}", c.zone, c.chain);
             let client = Arc::new(
@@ -403,13 +421,42 @@ impl Relayer {
                     (segment.to_word(), r)
                 })
                 .collect();
-            served.push(ServedResources {
-                chain_key: chain_key_words(c.zone.to_word(), c.chain.to_word()),
+            let chain_key = chain_key_words(c.zone.to_word(), c.chain.to_word());
+            served.push(ServedResources { chain_key, name: name.clone(), resources });
+            htlc_chains.push(HtlcChain {
+                chain_key,
                 name: name.clone(),
-                resources,
+                client: client.clone(),
+                assets: c.resources.iter().map(|(s, a)| (s.to_word(), *a)).collect(),
+                served: true,
             });
             chains.push((name, client));
         }
+        for peer in &htlc.peers {
+            let client = Arc::new(
+                ChainClient::connect(
+                    config(peer.name.clone(), peer.rpc_url.clone(), None, peer.confirmations),
+                    signer.clone(),
+                )
+                .await?,
+            );
+            htlc_chains.push(HtlcChain {
+                chain_key: peer.chain_key,
+                name: peer.name.clone(),
+                client,
+                assets: peer.assets.clone(),
+                served: false,
+            });
+        }
+        let htlc_engine = Arc::new(HtlcEngine::new(
+            gov.clone(),
+            gov_endpoint.contracts.transaction_manager,
+            htlc_chains,
+            htlc,
+            SecretStore::new(&settings.state_dir),
+            hook.clone(),
+            metrics.clone(),
+        ));
         let engine = Arc::new(Engine::new(
             gov,
             gov_endpoint.contracts.transaction_manager,
@@ -436,6 +483,7 @@ impl Relayer {
         let inner = Arc::new(Inner {
             settings,
             engine,
+            htlc: htlc_engine,
             chains,
             metrics,
             health: Mutex::new(health),
@@ -475,7 +523,7 @@ impl RelayerHandle {
         let tx_id = request.txId;
         let data = tm::beginCall { request, signature }.abi_encode();
         let hash = engine.gov_send("begin", data).await.map_err(SubmitError::from_chain)?;
-        engine.record(
+        engine.record_first(
             tx_id,
             SentTx {
                 action: "begin",
@@ -538,6 +586,53 @@ impl RelayerHandle {
             governance_txs,
             business_txs,
         }))
+    }
+
+    /// Generates a swap secret kept (mode 0600) in the state directory until a proposal with its
+    /// hashlock arrives; returns the hashlock for the initiator to sign into its request.
+    pub fn generate_swap_secret(&self) -> Result<B256, SwapSubmitError> {
+        self.inner.htlc.generate_secret()
+    }
+
+    /// Proposes a swap signed by the initiator: checked locally (request, timelocks against
+    /// governance time, the secret against the hashlock, leg A's `Lock` signature against its
+    /// sender), pre-flighted, persisted (secret + Lock signature) in the state directory, then
+    /// sent. `secret: None` uses a secret from [`RelayerHandle::generate_swap_secret`].
+    pub async fn propose_swap(
+        &self,
+        request: SwapRequest,
+        initiator_signature: Bytes,
+        lock_signature_a: Bytes,
+        secret: Option<Secret>,
+    ) -> Result<Proposed, SwapSubmitError> {
+        let proposed =
+            self.inner.htlc.propose(request, initiator_signature, lock_signature_a, secret).await?;
+        let point = ProtocolPoint::SwapProposed { swap_id: proposed.swap_id };
+        if let Err(EngineError::Halted(point)) = self.inner.engine.checkpoint(point) {
+            self.halt(format!("halted by the test hook at {point:?}"));
+        } else {
+            self.inner.trigger.notify_one();
+        }
+        Ok(proposed)
+    }
+
+    /// Accepts a proposed swap with the counterparty's signature; leg B's `Lock` signature is
+    /// checked and persisted first. Returns the governance transaction hash.
+    pub async fn accept_swap(
+        &self,
+        swap_id: B256,
+        counterparty_signature: Bytes,
+        lock_signature_b: Bytes,
+    ) -> Result<B256, SwapSubmitError> {
+        let hash =
+            self.inner.htlc.accept(swap_id, counterparty_signature, lock_signature_b).await?;
+        self.inner.trigger.notify_one();
+        Ok(hash)
+    }
+
+    /// A swap's state on the chains (never an unrevealed secret), or `None` when unknown.
+    pub async fn swap_status(&self, swap_id: B256) -> Result<Option<SwapStatus>, RelayerError> {
+        Ok(self.inner.htlc.status(swap_id).await?)
     }
 
     /// Chains' heads, lags and errors; the last reconcile.
@@ -653,6 +748,13 @@ async fn run(inner: Arc<Inner>) {
                             tm::StepVoted::SIGNATURE_HASH,
                             tm::TransactionDecided::SIGNATURE_HASH,
                             tm::StepAcked::SIGNATURE_HASH,
+                            tm::SwapProposed::SIGNATURE_HASH,
+                            tm::SwapAccepted::SIGNATURE_HASH,
+                            tm::LegLocked::SIGNATURE_HASH,
+                            tm::LegUnlocked::SIGNATURE_HASH,
+                            tm::LegRefunded::SIGNATURE_HASH,
+                            tm::LegVoided::SIGNATURE_HASH,
+                            tm::SwapExpired::SIGNATURE_HASH,
                         ],
                     );
                 match engine.gov().provider().get_logs(&filter).await {
@@ -700,6 +802,23 @@ async fn run(inner: Arc<Inner>) {
                     }
                     Err(err) => {
                         tracing::warn!(%err, "reconcile failed");
+                        force = true;
+                    }
+                }
+                match inner.htlc.reconcile().await {
+                    Ok((open, errors)) => {
+                        lock(&inner.health).pending += open;
+                        if !errors.is_empty() {
+                            force = true;
+                        }
+                    }
+                    Err(EngineError::Halted(point)) => {
+                        lock(&inner.health).stopped =
+                            Some(format!("halted by the test hook at {point:?}"));
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "HTLC reconcile failed");
                         force = true;
                     }
                 }

@@ -129,12 +129,19 @@ async fn run_relayer(path: &std::path::Path) -> Result<(), String> {
     let resolved = Config::load_resolved(path).map_err(|e: ConfigError| e.to_string())?;
     let signer = resolved.signer.load().map_err(|e| format!("signer: {e}"))?;
     let metrics = Arc::new(Metrics::new());
-    let handle = Relayer::start(resolved.settings(), signer, metrics.clone())
-        .await
-        .map_err(|e| format!("relayer: {e}"))?;
+    let handle = Relayer::start_with_htlc(
+        resolved.settings(),
+        resolved.htlc.clone(),
+        signer,
+        metrics.clone(),
+        None,
+    )
+    .await
+    .map_err(|e| format!("relayer: {e}"))?;
     let server = match ApiServer::start(
         resolved.listen,
-        api::router(Arc::new(handle.clone()), metrics.clone()),
+        api::router(Arc::new(handle.clone()), metrics.clone())
+            .merge(crossgov_relayer::htlc::api::routes(handle.clone())),
     )
     .await
     {

@@ -9,3 +9,4 @@ mod cross_chain;
 mod harness;
 mod relayer_2pc;
 mod relayer_api;
+mod relayer_htlc;

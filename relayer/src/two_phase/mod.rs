@@ -94,6 +94,26 @@ pub enum ProtocolPoint {
         /// The step.
         step: u8,
     },
+    /// HTLC: `proposeSwap` was mined (submitted through the API); the secret is persisted.
+    SwapProposed {
+        /// The swap.
+        swap_id: B256,
+    },
+    /// HTLC: `lock` of leg `leg` (0 = A, 1 = B) was mined on its chain; not recorded yet.
+    HtlcLocked {
+        /// The swap.
+        swap_id: B256,
+        /// The leg.
+        leg: u8,
+    },
+    /// HTLC: `unlock` of leg `leg` was mined on its chain (for leg B by the initiator's relayer:
+    /// the secret is now public, leg A not unlocked yet).
+    HtlcUnlocked {
+        /// The swap.
+        swap_id: B256,
+        /// The leg.
+        leg: u8,
+    },
 }
 
 /// What the relayer does after a [`ProtocolPoint`].
@@ -250,6 +270,12 @@ impl Engine {
     /// Records a transaction sent for `tx_id`.
     pub fn record(&self, tx_id: B256, sent: SentTx) {
         lock(&self.sent).entry(tx_id).or_default().push(sent);
+    }
+
+    /// Records the transaction that created `tx_id` (`begin`) ahead of any other: the loop may
+    /// have voted before the submitter got `begin`'s receipt back.
+    pub fn record_first(&self, tx_id: B256, sent: SentTx) {
+        lock(&self.sent).entry(tx_id).or_default().insert(0, sent);
     }
 
     /// The transactions this relayer sent for `tx_id` (since it started).

@@ -1,0 +1,924 @@
+//! The relayer's HTLC engine: every HTLC decision the Rust side makes lives here.
+//!
+//! Like the 2PC [`Engine`](crate::two_phase::Engine) it works from on-chain state: for each served
+//! chain key it pages through the TransactionManager's `openSwaps`, reads `swap(id)`, fetches the
+//! request from the `SwapProposed` log at `proposedBlock` (checking its EIP-712 digest against the
+//! stored `digest`), compares each served leg with the HtlcAsset's `lockOf(lockId)` and performs
+//! the next missing action. Timelocks are compared with each business chain's latest block
+//! timestamp, never the wall clock.
+//!
+//! | governance                   | asset (`lockOf`)       | action                                   |
+//! |------------------------------|------------------------|------------------------------------------|
+//! | Proposed, gov time ≥ TB      | –                      | `expireSwap`                             |
+//! | leg None                     | Locked/Unlocked/Refunded | `recordLegLocked` (crash after lock)   |
+//! | leg None, chain time ≥ T     | None                   | `recordLegVoid`                          |
+//! | A None, time + margin < TA   | None                   | `lock` (sender's Lock sig), record       |
+//! | B None, A Locked, time + margin < TB | None           | `lock` (sender's Lock sig), record       |
+//! | leg Locked                   | Unlocked               | `recordLegUnlocked` (secret from lockOf) |
+//! | leg Locked                   | Refunded               | `recordLegRefunded`                      |
+//! | leg Locked, time ≥ T         | Locked                 | `timeout`, `recordLegRefunded`           |
+//! | leg Locked, secret revealed  | Locked                 | `unlock`, `recordLegUnlocked`            |
+//! | B Locked, secret in store    | Locked (chain B)       | `unlock` B (initiator's relayer)         |
+//!
+//! The secret is revealed first on chain B by the initiator's relayer (which needs an RPC
+//! connection to chain B: a served chain or an [`HtlcSettings::peers`] entry); any relayer serving
+//! A then learns it from the governance record (or chain B's `lockOf`) and unlocks A.
+
+pub mod api;
+pub mod store;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use alloy::primitives::{Address, B256, Bytes, Signature, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+
+use crate::bindings::htlc_asset::HtlcAsset::{self, HtlcAssetErrors as HtlcErr};
+use crate::bindings::transaction_manager::ITransactionManager::Swap;
+use crate::bindings::transaction_manager::TransactionManager::{
+    self as tm, TransactionManagerErrors as TmErr,
+};
+use crate::bindings::{HtlcLockState, LegState, SwapState};
+use crate::chain::{ChainClient, ChainError};
+use crate::errors::ContractRevert;
+use crate::metrics::{ActionResult, Metrics};
+use crate::protocol::htlc::{LegId, SwapRequestError, lock_id};
+use crate::protocol::{Secret, SwapRequest, htlc_domain, tm_domain};
+use crate::two_phase::{EngineError, HookAction, ProtocolHook, ProtocolPoint, SentTx};
+pub use store::{SecretStore, SwapRecord};
+
+/// Largest page of `openSwaps`.
+const PAGE: u64 = 100;
+
+/// HTLC settings of a relayer.
+#[derive(Debug, Clone)]
+pub struct HtlcSettings {
+    /// A leg is locked only while its chain's time + this margin is before its timelock.
+    pub safety_margin: u64,
+    /// Business chains the relayer does not serve but may call permissionless functions on
+    /// (`unlock` of leg B by the initiator's relayer).
+    pub peers: Vec<PeerChain>,
+}
+
+impl Default for HtlcSettings {
+    fn default() -> Self {
+        HtlcSettings { safety_margin: 120, peers: Vec::new() }
+    }
+}
+
+/// A business chain reached only for permissionless HtlcAsset calls.
+#[derive(Debug, Clone)]
+pub struct PeerChain {
+    /// `keccak256(abi.encode(zone, chain))`.
+    pub chain_key: B256,
+    /// `zone.chain`, for logs.
+    pub name: String,
+    /// HTTP endpoint.
+    pub rpc_url: url::Url,
+    /// Confirmation depth.
+    pub confirmations: u64,
+    /// HtlcAsset address by resource segment word.
+    pub assets: BTreeMap<B256, Address>,
+}
+
+/// A business chain the HTLC engine reaches.
+#[derive(Debug, Clone)]
+pub struct HtlcChain {
+    /// `keccak256(abi.encode(zone, chain))`.
+    pub chain_key: B256,
+    /// `zone.chain`.
+    pub name: String,
+    /// The connection.
+    pub client: Arc<ChainClient>,
+    /// HtlcAsset address by resource segment word.
+    pub assets: BTreeMap<B256, Address>,
+    /// Whether this relayer serves the chain (may record its legs).
+    pub served: bool,
+}
+
+/// A swap proposal or acceptance was refused; nothing was sent unless `Chain` says so.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SwapSubmitError {
+    /// The request is malformed or its timelocks are out of bounds (checked locally).
+    #[error("invalid swap request: {0}")]
+    Invalid(#[from] SwapRequestError),
+    /// The secret does not open the request's hashlock.
+    #[error("the secret does not open hashlock {hashlock}")]
+    WrongSecret {
+        /// The request's hashlock.
+        hashlock: B256,
+    },
+    /// No secret was given and none was generated for this hashlock.
+    #[error("no secret for hashlock {hashlock}: supply one or generate it first")]
+    NoSecret {
+        /// The request's hashlock.
+        hashlock: B256,
+    },
+    /// The governance chain does not know the swap.
+    #[error("unknown swap {0}")]
+    UnknownSwap(B256),
+    /// The leg's `Lock` signature does not come from the leg's sender.
+    #[error("leg {leg}: the Lock signature is not by the sender {sender}")]
+    BadLockSignature {
+        /// The leg.
+        leg: LegId,
+        /// The leg's sender.
+        sender: Address,
+    },
+    /// This relayer cannot check (or later use) the leg's Lock signature.
+    #[error("leg {leg}: this relayer does not serve the leg's chain or resource")]
+    LegNotServed {
+        /// The leg.
+        leg: LegId,
+    },
+    /// The state directory could not be written.
+    #[error("cannot persist the swap: {0}")]
+    Store(std::io::Error),
+    /// The TransactionManager refused (pre-flight).
+    #[error("refused: {0}")]
+    Refused(Box<ContractRevert>),
+    /// The governance chain could not be reached or the transaction failed.
+    #[error(transparent)]
+    Chain(Box<ChainError>),
+}
+
+impl SwapSubmitError {
+    fn from_chain(err: ChainError) -> SwapSubmitError {
+        match err {
+            ChainError::Reverted { revert, .. } => SwapSubmitError::Refused(Box::new(revert)),
+            other => SwapSubmitError::Chain(Box::new(other)),
+        }
+    }
+}
+
+/// One leg as the relayer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegStatus {
+    /// Which leg.
+    pub leg: LegId,
+    /// The governance record.
+    pub state: LegState,
+    /// The leg's timelock (its chain's time).
+    pub timelock: u64,
+    /// The HtlcAsset's state, when this relayer reaches the leg's chain.
+    pub lock_state: Option<HtlcLockState>,
+}
+
+/// A swap as read from the chains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwapStatus {
+    /// The swap.
+    pub swap_id: B256,
+    /// Governance state.
+    pub state: SwapState,
+    /// Leg A's sender.
+    pub initiator: Address,
+    /// Leg B's sender.
+    pub counterparty: Address,
+    /// `sha256(secret)`.
+    pub hashlock: B256,
+    /// The secret, once revealed on the governance chain (never an unrevealed one).
+    pub revealed_secret: Option<B256>,
+    /// Both legs.
+    pub legs: [LegStatus; 2],
+    /// Transactions this relayer sent for the swap (since it started).
+    pub sent: Vec<SentTx>,
+}
+
+/// What a proposal returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proposed {
+    /// The swap.
+    pub swap_id: B256,
+    /// The `proposeSwap` transaction.
+    pub tx_hash: B256,
+}
+
+/// The HTLC engine of one relayer.
+pub struct HtlcEngine {
+    gov: Arc<ChainClient>,
+    tm: Address,
+    chains: Vec<HtlcChain>,
+    settings: HtlcSettings,
+    store: SecretStore,
+    hook: Option<ProtocolHook>,
+    metrics: Arc<Metrics>,
+    requests: Mutex<HashMap<B256, Arc<SwapRequest>>>,
+    sent: Mutex<HashMap<B256, Vec<SentTx>>>,
+}
+
+impl fmt::Debug for HtlcEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HtlcEngine")
+            .field("tm", &self.tm)
+            .field("chains", &self.chains)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn evidence(hash: B256) -> Bytes {
+    Bytes::copy_from_slice(hash.as_slice())
+}
+
+/// Refusals meaning another relayer (or an earlier run) already did it.
+fn is_already_done(err: &ChainError) -> bool {
+    matches!(
+        err.revert(),
+        Some(
+            ContractRevert::TransactionManager(
+                TmErr::SwapLegState(_) | TmErr::SwapNotInProgress(_) | TmErr::SwapNotExpirable(_)
+            ) | ContractRevert::HtlcAsset(HtlcErr::HtlcSwapExists(_) | HtlcErr::HtlcNotLocked(_))
+        )
+    )
+}
+
+/// What one step of a leg did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    Idle,
+    Acted,
+}
+
+impl HtlcEngine {
+    /// An engine driving legs on `chains` (served ones, and peers for permissionless calls).
+    pub fn new(
+        gov: Arc<ChainClient>,
+        tm: Address,
+        chains: Vec<HtlcChain>,
+        settings: HtlcSettings,
+        store: SecretStore,
+        hook: Option<ProtocolHook>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        HtlcEngine {
+            gov,
+            tm,
+            chains,
+            settings,
+            store,
+            hook,
+            metrics,
+            requests: Mutex::new(HashMap::new()),
+            sent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The secret store.
+    pub fn store(&self) -> &SecretStore {
+        &self.store
+    }
+
+    fn checkpoint(&self, point: ProtocolPoint) -> Result<(), EngineError> {
+        match &self.hook {
+            Some(hook) if hook(&point) == HookAction::Halt => Err(EngineError::Halted(point)),
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, swap_id: B256, action: &'static str, leg: Option<u8>, chain: &str, h: B256) {
+        let sent = SentTx { action, step: leg, chain: chain.to_owned(), tx_hash: h };
+        lock(&self.sent).entry(swap_id).or_default().push(sent);
+    }
+
+    /// Transactions sent for `swap_id` since start.
+    pub fn sent_for(&self, swap_id: B256) -> Vec<SentTx> {
+        lock(&self.sent).get(&swap_id).cloned().unwrap_or_default()
+    }
+
+    fn chain(&self, key: B256) -> Option<&HtlcChain> {
+        self.chains.iter().find(|c| c.chain_key == key)
+    }
+
+    fn served(&self, key: B256) -> Option<&HtlcChain> {
+        self.chain(key).filter(|c| c.served)
+    }
+
+    fn asset_of(&self, request: &SwapRequest, leg: LegId) -> Option<(&HtlcChain, Address)> {
+        let l = request.leg(leg);
+        let chain = self.chain(crate::two_phase::chain_key_words(l.zone, l.chain))?;
+        chain.assets.get(&l.resource).map(|a| (chain, *a))
+    }
+
+    async fn gov_send(&self, what: &'static str, data: Vec<u8>) -> Result<B256, ChainError> {
+        send(&self.metrics, &self.gov, what, self.tm, data).await
+    }
+
+    /// Reads `swap(id)`.
+    pub async fn swap(&self, swap_id: B256) -> Result<(Swap, SwapState), EngineError> {
+        let tm_addr = self.tm;
+        let s = self
+            .gov
+            .read("swap", |p| async move { tm::new(tm_addr, p).swap(swap_id).call().await })
+            .await?;
+        let state = SwapState::try_from(s.state)
+            .map_err(|e| EngineError::Inconsistent { tx_id: swap_id, message: e.to_string() })?;
+        Ok((s, state))
+    }
+
+    /// The request of a swap, from its `SwapProposed` log, checked against the stored digest.
+    pub async fn request(&self, swap_id: B256, s: &Swap) -> Result<Arc<SwapRequest>, EngineError> {
+        if let Some(r) = lock(&self.requests).get(&swap_id) {
+            return Ok(r.clone());
+        }
+        let block = s.proposedBlock.to::<u64>();
+        let filter = Filter::new()
+            .address(self.tm)
+            .event_signature(tm::SwapProposed::SIGNATURE_HASH)
+            .topic1(swap_id)
+            .from_block(block)
+            .to_block(block);
+        let logs =
+            self.gov
+                .read("SwapProposed log", |p| {
+                    let filter = filter.clone();
+                    async move {
+                        p.get_logs(&filter).await.map_err(alloy::contract::Error::TransportError)
+                    }
+                })
+                .await?;
+        let inconsistent = |message: String| EngineError::Inconsistent { tx_id: swap_id, message };
+        let log = logs
+            .iter()
+            .find(|l| l.address() == self.tm)
+            .ok_or_else(|| inconsistent(format!("no SwapProposed log at block {block}")))?;
+        let proposed = tm::SwapProposed::decode_log_data(log.data())
+            .map_err(|e| inconsistent(format!("bad SwapProposed log: {e}")))?;
+        let request = proposed.request;
+        let domain = tm_domain(self.gov.chain_id(), self.tm);
+        if request.swapId != swap_id || request.signing_hash(&domain) != s.digest {
+            return Err(inconsistent("the SwapProposed request does not match the digest".into()));
+        }
+        let request = Arc::new(request);
+        lock(&self.requests).insert(swap_id, request.clone());
+        Ok(request)
+    }
+
+    /// Checks a leg's `Lock` signature against the leg's HtlcAsset domain (a served chain).
+    fn check_lock_signature(
+        &self,
+        request: &SwapRequest,
+        leg: LegId,
+        signature: &Bytes,
+    ) -> Result<(), SwapSubmitError> {
+        let (chain, asset) = self
+            .asset_of(request, leg)
+            .filter(|(c, _)| c.served)
+            .ok_or(SwapSubmitError::LegNotServed { leg })?;
+        let sender = request.leg(leg).sender;
+        let digest = request.lock(leg).signing_hash(&htlc_domain(chain.client.chain_id(), asset));
+        let recovered = Signature::try_from(signature.as_ref())
+            .ok()
+            .and_then(|s| s.recover_address_from_prehash(&digest).ok());
+        if recovered == Some(sender) {
+            Ok(())
+        } else {
+            Err(SwapSubmitError::BadLockSignature { leg, sender })
+        }
+    }
+
+    /// Keeps a fresh secret until a proposal with its hashlock arrives; returns the hashlock.
+    pub fn generate_secret(&self) -> Result<B256, SwapSubmitError> {
+        self.store.generate().map_err(SwapSubmitError::Store)
+    }
+
+    /// Checks and persists a proposal (secret + leg A's Lock signature), then sends `proposeSwap`.
+    pub async fn propose(
+        &self,
+        request: SwapRequest,
+        initiator_signature: Bytes,
+        lock_signature_a: Bytes,
+        secret: Option<Secret>,
+    ) -> Result<Proposed, SwapSubmitError> {
+        request.validate()?;
+        let now = self.gov.now().await.map_err(SwapSubmitError::from_chain)?;
+        request.check_timelocks(now)?;
+        let hashlock = request.hashlock;
+        let secret = match secret {
+            Some(s) if s.opens(&hashlock) => s,
+            Some(_) => return Err(SwapSubmitError::WrongSecret { hashlock }),
+            None => self.store.pending(hashlock).ok_or(SwapSubmitError::NoSecret { hashlock })?,
+        };
+        self.check_lock_signature(&request, LegId::A, &lock_signature_a)?;
+        let swap_id = request.swapId;
+        let data = tm::proposeSwapCall {
+            request: request.clone(),
+            initiatorSignature: initiator_signature,
+        }
+        .abi_encode();
+        // Pre-flight first so a refused proposal leaves nothing behind.
+        self.gov
+            .sender()
+            .preflight("proposeSwap", self.tm, &data.clone().into())
+            .await
+            .map_err(SwapSubmitError::from_chain)?;
+        // Persisted BEFORE proposing: a crash after the proposal keeps the secret.
+        let existing = self.store.load(swap_id);
+        self.store
+            .save(
+                swap_id,
+                &SwapRecord {
+                    secret: Some(secret),
+                    lock_sig_a: Some(lock_signature_a),
+                    lock_sig_b: existing.lock_sig_b,
+                },
+            )
+            .map_err(SwapSubmitError::Store)?;
+        self.store.drop_pending(hashlock);
+        let hash = self.gov_send("proposeSwap", data).await.map_err(SwapSubmitError::from_chain)?;
+        let gov_name = self.gov.name().to_owned();
+        let sent = SentTx { action: "proposeSwap", step: None, chain: gov_name, tx_hash: hash };
+        lock(&self.sent).entry(swap_id).or_default().insert(0, sent);
+        lock(&self.requests).insert(swap_id, Arc::new(request));
+        Ok(Proposed { swap_id, tx_hash: hash })
+    }
+
+    /// Checks and persists leg B's Lock signature, then sends `acceptSwap`.
+    pub async fn accept(
+        &self,
+        swap_id: B256,
+        counterparty_signature: Bytes,
+        lock_signature_b: Bytes,
+    ) -> Result<B256, SwapSubmitError> {
+        let (s, state) = self.swap(swap_id).await.map_err(engine_to_submit)?;
+        if state == SwapState::None {
+            return Err(SwapSubmitError::UnknownSwap(swap_id));
+        }
+        let request = self.request(swap_id, &s).await.map_err(engine_to_submit)?;
+        self.check_lock_signature(&request, LegId::B, &lock_signature_b)?;
+        let data =
+            tm::acceptSwapCall { swapId: swap_id, counterpartySignature: counterparty_signature }
+                .abi_encode();
+        self.gov
+            .sender()
+            .preflight("acceptSwap", self.tm, &data.clone().into())
+            .await
+            .map_err(SwapSubmitError::from_chain)?;
+        self.store
+            .update(swap_id, |r| r.lock_sig_b = Some(lock_signature_b))
+            .map_err(SwapSubmitError::Store)?;
+        let hash = self.gov_send("acceptSwap", data).await.map_err(SwapSubmitError::from_chain)?;
+        let gov_name = self.gov.name().to_owned();
+        self.record(swap_id, "acceptSwap", None, &gov_name, hash);
+        Ok(hash)
+    }
+
+    /// The swap's state, or `None` when the governance chain does not know it.
+    pub async fn status(&self, swap_id: B256) -> Result<Option<SwapStatus>, EngineError> {
+        let (s, state) = self.swap(swap_id).await?;
+        if state == SwapState::None {
+            return Ok(None);
+        }
+        let request = self.request(swap_id, &s).await.ok();
+        let mut legs = Vec::new();
+        for leg in LegId::ALL {
+            let raw = if leg == LegId::A { s.legA } else { s.legB };
+            let lock_state = match request.as_deref().and_then(|r| self.asset_of(r, leg)) {
+                Some((chain, asset)) => Some(lock_of(chain, asset, lock_id(swap_id, leg)).await?.0),
+                None => None,
+            };
+            legs.push(LegStatus {
+                leg,
+                state: LegState::try_from(raw).unwrap_or(LegState::None),
+                timelock: if leg == LegId::A {
+                    s.timelockA.to::<u64>()
+                } else {
+                    s.timelockB.to::<u64>()
+                },
+                lock_state,
+            });
+        }
+        let [a, b]: [LegStatus; 2] = legs.try_into().map_err(|_| EngineError::Inconsistent {
+            tx_id: swap_id,
+            message: "two legs".into(),
+        })?;
+        Ok(Some(SwapStatus {
+            swap_id,
+            state,
+            initiator: s.initiator,
+            counterparty: s.counterparty,
+            hashlock: s.hashlock,
+            revealed_secret: (!s.secret.is_zero()).then_some(s.secret),
+            legs: [a, b],
+            sent: self.sent_for(swap_id),
+        }))
+    }
+
+    /// One full pass over every open swap touching the served chains. Returns the number of open
+    /// swaps and the errors met.
+    pub async fn reconcile(&self) -> Result<(usize, Vec<(B256, String)>), EngineError> {
+        let mut ids = BTreeSet::new();
+        for chain in self.chains.iter().filter(|c| c.served) {
+            let mut offset = 0u64;
+            loop {
+                let (tm_addr, key) = (self.tm, chain.chain_key);
+                let page = self
+                    .gov
+                    .read("openSwaps", |p| async move {
+                        tm::new(tm_addr, p)
+                            .openSwaps(key, U256::from(offset), U256::from(PAGE))
+                            .call()
+                            .await
+                    })
+                    .await?;
+                let n = page.len() as u64;
+                ids.extend(page);
+                if n < PAGE {
+                    break;
+                }
+                offset += n;
+            }
+        }
+        let mut errors = Vec::new();
+        for swap_id in &ids {
+            match self.drive(*swap_id).await {
+                Ok(()) => {}
+                Err(EngineError::Halted(point)) => return Err(EngineError::Halted(point)),
+                Err(err) => {
+                    tracing::warn!(%swap_id, %err, "cannot drive swap now");
+                    errors.push((*swap_id, err.to_string()));
+                }
+            }
+        }
+        // Records of swaps no longer open (closed or expired) are deleted.
+        for swap_id in self.store.swap_ids() {
+            if ids.contains(&swap_id) {
+                continue;
+            }
+            let (_, state) = self.swap(swap_id).await?;
+            if matches!(state, SwapState::Closed | SwapState::Expired) {
+                self.store.remove(swap_id);
+            }
+        }
+        Ok((ids.len(), errors))
+    }
+
+    /// Drives one swap as far as this relayer can now.
+    pub async fn drive(&self, swap_id: B256) -> Result<(), EngineError> {
+        // Each round performs at most one action per leg; a few rounds finish what is possible.
+        for _ in 0..8 {
+            if self.drive_once(swap_id).await? == Progress::Idle {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn drive_once(&self, swap_id: B256) -> Result<Progress, EngineError> {
+        let (s, state) = self.swap(swap_id).await?;
+        match state {
+            SwapState::None => return Ok(Progress::Idle),
+            SwapState::Closed | SwapState::Expired => {
+                self.store.remove(swap_id);
+                return Ok(Progress::Idle);
+            }
+            SwapState::Proposed => {
+                if self.gov.now().await? >= s.timelockB.to::<u64>() {
+                    let data = tm::expireSwapCall { swapId: swap_id }.abi_encode();
+                    match self.gov_send("expireSwap", data).await {
+                        Ok(hash) => {
+                            let gov_name = self.gov.name().to_owned();
+                            self.record(swap_id, "expireSwap", None, &gov_name, hash);
+                            return Ok(Progress::Acted);
+                        }
+                        Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+                return Ok(Progress::Idle);
+            }
+            SwapState::Accepted => {}
+        }
+        if !s.secret.is_zero() {
+            let _ = self.store.forget_secret(swap_id);
+        }
+        let request = self.request(swap_id, &s).await?;
+        let mut progress = Progress::Idle;
+        let mut first_error = None;
+        for leg in LegId::ALL {
+            match self.drive_leg(swap_id, &s, &request, leg).await {
+                Ok(Progress::Acted) => {
+                    progress = Progress::Acted;
+                    // Re-read before touching the other leg.
+                    break;
+                }
+                Ok(Progress::Idle) => {}
+                Err(EngineError::Halted(p)) => return Err(EngineError::Halted(p)),
+                Err(err) => {
+                    tracing::warn!(%swap_id, %leg, %err, "leg not driven");
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        if progress == Progress::Idle {
+            progress = self.reveal(swap_id, &s, &request).await?;
+        }
+        match first_error {
+            Some(err) if progress == Progress::Idle => Err(err),
+            _ => Ok(progress),
+        }
+    }
+
+    /// The initiator's relayer unlocks leg B with the stored secret once B is locked on chain B.
+    async fn reveal(
+        &self,
+        swap_id: B256,
+        s: &Swap,
+        request: &SwapRequest,
+    ) -> Result<Progress, EngineError> {
+        let Some(secret) = self.store.load(swap_id).secret else { return Ok(Progress::Idle) };
+        if LegState::try_from(s.legB) != Ok(LegState::Locked) || !secret.opens(&s.hashlock) {
+            return Ok(Progress::Idle);
+        }
+        let Some((chain, asset)) = self.asset_of(request, LegId::B) else {
+            tracing::warn!(%swap_id, "cannot reach leg B's chain to reveal the secret");
+            return Ok(Progress::Idle);
+        };
+        let id = lock_id(swap_id, LegId::B);
+        let (state, _) = lock_of(chain, asset, id).await?;
+        match state {
+            HtlcLockState::Locked => {}
+            HtlcLockState::Unlocked => {
+                let _ = self.store.forget_secret(swap_id);
+                return Ok(Progress::Idle);
+            }
+            HtlcLockState::None | HtlcLockState::Refunded => return Ok(Progress::Idle),
+        }
+        if chain.client.now().await? >= s.timelockB.to::<u64>() {
+            return Ok(Progress::Idle);
+        }
+        let data = HtlcAsset::unlockCall { swapId: id, secret: secret.reveal() }.abi_encode();
+        match send(&self.metrics, &chain.client, "unlock", asset, data).await {
+            Ok(hash) => {
+                self.record(swap_id, "unlock", Some(1), &chain.name, hash);
+                let _ = self.store.forget_secret(swap_id);
+                self.checkpoint(ProtocolPoint::HtlcUnlocked { swap_id, leg: 1 })?;
+                Ok(Progress::Acted)
+            }
+            Err(err) if is_already_done(&err) => Ok(Progress::Acted),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn drive_leg(
+        &self,
+        swap_id: B256,
+        s: &Swap,
+        request: &SwapRequest,
+        leg: LegId,
+    ) -> Result<Progress, EngineError> {
+        let l = request.leg(leg);
+        let Some(chain) = self.served(crate::two_phase::chain_key_words(l.zone, l.chain)) else {
+            return Ok(Progress::Idle);
+        };
+        let Some(asset) = chain.assets.get(&l.resource).copied() else {
+            return Err(EngineError::Inconsistent {
+                tx_id: swap_id,
+                message: format!("leg {leg}: resource not configured on {}", chain.name),
+            });
+        };
+        let raw = if leg == LegId::A { s.legA } else { s.legB };
+        let recorded = LegState::try_from(raw).unwrap_or(LegState::None);
+        let id = lock_id(swap_id, leg);
+        let timelock = l.timelock;
+        let (on_chain, secret_on_chain) = lock_of(chain, asset, id).await?;
+        let index = leg.index();
+        match (recorded, on_chain) {
+            (LegState::Unlocked | LegState::Refunded | LegState::Void, _) => Ok(Progress::Idle),
+            (LegState::None, HtlcLockState::None) => {
+                let now = chain.client.now().await?;
+                if now >= timelock {
+                    let ev = Bytes::copy_from_slice(&now.to_be_bytes());
+                    let data = tm::recordLegVoidCall { swapId: swap_id, leg: index, evidence: ev }
+                        .abi_encode();
+                    return self.gov_record(swap_id, "recordLegVoid", index, data).await;
+                }
+                if leg == LegId::B && LegState::try_from(s.legA) != Ok(LegState::Locked) {
+                    return Ok(Progress::Idle);
+                }
+                if now.saturating_add(self.settings.safety_margin) >= timelock {
+                    tracing::debug!(%swap_id, %leg, now, timelock, "too close to the timelock: not locking");
+                    return Ok(Progress::Idle);
+                }
+                let Some(sig) = self.store.load(swap_id).lock_sig(leg).cloned() else {
+                    tracing::debug!(%swap_id, %leg, "no Lock signature here: not locking");
+                    return Ok(Progress::Idle);
+                };
+                let lk = request.lock(leg);
+                let data = HtlcAsset::lockCall {
+                    swapId: lk.swapId,
+                    sender: lk.sender,
+                    recipient: lk.recipient,
+                    amount: lk.amount,
+                    hashlock: lk.hashlock,
+                    timelock: lk.timelock,
+                    senderSig: sig,
+                }
+                .abi_encode();
+                let hash = match send(&self.metrics, &chain.client, "lock", asset, data).await {
+                    Ok(hash) => hash,
+                    Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
+                    Err(err) => return Err(err.into()),
+                };
+                self.record(swap_id, "lock", Some(index), &chain.name, hash);
+                self.checkpoint(ProtocolPoint::HtlcLocked { swap_id, leg: index })?;
+                let data = tm::recordLegLockedCall {
+                    swapId: swap_id,
+                    leg: index,
+                    evidence: evidence(hash),
+                }
+                .abi_encode();
+                self.gov_record(swap_id, "recordLegLocked", index, data).await
+            }
+            (LegState::None, _) => {
+                // Locked by an earlier run (or before a crash): record it.
+                let data =
+                    tm::recordLegLockedCall { swapId: swap_id, leg: index, evidence: Bytes::new() }
+                        .abi_encode();
+                self.gov_record(swap_id, "recordLegLocked", index, data).await
+            }
+            (LegState::Locked, HtlcLockState::Unlocked) => {
+                let data = tm::recordLegUnlockedCall {
+                    swapId: swap_id,
+                    leg: index,
+                    secret: secret_on_chain,
+                    evidence: Bytes::new(),
+                }
+                .abi_encode();
+                self.gov_record(swap_id, "recordLegUnlocked", index, data).await
+            }
+            (LegState::Locked, HtlcLockState::Refunded) => {
+                let data = tm::recordLegRefundedCall {
+                    swapId: swap_id,
+                    leg: index,
+                    evidence: Bytes::new(),
+                }
+                .abi_encode();
+                self.gov_record(swap_id, "recordLegRefunded", index, data).await
+            }
+            (LegState::Locked, HtlcLockState::Locked) => {
+                let now = chain.client.now().await?;
+                if now >= timelock {
+                    let data = HtlcAsset::timeoutCall { swapId: id }.abi_encode();
+                    let hash =
+                        match send(&self.metrics, &chain.client, "timeout", asset, data).await {
+                            Ok(hash) => hash,
+                            Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
+                            Err(err) => return Err(err.into()),
+                        };
+                    self.record(swap_id, "timeout", Some(index), &chain.name, hash);
+                    let data = tm::recordLegRefundedCall {
+                        swapId: swap_id,
+                        leg: index,
+                        evidence: evidence(hash),
+                    }
+                    .abi_encode();
+                    return self.gov_record(swap_id, "recordLegRefunded", index, data).await;
+                }
+                let Some(secret) = self.revealed_secret(swap_id, s, request).await? else {
+                    return Ok(Progress::Idle);
+                };
+                let data = HtlcAsset::unlockCall { swapId: id, secret }.abi_encode();
+                let hash = match send(&self.metrics, &chain.client, "unlock", asset, data).await {
+                    Ok(hash) => hash,
+                    Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
+                    Err(err) => return Err(err.into()),
+                };
+                self.record(swap_id, "unlock", Some(index), &chain.name, hash);
+                self.checkpoint(ProtocolPoint::HtlcUnlocked { swap_id, leg: index })?;
+                let data = tm::recordLegUnlockedCall {
+                    swapId: swap_id,
+                    leg: index,
+                    secret,
+                    evidence: evidence(hash),
+                }
+                .abi_encode();
+                self.gov_record(swap_id, "recordLegUnlocked", index, data).await
+            }
+            (LegState::Locked, HtlcLockState::None) => Err(EngineError::Inconsistent {
+                tx_id: swap_id,
+                message: format!("leg {leg} is recorded locked but not locked on {}", chain.name),
+            }),
+        }
+    }
+
+    /// The secret once public: the governance record, or chain B's `lockOf` when reachable.
+    async fn revealed_secret(
+        &self,
+        swap_id: B256,
+        s: &Swap,
+        request: &SwapRequest,
+    ) -> Result<Option<B256>, EngineError> {
+        if !s.secret.is_zero() {
+            return Ok(Some(s.secret));
+        }
+        for leg in LegId::ALL {
+            if let Some((chain, asset)) = self.asset_of(request, leg) {
+                let (state, secret) = lock_of(chain, asset, lock_id(swap_id, leg)).await?;
+                if state == HtlcLockState::Unlocked && Secret::from_bytes(secret).opens(&s.hashlock)
+                {
+                    return Ok(Some(secret));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn gov_record(
+        &self,
+        swap_id: B256,
+        what: &'static str,
+        leg: u8,
+        data: Vec<u8>,
+    ) -> Result<Progress, EngineError> {
+        match self.gov_send(what, data).await {
+            Ok(hash) => {
+                let gov_name = self.gov.name().to_owned();
+                self.record(swap_id, what, Some(leg), &gov_name, hash);
+                Ok(Progress::Acted)
+            }
+            Err(err) if is_already_done(&err) => Ok(Progress::Acted),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+fn engine_to_submit(err: EngineError) -> SwapSubmitError {
+    match err {
+        EngineError::Chain(e) => SwapSubmitError::Chain(e),
+        other => SwapSubmitError::Chain(Box::new(ChainError::BadData {
+            chain: "governance".into(),
+            what: "swap".into(),
+            message: other.to_string(),
+        })),
+    }
+}
+
+async fn lock_of(
+    chain: &HtlcChain,
+    asset: Address,
+    id: B256,
+) -> Result<(HtlcLockState, B256), EngineError> {
+    let l = chain
+        .client
+        .read("lockOf", |p| async move { HtlcAsset::new(asset, p).lockOf(id).call().await })
+        .await?;
+    let state = HtlcLockState::try_from(l.state)
+        .map_err(|e| EngineError::Inconsistent { tx_id: id, message: e.to_string() })?;
+    Ok((state, l.secret))
+}
+
+async fn send(
+    metrics: &Metrics,
+    client: &ChainClient,
+    what: &'static str,
+    to: Address,
+    data: Vec<u8>,
+) -> Result<B256, ChainError> {
+    let result = client.sender().send(what, to, data.into()).await;
+    let outcome = match &result {
+        Ok(_) => ActionResult::Ok,
+        Err(e) if is_already_done(e) => ActionResult::Skipped,
+        Err(_) => ActionResult::Failed,
+    };
+    metrics.action(what, outcome);
+    result.map(|r| r.transaction_hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::htlc_asset::HtlcAsset::HtlcSwapExists;
+    use crate::bindings::transaction_manager::TransactionManager::SwapLegState;
+
+    #[test]
+    fn races_lost_to_another_relayer_count_as_done() {
+        let id = B256::repeat_byte(1);
+        let gov = ChainError::Reverted {
+            chain: "governance".into(),
+            what: "recordLegLocked".into(),
+            revert: ContractRevert::TransactionManager(TmErr::SwapLegState(SwapLegState {
+                swapId: id,
+                leg: 0,
+                state: 1,
+            })),
+        };
+        assert!(is_already_done(&gov));
+        let asset = ChainError::Reverted {
+            chain: "zoneA.chainA".into(),
+            what: "lock".into(),
+            revert: ContractRevert::HtlcAsset(HtlcErr::HtlcSwapExists(HtlcSwapExists {
+                swapId: id,
+            })),
+        };
+        assert!(is_already_done(&asset));
+    }
+}
