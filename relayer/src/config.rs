@@ -799,8 +799,10 @@ mod tests {
 
     #[test]
     fn htlc_section_parses_and_resolves_peers() {
-        let text = format!(
-            "{EXAMPLE}\n[htlc]\nsafety_margin_secs = 300\n[[htlc.peers]]\nzone = \"zoneC\"\nchain = \"chainC\"\nrpc_url = \"http://127.0.0.1:8548\"\n[htlc.peers.assets]\nasset = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n"
+        // The reference file's [htlc] section with a larger margin and one peer chain.
+        let text = EXAMPLE.replace(
+            "safety_margin_secs = 120",
+            "safety_margin_secs = 300\n[[htlc.peers]]\nzone = \"zoneC\"\nchain = \"chainC\"\nrpc_url = \"http://127.0.0.1:8548\"\n[htlc.peers.assets]\nasset = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"",
         );
         let c = Config::parse(&text).expect("parses");
         assert_eq!(c.htlc.safety_margin_secs, 300);
