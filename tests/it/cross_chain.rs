@@ -21,6 +21,7 @@ use crossgov_relayer::protocol::htlc::{LegId, htlc_domain, lock_id};
 use crossgov_relayer::protocol::{Leg, Secret, Step, SwapRequest, TxRequest, XaOp, tm_domain};
 use crossgov_relayer::{ContractRevert, IPath, Ops, Pattern};
 
+use crate::consortium::{ADMIN1, ADMIN2, ADMIN3, ALICE, BOB, RELAYER_A, RELAYER_B};
 use crate::harness::{
     BusinessChain, DEPLOYER, TestNet, advance_time, events, evidence, expect_revert,
     latest_timestamp, seg, send,
@@ -31,14 +32,7 @@ use Supervision::SupervisionErrors as SupErr;
 use TransactionManager::TransactionManagerErrors as TmErr;
 use XaLedger::XaLedgerErrors as XaErr;
 
-// Dev keys (the same on all three anvils) and their roles; institution ids in parentheses.
-const ADMIN1: usize = 0; // founder (1): owns zoneA.chainA, deploys and owns chain A's resources
-const ADMIN2: usize = 1; // founder (2): owns zoneB.chainB, deploys and owns chain B's resources
-const ADMIN3: usize = 2; // founder (3)
-const RELAYER_A: usize = 3; // relayer of (1), serving zoneA.chainA
-const RELAYER_B: usize = 4; // relayer of (2), serving zoneB.chainB
-const ALICE: usize = 5; // user of (1)
-const BOB: usize = 6; // user of (2)
+// Dev keys and their roles are those of [`crate::consortium`] (RELAYER_A2 unused here), plus:
 const ANYONE: usize = 8; // unregistered account
 
 const CHAIN_A_ID: u64 = 1001;

@@ -5,6 +5,7 @@
 
 mod admission;
 mod cli;
+mod consortium;
 mod cross_chain;
 mod harness;
 mod relayer_2pc;

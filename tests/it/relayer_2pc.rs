@@ -12,28 +12,23 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{Eip712Domain, SolEvent};
 
-use crossgov_relayer::bindings::{Role, TransactionManager, TxState, XaTxState};
+use crossgov_relayer::bindings::{TransactionManager, TxState, XaTxState};
 use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
 use crossgov_relayer::runtime::{
     ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
     ServedChain, SubmitError,
 };
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
-use crossgov_relayer::{IPath, Ops, Pattern};
+use crossgov_relayer::{IPath, Ops};
 
+use crate::consortium::{
+    ADMIN1, ADMIN2, ALICE, BOB, Consortium, RELAYER_A, RELAYER_A2, RELAYER_B, Setup,
+};
 use crate::harness::{
     BusinessChain, DEPLOYER, TestNet, advance_time, latest_timestamp, seg, send, wait_for,
 };
 
-const ADMIN1: usize = 0; // founder (1): owns zoneA.chainA and chain A's ledger
-const ADMIN2: usize = 1; // founder (2): owns zoneB.chainB and chain B's ledger
-const ADMIN3: usize = 2; // founder (3)
-const RELAYER_A: usize = 3; // relayer of (1), serving zoneA.chainA
-const RELAYER_B: usize = 4; // relayer of (2), serving zoneB.chainB
-const ALICE: usize = 5; // user of (1), TWO_PHASE on both chains
-const BOB: usize = 6; // user of (2)
-const RELAYER_A2: usize = 7; // a second relayer of (1), serving zoneA.chainA
-const CAROL: usize = 8; // user of (1) without any grant
+const CAROL: usize = 8; // user of (1) without any grant; alice has TWO_PHASE on both chains
 
 const CHAIN_A_ID: u64 = 2001;
 const CHAIN_B_ID: u64 = 2002;
@@ -69,44 +64,9 @@ struct Balances {
 
 impl Net {
     async fn start() -> Net {
-        let gov =
-            TestNet::start(&[("Bank A", ADMIN1), ("Bank B", ADMIN2), ("Bank C", ADMIN3)]).await;
-        let a = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
-        let b = BusinessChain::start(CHAIN_B_ID, ADMIN2).await;
+        let setup = Setup { more_users_1: &[CAROL], grantees: &[ALICE], ops: Ops::TWO_PHASE };
+        let Consortium { gov, a, b } = Consortium::start((CHAIN_A_ID, CHAIN_B_ID), setup).await;
         let net = Net { gov, a, b, dirs: Vec::new() };
-        for (zone, chain, owner, business, proposer) in
-            [("zoneA", "chainA", 1u64, &net.a, ADMIN1), ("zoneB", "chainB", 2, &net.b, ADMIN2)]
-        {
-            net.gov
-                .admit_chain(proposer, &[ADMIN1, ADMIN2, ADMIN3], (zone, chain), owner, business)
-                .await;
-        }
-        for (admin, key, role) in [
-            (ADMIN1, RELAYER_A, Role::Relayer),
-            (ADMIN1, RELAYER_A2, Role::Relayer),
-            (ADMIN1, ALICE, Role::User),
-            (ADMIN1, CAROL, Role::User),
-            (ADMIN2, RELAYER_B, Role::Relayer),
-            (ADMIN2, BOB, Role::User),
-        ] {
-            let account = net.gov.address(key);
-            send("add account", net.gov.registry(admin).addAccount(account, role.into())).await;
-        }
-        for (admin, zone, chain, relayers) in [
-            (ADMIN1, "zoneA", "chainA", vec![RELAYER_A, RELAYER_A2]),
-            (ADMIN2, "zoneB", "chainB", vec![RELAYER_B]),
-        ] {
-            let relayers = relayers.into_iter().map(|k| net.gov.address(k)).collect();
-            let (z, c) = (seg(zone).to_word(), seg(chain).to_word());
-            send("serve", net.gov.chains(admin).setServingRelayers(z, c, relayers, true)).await;
-        }
-        for (admin, pattern) in [(ADMIN1, "zoneA.chainA.*"), (ADMIN2, "zoneB.chainB.*")] {
-            let (z, c, r) = pattern.parse::<Pattern>().expect("pattern").to_words();
-            let perms = net.gov.permissions(admin);
-            let grant =
-                perms.grantToAccount(net.gov.address(ALICE), z, c, r, Ops::TWO_PHASE.bits());
-            send("grant", grant).await;
-        }
         for (chain, owner, relayers) in
             [(&net.a, ADMIN1, vec![RELAYER_A, RELAYER_A2]), (&net.b, ADMIN2, vec![RELAYER_B])]
         {

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crossgov_relayer::api::{self, ApiServer};
 use crossgov_relayer::bindings::transaction_manager::ITransactionManager;
-use crossgov_relayer::bindings::{LegState, Role, SwapState, TransactionManager};
+use crossgov_relayer::bindings::{LegState, SwapState, TransactionManager};
 use crossgov_relayer::htlc::api as htlc_api;
 use crossgov_relayer::htlc::{HtlcSettings, PeerChain, SwapSubmitError};
 use crossgov_relayer::protocol::htlc::{LegId, SwapRequestError, htlc_domain};
@@ -30,21 +30,16 @@ use crossgov_relayer::runtime::{
     ServedChain,
 };
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
-use crossgov_relayer::{IPath, Ops, Pattern};
+use crossgov_relayer::{IPath, Ops};
 
+use crate::consortium::{
+    ADMIN1, ADMIN2, ALICE, BOB, Consortium, RELAYER_A, RELAYER_A2, RELAYER_B, Setup,
+};
 use crate::harness::{
     BusinessChain, DEPLOYER, TestNet, advance_time, latest_timestamp, seg, send, wait_for,
 };
 
-const ADMIN1: usize = 0;
-const ADMIN2: usize = 1;
-const ADMIN3: usize = 2;
-const RELAYER_A: usize = 3; // relayer of (1), serving zoneA.chainA
-const RELAYER_B: usize = 4; // relayer of (2), serving zoneB.chainB
-const ALICE: usize = 5; // user of (1): the initiator
-const BOB: usize = 6; // user of (2): the counterparty
-const RELAYER_A2: usize = 7; // a second relayer of (1), serving zoneA.chainA
-
+// Alice (user of (1)) is the initiator, bob (user of (2)) the counterparty.
 const CHAIN_A_ID: u64 = 3001;
 const CHAIN_B_ID: u64 = 3002;
 const ASSET_A: &str = "zoneA.chainA.asset";
@@ -91,44 +86,9 @@ struct Signed {
 
 impl Net {
     async fn start() -> Net {
-        let gov =
-            TestNet::start(&[("Bank A", ADMIN1), ("Bank B", ADMIN2), ("Bank C", ADMIN3)]).await;
-        let a = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
-        let b = BusinessChain::start(CHAIN_B_ID, ADMIN2).await;
+        let setup = Setup { more_users_1: &[], grantees: &[ALICE, BOB], ops: Ops::HTLC };
+        let Consortium { gov, a, b } = Consortium::start((CHAIN_A_ID, CHAIN_B_ID), setup).await;
         let net = Net { gov, a, b, dirs: Vec::new() };
-        for (zone, chain, owner, business, proposer) in
-            [("zoneA", "chainA", 1u64, &net.a, ADMIN1), ("zoneB", "chainB", 2, &net.b, ADMIN2)]
-        {
-            net.gov
-                .admit_chain(proposer, &[ADMIN1, ADMIN2, ADMIN3], (zone, chain), owner, business)
-                .await;
-        }
-        for (admin, key, role) in [
-            (ADMIN1, RELAYER_A, Role::Relayer),
-            (ADMIN1, RELAYER_A2, Role::Relayer),
-            (ADMIN1, ALICE, Role::User),
-            (ADMIN2, RELAYER_B, Role::Relayer),
-            (ADMIN2, BOB, Role::User),
-        ] {
-            let account = net.gov.address(key);
-            send("add account", net.gov.registry(admin).addAccount(account, role.into())).await;
-        }
-        for (admin, zone, chain, relayers) in [
-            (ADMIN1, "zoneA", "chainA", vec![RELAYER_A, RELAYER_A2]),
-            (ADMIN2, "zoneB", "chainB", vec![RELAYER_B]),
-        ] {
-            let relayers = relayers.into_iter().map(|k| net.gov.address(k)).collect();
-            let (z, c) = (seg(zone).to_word(), seg(chain).to_word());
-            send("serve", net.gov.chains(admin).setServingRelayers(z, c, relayers, true)).await;
-        }
-        for (admin, pattern) in [(ADMIN1, "zoneA.chainA.*"), (ADMIN2, "zoneB.chainB.*")] {
-            let (z, c, r) = pattern.parse::<Pattern>().expect("pattern").to_words();
-            for user in [ALICE, BOB] {
-                let perms = net.gov.permissions(admin);
-                let grant = perms.grantToAccount(net.gov.address(user), z, c, r, Ops::HTLC.bits());
-                send("grant", grant).await;
-            }
-        }
         send("mint A", net.a.htlc(ADMIN1).mint(net.gov.address(ALICE), u(OPENING))).await;
         send("mint B", net.b.htlc(ADMIN2).mint(net.gov.address(BOB), u(OPENING))).await;
         net
@@ -227,15 +187,22 @@ impl Net {
         let domain = tm_domain(self.gov.deployment.chain_id, self.tm_address());
         let alice = &self.gov.accounts[ALICE].signer;
         let bob = &self.gov.accounts[BOB].signer;
-        let dom_a = htlc_domain(CHAIN_A_ID, self.a.resources.htlc_asset.address);
-        let dom_b = htlc_domain(CHAIN_B_ID, self.b.resources.htlc_asset.address);
         Signed {
             by_alice: request.sign(&domain, alice).expect("sign"),
-            lock_a: request.lock(LegId::A).sign(&dom_a, alice).expect("sign"),
+            lock_a: self.sign_lock(&request, LegId::A, ALICE),
             by_bob: request.sign(&domain, bob).expect("sign"),
-            lock_b: request.lock(LegId::B).sign(&dom_b, bob).expect("sign"),
+            lock_b: self.sign_lock(&request, LegId::B, BOB),
             request,
         }
+    }
+
+    /// `key`'s Lock signature for `leg` of `request`, under that leg's asset's domain.
+    fn sign_lock(&self, request: &SwapRequest, leg: LegId, key: usize) -> Bytes {
+        let domain = match leg {
+            LegId::A => htlc_domain(CHAIN_A_ID, self.a.resources.htlc_asset.address),
+            LegId::B => htlc_domain(CHAIN_B_ID, self.b.resources.htlc_asset.address),
+        };
+        request.lock(leg).sign(&domain, &self.gov.accounts[key].signer).expect("sign")
     }
 
     async fn swap(&self, swap_id: B256) -> ITransactionManager::Swap {
@@ -568,14 +535,7 @@ async fn relayer_htlc_rejects_bad_input() {
         .expect_err("wrong secret");
     assert!(matches!(err, SwapSubmitError::WrongSecret { .. }), "{err}");
     // A Lock signature for leg A by someone other than alice.
-    let forged = s
-        .request
-        .lock(LegId::A)
-        .sign(
-            &htlc_domain(CHAIN_A_ID, net.a.resources.htlc_asset.address),
-            &net.gov.accounts[BOB].signer,
-        )
-        .expect("sign");
+    let forged = net.sign_lock(&s.request, LegId::A, BOB);
     let err = i1
         .propose_swap(s.request.clone(), s.by_alice.clone(), forged, Some(secret.clone()))
         .await
@@ -601,14 +561,7 @@ async fn relayer_htlc_rejects_bad_input() {
     i1.propose_swap(s.request.clone(), s.by_alice.clone(), s.lock_a.clone(), Some(secret))
         .await
         .expect("propose");
-    let forged_b = s
-        .request
-        .lock(LegId::B)
-        .sign(
-            &htlc_domain(CHAIN_B_ID, net.b.resources.htlc_asset.address),
-            &net.gov.accounts[ALICE].signer,
-        )
-        .expect("sign");
+    let forged_b = net.sign_lock(&s.request, LegId::B, ALICE);
     let err = i2.accept_swap(good.swapId, s.by_bob.clone(), forged_b).await.expect_err("forged");
     assert!(matches!(err, SwapSubmitError::BadLockSignature { leg: LegId::B, .. }), "{err}");
     assert_eq!(net.states(good.swapId).await.0, SwapState::Proposed);
