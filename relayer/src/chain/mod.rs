@@ -13,7 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
@@ -23,6 +23,9 @@ pub use backoff::Backoff;
 pub use sender::{SendOptions, TxSender};
 
 use crate::errors::ContractRevert;
+
+/// Largest page of the TransactionManager's open lists (its `MAX_PAGE`).
+pub const OPEN_LIST_PAGE: u64 = 100;
 
 /// What went wrong talking to a chain.
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +299,25 @@ impl ChainClient {
             async move { fut.await.map_err(|e| ChainError::from_contract(&self.config.name, what, e)) }
         })
         .await
+    }
+
+    /// Reads a paged id list of the TransactionManager (`openTransactions`, `openSwaps`) to its
+    /// end: `f(provider, offset, limit)` pages of [`OPEN_LIST_PAGE`] from offset 0 until a short page.
+    pub async fn read_pages<F, Fut>(&self, what: &str, f: F) -> Result<Vec<B256>, ChainError>
+    where
+        F: Fn(DynProvider, U256, U256) -> Fut,
+        Fut: Future<Output = Result<Vec<B256>, alloy::contract::Error>>,
+    {
+        let mut ids = Vec::new();
+        loop {
+            let offset = U256::from(ids.len());
+            let page = self.read(what, |p| f(p, offset, U256::from(OPEN_LIST_PAGE))).await?;
+            let short = (page.len() as u64) < OPEN_LIST_PAGE;
+            ids.extend(page);
+            if short {
+                return Ok(ids);
+            }
+        }
     }
 
     /// The head block number.

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use alloy::primitives::{Address, B256, Bytes, Signature, U256};
+use alloy::primitives::{Address, B256, Bytes, Signature};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
@@ -49,9 +49,6 @@ use crate::protocol::htlc::{LegId, SwapRequestError, lock_id};
 use crate::protocol::{Secret, SwapRequest, htlc_domain, tm_domain};
 use crate::two_phase::{EngineError, HookAction, ProtocolHook, ProtocolPoint, SentTx};
 pub use store::{SecretStore, SwapRecord};
-
-/// Largest page of `openSwaps`.
-const PAGE: u64 = 100;
 
 /// HTLC settings of a relayer.
 #[derive(Debug, Clone)]
@@ -517,25 +514,14 @@ impl HtlcEngine {
     pub async fn reconcile(&self) -> Result<(usize, Vec<(B256, String)>), EngineError> {
         let mut ids = BTreeSet::new();
         for chain in self.chains.iter().filter(|c| c.served) {
-            let mut offset = 0u64;
-            loop {
-                let (tm_addr, key) = (self.tm, chain.chain_key);
-                let page = self
-                    .gov
-                    .read("openSwaps", |p| async move {
-                        tm::new(tm_addr, p)
-                            .openSwaps(key, U256::from(offset), U256::from(PAGE))
-                            .call()
-                            .await
-                    })
-                    .await?;
-                let n = page.len() as u64;
-                ids.extend(page);
-                if n < PAGE {
-                    break;
-                }
-                offset += n;
-            }
+            let (tm_addr, key) = (self.tm, chain.chain_key);
+            let page = self
+                .gov
+                .read_pages("openSwaps", |p, offset, limit| async move {
+                    tm::new(tm_addr, p).openSwaps(key, offset, limit).call().await
+                })
+                .await?;
+            ids.extend(page);
         }
         let mut errors = Vec::new();
         for swap_id in &ids {

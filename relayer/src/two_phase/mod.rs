@@ -217,9 +217,6 @@ impl fmt::Debug for Engine {
     }
 }
 
-/// Largest page of `openTransactions` (the contract's `MAX_PAGE`).
-const PAGE: u64 = 100;
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -297,29 +294,14 @@ impl Engine {
     pub async fn reconcile(&self) -> Result<ReconcileReport, EngineError> {
         let mut ids = BTreeSet::new();
         for served in &self.served {
-            let mut offset = 0u64;
-            loop {
-                let (tm_addr, key) = (self.tm, served.chain_key);
-                let page = self
-                    .gov
-                    .read("openTransactions", |p| async move {
-                        tm::new(tm_addr, p)
-                            .openTransactions(
-                                key,
-                                alloy::primitives::U256::from(offset),
-                                alloy::primitives::U256::from(PAGE),
-                            )
-                            .call()
-                            .await
-                    })
-                    .await?;
-                let n = page.len() as u64;
-                ids.extend(page);
-                if n < PAGE {
-                    break;
-                }
-                offset += n;
-            }
+            let (tm_addr, key) = (self.tm, served.chain_key);
+            let page = self
+                .gov
+                .read_pages("openTransactions", |p, offset, limit| async move {
+                    tm::new(tm_addr, p).openTransactions(key, offset, limit).call().await
+                })
+                .await?;
+            ids.extend(page);
         }
         let mut report = ReconcileReport { pending: ids.len(), errors: Vec::new() };
         for tx_id in ids {
