@@ -141,6 +141,38 @@ impl PasswordSource {
     }
 }
 
+/// Creates a new random key in an encrypted JSON keystore at `path` (which must not exist; mode
+/// 0600 on unix), under `password` from `source`. Returns the key.
+pub fn create_keystore(
+    path: &std::path::Path,
+    password: &PasswordSource,
+) -> Result<PrivateKeySigner, KeyError> {
+    let unreadable = |reason: String| KeyError::Unreadable { path: path.to_path_buf(), reason };
+    if path.exists() {
+        return Err(unreadable("the file exists; refusing to overwrite a key".into()));
+    }
+    let password = password.read(&env_var)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| unreadable("not a file name".into()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| unreadable(e.to_string()))?;
+    let mut rng = alloy::signers::k256::elliptic_curve::rand_core::OsRng;
+    let (signer, _) = PrivateKeySigner::new_keystore(&dir, &mut rng, password, Some(name))
+        .map_err(|e| unreadable(e.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| unreadable(e.to_string()))?;
+    }
+    Ok(signer)
+}
+
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }

@@ -20,9 +20,11 @@
 //! - [`two_phase`]: the 2PC engine: derives and performs the next actions from on-chain state.
 //! - [`htlc`]: the HTLC engine: derives and performs the next leg actions from on-chain state,
 //!   and keeps unrevealed secrets and Lock signatures in the state directory.
+//! - [`audit`]: supervision: encrypted audit records (envelope, writer, trail, regulator).
 //! - [`runtime`]: the running relayer ([`runtime::Relayer`], [`runtime::RelayerHandle`]).
 
 pub mod api;
+pub mod audit;
 pub mod bindings;
 pub mod chain;
 pub mod config;

@@ -5,7 +5,8 @@
 //! TransactionManager's logs in bounded ranges (≤ [`MAX_LOG_RANGE`] blocks, behind the
 //! confirmation depth) from a checkpoint file in `state_dir` (safe to lose: reconcile rebuilds
 //! everything from chain state), and reconciles when a log arrived, when asked (after a submit),
-//! on start, and every `reconcile_every_blocks` governance blocks. [`RelayerHandle`] is the API
+//! on start, when a served business chain has a new block (its clock moved: a timelock may have
+//! passed), and every `reconcile_every_blocks` governance blocks. [`RelayerHandle`] is the API
 //! the HTTP server and CLI use.
 
 use std::collections::BTreeMap;
@@ -22,6 +23,9 @@ use alloy::transports::http::reqwest::Url;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::audit::{
+    Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
+};
 use crate::bindings::transaction_manager::TransactionManager::{
     self as tm, TransactionManagerErrors as TmErr,
 };
@@ -189,6 +193,9 @@ pub enum SubmitError {
     /// Another refusal of the TransactionManager.
     #[error("refused: {0}")]
     Refused(ContractRevert),
+    /// The audit record that precedes `begin` could not be written; `begin` was not sent.
+    #[error("audit record not written, begin not sent: {0}")]
+    Audit(Box<crate::audit::AuditError>),
     /// The governance chain could not be reached or the transaction failed.
     #[error(transparent)]
     Chain(ChainError),
@@ -448,6 +455,13 @@ impl Relayer {
                 served: false,
             });
         }
+        let auditor = Arc::new(Auditor::new(
+            gov.clone(),
+            gov_endpoint.contracts.supervision,
+            gov_endpoint.contracts.transaction_manager,
+            settings.institution,
+            metrics.clone(),
+        ));
         let htlc_engine = Arc::new(HtlcEngine::new(
             gov.clone(),
             gov_endpoint.contracts.transaction_manager,
@@ -456,6 +470,7 @@ impl Relayer {
             SecretStore::new(&settings.state_dir),
             hook.clone(),
             metrics.clone(),
+            auditor.clone(),
         ));
         let engine = Arc::new(Engine::new(
             gov,
@@ -463,6 +478,7 @@ impl Relayer {
             served,
             hook,
             metrics.clone(),
+            auditor,
         ));
         let health = HealthReport {
             chains: chains
@@ -521,7 +537,58 @@ impl RelayerHandle {
         let now = engine.gov().now().await.map_err(SubmitError::Chain)?;
         request.check_deadline(now)?;
         let tx_id = request.txId;
+        let domain = crate::protocol::tm_domain(engine.gov().chain_id(), engine.tm());
+        // Only for the audit record: the pre-flight below refuses a signature that does not recover.
+        let initiator = alloy::primitives::Signature::try_from(signature.as_ref())
+            .ok()
+            .and_then(|sig| sig.recover_address_from_prehash(&request.signing_hash(&domain)).ok())
+            .unwrap_or_default();
+        let args = serde_json::json!({
+            "deadline": request.deadline,
+            "nonce": request.nonce.to_string(),
+            "steps": request.steps.iter().map(|s| serde_json::json!({
+                "path": crate::IPath::from_words(s.zone, s.chain, s.resource)
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                "op": s.op.to_string(),
+            })).collect::<Vec<_>>(),
+        });
         let data = tm::beginCall { request, signature }.abi_encode();
+        // Pre-flight, then the audit record, then `begin`: the record precedes what it reports.
+        let tm_addr = engine.tm();
+        engine
+            .gov()
+            .sender()
+            .preflight("begin", tm_addr, &data.clone().into())
+            .await
+            .map_err(SubmitError::from_chain)?;
+        let head = engine.gov().head().await.map_err(SubmitError::Chain)?;
+        let subject = Subject {
+            id: tx_id,
+            protocol: Protocol::TwoPhase,
+            initiator,
+            // `begin` requires the submitting relayer to belong to the user's institution.
+            initiator_institution: self.institution(),
+            from_block: head,
+        };
+        let covers = CoverKey::new(CoverKind::Begun, 0);
+        let op = Operation::governance_pending(covers, Interface::Begin, args, self.address());
+        match engine.auditor().ensure(&subject, vec![op]).await {
+            Ok(Audited::Written { .. }) => {
+                if let Err(EngineError::Halted(point)) =
+                    engine.checkpoint(ProtocolPoint::Audited { subject: tx_id })
+                {
+                    self.halt(format!("halted by the test hook at {point:?}"));
+                    return Err(SubmitError::Chain(ChainError::BadData {
+                        chain: "governance".into(),
+                        what: "begin".into(),
+                        message: "the relayer stopped before sending begin".into(),
+                    }));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return Err(SubmitError::Audit(Box::new(e))),
+        }
         let hash = engine.gov_send("begin", data).await.map_err(SubmitError::from_chain)?;
         engine.record_first(
             tx_id,
@@ -711,18 +778,25 @@ async fn run(inner: Arc<Inner>) {
     let confirmations = inner.settings.governance.confirmations.saturating_sub(1);
     let mut checkpoint = load_checkpoint(&inner);
     let mut last_full: Option<u64> = None;
+    let mut seen_heads: Vec<Option<u64>> = vec![None; inner.chains.len()];
     let mut force = true;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        // Heads of every chain.
+        // Heads of every chain. A new block on a business chain moves its clock, which may pass
+        // a timelock: reconcile then too, not only on governance events.
         let mut gov_head = None;
         for (index, (name, client)) in inner.chains.iter().enumerate() {
             match client.head().await {
                 Ok(head) => {
                     if index == 0 {
                         gov_head = Some(head);
+                    } else if seen_heads.get(index).copied().flatten() != Some(head) {
+                        force = true;
+                    }
+                    if let Some(seen) = seen_heads.get_mut(index) {
+                        *seen = Some(head);
                     }
                     set_chain_health(&inner, index, Some(head), None);
                 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod audit;
 pub mod relayer;
 
 /// crossgov: governance chain for consortium cross-chain interoperability.
@@ -21,6 +22,9 @@ pub enum Command {
     /// Run or check a relayer.
     #[command(subcommand)]
     Relayer(relayer::RelayerCommand),
+    /// Regulators: keys, and listing, reading and verifying the encrypted audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Parses the process arguments and runs the command.
@@ -33,6 +37,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Relayer(cmd) => relayer::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     }
 }
 

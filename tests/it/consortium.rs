@@ -1,12 +1,13 @@
 //! The consortium the relayer tests run against: a governance chain whose founders are Bank A,
 //! Bank B and Bank C, and two business chains (zoneA.chainA owned by institution 1, zoneB.chainB
 //! owned by institution 2) admitted by a 3-of-3 vote, with relayers and users registered, serving
-//! relayers set and grants on both chains. Resource-specific setup is left to the callers.
+//! relayers set and grants on both chains, and one regulator admitted by vote. Resource-specific
+//! setup is left to the callers.
 
 use crossgov_relayer::bindings::Role;
 use crossgov_relayer::{Ops, Pattern};
 
-use crate::harness::{BusinessChain, TestNet, seg, send};
+use crate::harness::{BusinessChain, TestNet, random_key, seg, send};
 
 // Dev keys (the same on all three anvils) and their roles; institution ids in parentheses.
 pub(crate) const ADMIN1: usize = 0; // founder (1): owns zoneA.chainA and chain A's resources
@@ -33,6 +34,8 @@ pub(crate) struct Consortium {
     pub(crate) gov: TestNet,
     pub(crate) a: BusinessChain,
     pub(crate) b: BusinessChain,
+    /// The consortium's regulator (admitted by vote): reads the audit trail.
+    pub(crate) regulator: k256::SecretKey,
 }
 
 impl Consortium {
@@ -44,7 +47,9 @@ impl Consortium {
             TestNet::start(&[("Bank A", ADMIN1), ("Bank B", ADMIN2), ("Bank C", ADMIN3)]).await;
         let a = BusinessChain::start(chain_a, ADMIN1).await;
         let b = BusinessChain::start(chain_b, ADMIN2).await;
-        let net = Consortium { gov, a, b };
+        let regulator = random_key();
+        gov.admit_regulator(&regulator, "Regulator R").await;
+        let net = Consortium { gov, a, b, regulator };
         for (zone, chain, owner, business, proposer) in
             [("zoneA", "chainA", 1u64, &net.a, ADMIN1), ("zoneB", "chainB", 2, &net.b, ADMIN2)]
         {

@@ -147,6 +147,26 @@ impl TestNet {
         )
     }
 
+    /// Admits the regulator with key `key` by a vote of the three founders (keys 0, 1, 2).
+    pub(crate) async fn admit_regulator(&self, key: &k256::SecretKey, name: &str) -> Address {
+        let public = key.public_key();
+        let xy = crossgov_relayer::audit::envelope::public_key_xy(&public);
+        let call = crossgov_relayer::bindings::Supervision::admitRegulatorCall {
+            publicKey: Bytes::copy_from_slice(&xy),
+            name: name.to_owned(),
+        };
+        let target = self.deployment.supervision.address;
+        self.pass(0, target, &call, &format!("admit regulator {name}"), &[0, 1, 2]).await;
+        crossgov_relayer::audit::envelope::address_of(&public)
+    }
+
+    /// Removes a regulator by a vote of the three founders.
+    pub(crate) async fn remove_regulator(&self, regulator: Address) {
+        let call = crossgov_relayer::bindings::Supervision::removeRegulatorCall { regulator };
+        let target = self.deployment.supervision.address;
+        self.pass(0, target, &call, &format!("remove regulator {regulator}"), &[0, 1, 2]).await;
+    }
+
     /// Proposes `call` on `target` as admin `proposer`, has each of `voters` approve, asserts it
     /// passed, and executes it from the (unregistered) deployer account.
     pub(crate) async fn pass<C: SolCall>(
@@ -429,5 +449,21 @@ impl TestNet {
         let receipt =
             self.pass(proposer, target, &call, &format!("admit {zone}.{chain}"), voters).await;
         (receipt, genesis)
+    }
+}
+
+/// A fresh random secp256k1 key (a regulator's).
+pub(crate) fn random_key() -> k256::SecretKey {
+    let signer = alloy::signers::local::PrivateKeySigner::random();
+    k256::SecretKey::from_slice(signer.to_bytes().as_slice()).expect("a valid scalar")
+}
+
+/// Relayer logs in test output when `RUST_LOG` is set (e.g. `RUST_LOG=crossgov_relayer=debug`).
+pub(crate) fn init_test_logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
     }
 }

@@ -4,6 +4,7 @@
 //! per test (the governance chain and two business chains) through 2PC and HTLC scenarios.
 
 mod admission;
+mod audit;
 mod cli;
 mod consortium;
 mod cross_chain;

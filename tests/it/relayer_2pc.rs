@@ -21,6 +21,7 @@ use crossgov_relayer::runtime::{
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
 use crossgov_relayer::{IPath, Ops};
 
+use crate::audit::{complete_trail, operation, summary};
 use crate::consortium::{
     ADMIN1, ADMIN2, ALICE, BOB, Consortium, RELAYER_A, RELAYER_A2, RELAYER_B, Setup,
 };
@@ -50,6 +51,7 @@ struct Net {
     gov: TestNet,
     a: BusinessChain,
     b: BusinessChain,
+    regulator: k256::SecretKey,
     dirs: Vec<tempfile::TempDir>,
 }
 
@@ -64,9 +66,11 @@ struct Balances {
 
 impl Net {
     async fn start() -> Net {
+        crate::harness::init_test_logs();
         let setup = Setup { more_users_1: &[CAROL], grantees: &[ALICE], ops: Ops::TWO_PHASE };
-        let Consortium { gov, a, b } = Consortium::start((CHAIN_A_ID, CHAIN_B_ID), setup).await;
-        let net = Net { gov, a, b, dirs: Vec::new() };
+        let Consortium { gov, a, b, regulator } =
+            Consortium::start((CHAIN_A_ID, CHAIN_B_ID), setup).await;
+        let net = Net { gov, a, b, regulator, dirs: Vec::new() };
         for (chain, owner, relayers) in
             [(&net.a, ADMIN1, vec![RELAYER_A, RELAYER_A2]), (&net.b, ADMIN2, vec![RELAYER_B])]
         {
@@ -247,6 +251,55 @@ async fn relayer_2pc_commits_a_transfer() {
     let actions: Vec<_> = status.business_txs.iter().map(|s| s.action).collect();
     assert_eq!(actions, ["prepare", "commit"]);
     assert!(r1.transaction_status(B256::repeat_byte(9)).await.expect("status").is_none());
+
+    // The regulator reads the whole trail: one record per governance report, written by the
+    // relayer that reported it, before the report.
+    let trail = complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+    assert_eq!(trail.len(), 5, "begin, two votes, two acks");
+    assert_eq!(
+        summary(&trail),
+        [
+            "ack StepAcked(step 0)",
+            "ack StepAcked(step 1)",
+            "begin TransactionBegun",
+            "commit StepAcked(step 0)",
+            "commit StepAcked(step 1)",
+            "prepare StepVoted(step 0)",
+            "prepare StepVoted(step 1)",
+            "vote StepVoted(step 0)",
+            "vote StepVoted(step 1)",
+        ]
+    );
+    let prepare = operation(&trail, "prepare", "StepVoted(step 0)");
+    assert_eq!(prepare.path.as_deref(), Some(LEDGER_A));
+    assert_eq!(prepare.chain, "zoneA.chainA");
+    assert_eq!(prepare.result, "ok");
+    assert_eq!(prepare.arguments["op"]["kind"], "DEBIT");
+    assert_eq!(prepare.arguments["op"]["amount"], "100");
+    let prepared_log = net
+        .a
+        .provider()
+        .get_logs(
+            &Filter::new()
+                .address(net.a.resources.xa_ledger.address)
+                .event_signature(crossgov_relayer::bindings::XaLedger::Prepared::SIGNATURE_HASH)
+                .topic1(tx_id)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    assert_eq!(prepare.tx_hash, prepared_log[0].transaction_hash, "the business tx of prepare");
+    assert_eq!(prepare.performed_by, Some(net.gov.address(RELAYER_A)));
+    let vote = operation(&trail, "vote", "StepVoted(step 1)");
+    assert_eq!((vote.result.as_str(), &vote.arguments["ok"]), ("pending", &true.into()));
+    for (r, record) in &trail {
+        assert_eq!(record.subject, tx_id);
+        assert_eq!((record.initiator, record.initiator_institution), (net.gov.address(ALICE), 1));
+        let writer = if r.institution == 1 { RELAYER_A } else { RELAYER_B };
+        assert_eq!(r.relayer, net.gov.address(writer));
+    }
+    let begin = operation(&trail, "begin", "TransactionBegun");
+    assert_eq!(begin.arguments["steps"][1]["path"], LEDGER_B);
     let health = r1.health();
     assert!(health.is_healthy(), "{health:?}");
     assert_eq!(health.chains.len(), 2);
@@ -275,6 +328,16 @@ async fn relayer_2pc_aborts_on_insufficient_funds() {
     assert_eq!(net.xa_states(tx_id).await.1, XaTxState::RolledBack);
     assert_ne!(net.xa_states(tx_id).await.0, XaTxState::Committed);
     assert_eq!(net.balances().await, before);
+    let trail = complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+    let refused = operation(&trail, "prepare", "StepVoted(step 0)");
+    assert!(refused.result.starts_with("refused: "), "{}", refused.result);
+    assert!(refused.result.contains("XaInsufficientBalance"), "{}", refused.result);
+    assert_eq!(refused.tx_hash, None, "a refused prepare sends nothing");
+    assert_eq!(operation(&trail, "vote", "StepVoted(step 0)").arguments["ok"], false);
+    for step in 0..2 {
+        operation(&trail, "rollback", &format!("StepAcked(step {step})"));
+        operation(&trail, "ack", &format!("StepAcked(step {step})"));
+    }
     r1.shutdown().await;
     r2.shutdown().await;
 }
@@ -305,6 +368,20 @@ async fn relayer_2pc_expires_when_a_relayer_is_down() {
     net.wait_state(tx_id, TxState::Aborted).await;
     assert_eq!(net.xa_states(tx_id).await, (XaTxState::RolledBack, XaTxState::RolledBack));
     assert_eq!(net.balances().await, before);
+    let trail = complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+    assert_eq!(
+        summary(&trail),
+        [
+            "ack StepAcked(step 0)",
+            "ack StepAcked(step 1)",
+            "begin TransactionBegun",
+            "expire TransactionExpired",
+            "prepare StepVoted(step 0)",
+            "rollback StepAcked(step 0)",
+            "rollback StepAcked(step 1)",
+            "vote StepVoted(step 0)",
+        ]
+    );
     r1.shutdown().await;
     r2.shutdown().await;
 }
@@ -367,6 +444,9 @@ async fn relayer_2pc_resumes_after_crash_points() {
         let fresh = net.relayer(1, RELAYER_A, None).await;
         net.wait_state(tx_id, TxState::Committed).await;
         net.assert_committed(tx_id, before, 10).await;
+        // The trail is complete and nothing was audited twice, whatever the crash point.
+        let trail = complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+        assert_eq!(trail.iter().map(|(_, r)| r.operations.len()).sum::<usize>(), 9, "{name}");
         fresh.shutdown().await;
         eprintln!("crash point {name}: resumed in {:?}", started.elapsed());
     }
@@ -400,6 +480,8 @@ async fn relayer_2pc_two_relayers_serving_one_chain() {
             let logs = net.a.provider().get_logs(&filter).await.expect("logs");
             assert_eq!(logs.len(), 1, "one {signature} event on ledger A");
         }
+        // Both relayers may have audited step A; every report is covered.
+        complete_trail(&net.gov, &net.regulator, tx_id, false).await;
     }
     for r in [r1, r1b, r2] {
         assert!(r.health().is_healthy(), "{:?}", r.health());
@@ -462,6 +544,7 @@ async fn relayer_2pc_submit_rejects_bad_input() {
 
     // And a good one still goes through with the very next nonce (no gap was left).
     let request = net.transfer(ALICE, 1, HOUR).await;
+    let begin_tx_id = request.txId;
     let signature = net.sign(&request, ALICE);
     let hash = r1.submit_transaction(request, signature).await.expect("submit");
     let begin = net
@@ -471,8 +554,18 @@ async fn relayer_2pc_submit_rejects_bad_input() {
         .expect("get begin")
         .expect("begin tx");
     use alloy::consensus::Transaction as _;
-    assert_eq!(begin.nonce(), nonce_before);
+    // The very next nonces: the audit record of `begin`, then `begin`.
+    assert_eq!(begin.nonce(), nonce_before + 1);
     r1.shutdown().await;
+    let trail = complete_trail(&net.gov, &net.regulator, begin_tx_id, false).await;
+    assert_eq!(trail[0].1.operations[0].covers.to_string(), "TransactionBegun");
+    let record = net
+        .gov_provider()
+        .get_transaction_by_hash(trail[0].0.tx_hash)
+        .await
+        .expect("get record")
+        .expect("record tx");
+    assert_eq!(record.nonce(), nonce_before);
 }
 
 /// The relayer's [`TxSender`](crossgov_relayer::chain::TxSender): concurrent sends get distinct
@@ -614,4 +707,232 @@ async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
     let receipt = send.await.expect("join").expect("deep send");
     let head = provider.get_block_number().await.expect("head");
     assert_eq!(head, receipt.block_number.expect("block") + 2);
+}
+
+/// Runs the `crossgov` binary off the async runtime (the relayers keep running meanwhile).
+async fn crossgov_cli(args: Vec<String>, password: &str) -> (bool, String, String) {
+    let password = password.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_crossgov"))
+            .args(&args)
+            .env("CROSSGOV_KEYSTORE_PASSWORD", password)
+            .env_remove("CROSSGOV_RPC_URL")
+            .env_remove("CROSSGOV_MANIFEST")
+            .output()
+            .expect("run crossgov")
+    })
+    .await
+    .expect("join");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+#[tokio::test]
+async fn relayer_2pc_audit_trail_follows_the_regulators() {
+    use crossgov_relayer::audit::envelope::{Envelope, EnvelopeError, address_of};
+    use crossgov_relayer::audit::regulator::open_record;
+    use crossgov_relayer::audit::trail::fetch_records;
+    use crossgov_relayer::audit::{AuditError, TrailRecord};
+    use crossgov_relayer::bindings::Supervision;
+
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path_of = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let manifest = path_of("manifest.json");
+    net.gov.deployment.write_manifest(&manifest).expect("manifest");
+    let rpc = net.gov.anvil.endpoint_url().to_string();
+    let chain_args = |cmd: &str| -> Vec<String> {
+        ["audit", cmd, "--rpc-url", &rpc, "--manifest", &manifest].map(String::from).to_vec()
+    };
+    let password = "regulator two's passphrase";
+    let commit = async |net: &Net| {
+        let request = net.transfer(ALICE, 10, HOUR).await;
+        let tx_id = request.txId;
+        r1.submit_transaction(request.clone(), net.sign(&request, ALICE)).await.expect("submit");
+        net.wait_state(tx_id, TxState::Committed).await;
+        tx_id
+    };
+    let regulators_of = |trail: &[(TrailRecord, _)]| -> Vec<Vec<Address>> {
+        trail
+            .iter()
+            .map(|(r, _): &(TrailRecord, _)| {
+                let mut list = Envelope::decode(&r.envelope).expect("envelope").regulators();
+                list.sort();
+                list
+            })
+            .collect()
+    };
+
+    // The second regulator makes its key with the CLI (before it is admitted).
+    let keystore = path_of("regulator2.json");
+    let (ok, out, err) = crossgov_cli(
+        ["audit", "keygen", "--out", &keystore, "--json"].map(String::from).to_vec(),
+        password,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let keygen: serde_json::Value = serde_json::from_str(&out).expect("keygen JSON");
+    let r2_address: Address = keygen["address"].as_str().expect("address").parse().expect("addr");
+    assert!(!out.contains(password) && !err.contains(password));
+
+    // tx1: only regulator 1 can read it.
+    let r1_address = address_of(&net.regulator.public_key());
+    let tx1 = commit(&net).await;
+    let trail1 = complete_trail(&net.gov, &net.regulator, tx1, true).await;
+    assert!(regulators_of(&trail1).iter().all(|r| *r == vec![r1_address]));
+    let stranger = crate::harness::random_key();
+    let record = &trail1[0].0;
+    let not_recipient = open_record(record, &stranger).expect_err("a stranger");
+    assert!(
+        matches!(not_recipient, AuditError::Envelope { source: EnvelopeError::NotARecipient(a), .. } if a == address_of(&stranger.public_key())),
+        "{not_recipient}"
+    );
+    let mut tampered = record.clone();
+    let mut bytes = tampered.envelope.to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    tampered.envelope = bytes.into();
+    let err = open_record(&tampered, &net.regulator).expect_err("tampered");
+    assert!(
+        matches!(err, AuditError::Envelope { source: EnvelopeError::Tampered("record"), .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("altered"), "{err}");
+    let mut truncated = record.clone();
+    truncated.envelope = truncated.envelope.slice(..truncated.envelope.len() - 5);
+    let err = open_record(&truncated, &net.regulator).expect_err("truncated");
+    assert!(
+        matches!(
+            err,
+            AuditError::Envelope { source: EnvelopeError::Truncated { field: "body", .. }, .. }
+        ),
+        "{err}"
+    );
+
+    // Regulator 2 is admitted by vote (under the key keygen printed): tx2 is wrapped for both.
+    let public_key =
+        hex::decode(keygen["publicKey"].as_str().expect("key").trim_start_matches("0x"))
+            .expect("hex");
+    let admit = Supervision::admitRegulatorCall {
+        publicKey: public_key.into(),
+        name: "Regulator 2".into(),
+    };
+    net.gov
+        .pass(
+            ADMIN1,
+            net.gov.deployment.supervision.address,
+            &admit,
+            "admit 2",
+            &[ADMIN1, ADMIN2, crate::consortium::ADMIN3],
+        )
+        .await;
+    let tx2 = commit(&net).await;
+    let trail2 = complete_trail(&net.gov, &net.regulator, tx2, true).await;
+    let mut both = vec![r1_address, r2_address];
+    both.sort();
+    assert!(regulators_of(&trail2).iter().all(|r| *r == both), "{:?}", regulators_of(&trail2));
+
+    // Regulator 2 reads tx2 with the CLI alone, joined with the governance reports.
+    let mut read = chain_args("read");
+    read.extend(["--key".into(), keystore.clone(), "--tx".into(), tx2.to_string()]);
+    let (ok, out, err) = crossgov_cli(read, password).await;
+    assert!(ok, "{err}");
+    let records: serde_json::Value = serde_json::from_str(&out).expect("read JSON");
+    let records = records.as_array().expect("array");
+    assert_eq!(records.len(), 5);
+    let ops: usize =
+        records.iter().map(|r| r["record"]["operations"].as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(ops, 9);
+    assert!(records.iter().all(|r| r["subject"] == tx2.to_string()));
+    for r in records {
+        for reported in r["reportedBy"].as_array().expect("reportedBy") {
+            assert!(reported["txHash"].is_string(), "every covered event joined: {reported}");
+        }
+    }
+    // …but not tx1, written before its admission.
+    let mut read = chain_args("read");
+    read.extend(["--key".into(), keystore.clone(), "--tx".into(), tx1.to_string()]);
+    let (ok, _, err) = crossgov_cli(read, password).await;
+    assert!(!ok);
+    assert!(
+        err.contains("not wrapped for") && err.contains("before that regulator was admitted"),
+        "{err}"
+    );
+    // A wrong password is a clear error, not a crash.
+    let mut read = chain_args("read");
+    read.extend(["--key".into(), keystore.clone()]);
+    let (ok, _, err) = crossgov_cli(read, "wrong").await;
+    assert!(!ok && err.contains("wrong password"), "{err}");
+
+    // Regulator 1 is removed: tx3 is wrapped for regulator 2 only.
+    net.gov.remove_regulator(r1_address).await;
+    let tx3 = commit(&net).await;
+    let provider = net.gov_provider();
+    let records3 =
+        fetch_records(provider, net.gov.deployment.supervision.address, 0, None, Some(tx3))
+            .await
+            .expect("records");
+    assert_eq!(records3.len(), 5);
+    for r in &records3 {
+        assert_eq!(Envelope::decode(&r.envelope).expect("envelope").regulators(), [r2_address]);
+        let err = open_record(r, &net.regulator).expect_err("removed regulator");
+        assert!(
+            matches!(err, AuditError::Envelope { source: EnvelopeError::NotARecipient(_), .. }),
+            "{err}"
+        );
+    }
+
+    // The whole trail verifies against the contract's head, from the chain and from an archive.
+    let (ok, out, err) = crossgov_cli(chain_args("verify"), "").await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("hash chain: ok, 15 records") && out.contains("all audited"), "{out}");
+    let mut list = chain_args("list");
+    list.push("--json".into());
+    let (ok, archive, err) = crossgov_cli(list, "").await;
+    assert!(ok, "{err}");
+    let archive_path = path_of("trail.json");
+    std::fs::write(&archive_path, &archive).expect("archive");
+    let verify_archive = |file: &str| {
+        let mut args = chain_args("verify");
+        args.extend(["--trail".into(), file.to_owned(), "--json".into()]);
+        args
+    };
+    let (ok, out, _) = crossgov_cli(verify_archive(&archive_path), "").await;
+    assert!(ok, "{out}");
+    // A dropped record and an altered one are each found, at the right index.
+    let mut records: Vec<serde_json::Value> = serde_json::from_str(&archive).expect("archive JSON");
+    let mut dropped = records.clone();
+    dropped.remove(7);
+    let dropped_path = path_of("dropped.json");
+    std::fs::write(&dropped_path, serde_json::to_string(&dropped).expect("json")).expect("write");
+    let (ok, out, _) = crossgov_cli(verify_archive(&dropped_path), "").await;
+    let report: serde_json::Value = serde_json::from_str(&out).expect("verify JSON");
+    assert!(!ok);
+    assert_eq!(report["chainBreak"]["problem"], "missing", "{report}");
+    assert_eq!(report["chainBreak"]["index"], 7, "{report}");
+    let envelope = records[3]["envelope"].as_str().expect("envelope").to_owned();
+    let flipped = if envelope.ends_with("00") { "01" } else { "00" };
+    records[3]["envelope"] = format!("{}{flipped}", &envelope[..envelope.len() - 2]).into();
+    let altered_path = path_of("altered.json");
+    std::fs::write(&altered_path, serde_json::to_string(&records).expect("json")).expect("write");
+    let (ok, out, _) = crossgov_cli(verify_archive(&altered_path), "").await;
+    let report: serde_json::Value = serde_json::from_str(&out).expect("verify JSON");
+    assert!(!ok);
+    assert_eq!(
+        (&report["chainBreak"]["problem"], &report["chainBreak"]["index"]),
+        (&"altered".into(), &3.into()),
+        "{report}"
+    );
+
+    // The listing names each record's subject, size and covered reports.
+    let mut list = chain_args("list");
+    list.extend(["--tx".into(), tx2.to_string()]);
+    let (ok, out, _) = crossgov_cli(list, "").await;
+    assert!(ok);
+    assert_eq!(out.lines().filter(|l| l.contains(&tx2.to_string())).count(), 5, "{out}");
+    assert!(out.contains("StepVoted(step 0)") && out.contains("TransactionBegun"), "{out}");
+    r1.shutdown().await;
+    r2.shutdown().await;
 }

@@ -19,6 +19,7 @@ use alloy::transports::http::reqwest;
 use serde_json::{Value, json};
 
 use crossgov_relayer::api::{self, ApiServer};
+use crossgov_relayer::audit::Protocol;
 use crossgov_relayer::bindings::transaction_manager::ITransactionManager;
 use crossgov_relayer::bindings::{LegState, SwapState, TransactionManager};
 use crossgov_relayer::htlc::api as htlc_api;
@@ -32,6 +33,7 @@ use crossgov_relayer::runtime::{
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
 use crossgov_relayer::{IPath, Ops};
 
+use crate::audit::{complete_trail, operation, operations, summary};
 use crate::consortium::{
     ADMIN1, ADMIN2, ALICE, BOB, Consortium, RELAYER_A, RELAYER_A2, RELAYER_B, Setup,
 };
@@ -60,6 +62,7 @@ struct Net {
     gov: TestNet,
     a: BusinessChain,
     b: BusinessChain,
+    regulator: k256::SecretKey,
     dirs: Vec<tempfile::TempDir>,
 }
 
@@ -86,9 +89,11 @@ struct Signed {
 
 impl Net {
     async fn start() -> Net {
+        crate::harness::init_test_logs();
         let setup = Setup { more_users_1: &[], grantees: &[ALICE, BOB], ops: Ops::HTLC };
-        let Consortium { gov, a, b } = Consortium::start((CHAIN_A_ID, CHAIN_B_ID), setup).await;
-        let net = Net { gov, a, b, dirs: Vec::new() };
+        let Consortium { gov, a, b, regulator } =
+            Consortium::start((CHAIN_A_ID, CHAIN_B_ID), setup).await;
+        let net = Net { gov, a, b, regulator, dirs: Vec::new() };
         send("mint A", net.a.htlc(ADMIN1).mint(net.gov.address(ALICE), u(OPENING))).await;
         send("mint B", net.b.htlc(ADMIN2).mint(net.gov.address(BOB), u(OPENING))).await;
         net
@@ -339,6 +344,37 @@ async fn relayer_htlc_completes_a_swap() {
             "SwapClosed"
         ]
     );
+    // The trail: one record per report, the secret's reveal on chain B by I1's relayer included.
+    let trail = complete_trail(&net.gov, &net.regulator, swap_id, true).await;
+    assert_eq!(trail.len(), 6, "propose, accept, lock A, lock B, reveal, unlock A");
+    assert_eq!(
+        summary(&trail),
+        [
+            "accept SwapAccepted",
+            "lock LegLocked(leg 0)",
+            "lock LegLocked(leg 1)",
+            "propose SwapProposed",
+            "recordLeg LegLocked(leg 0)",
+            "recordLeg LegLocked(leg 1)",
+            "recordLeg LegUnlocked(leg 0)",
+            "unlock LegUnlocked(leg 0)",
+            "unlock LegUnlocked(leg 1)",
+        ]
+    );
+    let lock_a = operation(&trail, "lock", "LegLocked(leg 0)");
+    assert_eq!((lock_a.chain.as_str(), lock_a.result.as_str()), ("zoneA.chainA", "ok"));
+    assert_eq!(lock_a.arguments["amount"], "100");
+    assert!(lock_a.tx_hash.is_some());
+    let reveal = operation(&trail, "unlock", "LegUnlocked(leg 1)");
+    assert_eq!(reveal.chain, "zoneB.chainB");
+    assert_eq!(reveal.performed_by, None, "written before the unlock was sent");
+    for (r, record) in &trail {
+        assert_eq!((record.protocol, record.initiator), (Protocol::Htlc, net.gov.address(ALICE)));
+        assert_eq!(
+            r.relayer,
+            net.gov.address(if r.institution == 1 { RELAYER_A } else { RELAYER_B })
+        );
+    }
     let status = i1.swap_status(swap_id).await.expect("status").expect("known");
     assert_eq!(status.state, SwapState::Closed);
     assert_eq!(status.revealed_secret, Some(net.swap(swap_id).await.secret));
@@ -378,6 +414,23 @@ async fn relayer_htlc_refunds_a_when_the_counterparty_never_locks() {
     let i2 = net.relayer_in(2, RELAYER_B, dir2, None).await;
     net.wait_states(swap_id, (SwapState::Closed, LegState::Refunded, LegState::Void)).await;
     assert_eq!(net.balances().await, before, "nothing lost");
+    let trail = complete_trail(&net.gov, &net.regulator, swap_id, true).await;
+    assert_eq!(
+        summary(&trail),
+        [
+            "accept SwapAccepted",
+            "lock LegLocked(leg 0)",
+            "propose SwapProposed",
+            "recordLeg LegLocked(leg 0)",
+            "recordLeg LegRefunded(leg 0)",
+            "timeout LegRefunded(leg 0)",
+            "void LegVoided(leg 1)",
+        ]
+    );
+    // Bob's relayer accepted outside crossgov: the next report reconstructed it from the event.
+    let accept = operation(&trail, "accept", "SwapAccepted");
+    assert!(accept.result.contains("reconstructed"), "{}", accept.result);
+    assert!(accept.tx_hash.is_some());
     i1.shutdown().await;
     i2.shutdown().await;
 }
@@ -411,6 +464,11 @@ async fn relayer_htlc_refunds_both_when_the_initiator_never_reveals() {
     advance_time(net.a.provider(), 3 * HOUR + 60).await;
     net.wait_states(swap_id, (SwapState::Closed, LegState::Refunded, LegState::Refunded)).await;
     assert_eq!(net.balances().await, before, "nothing moved");
+    let trail = complete_trail(&net.gov, &net.regulator, swap_id, true).await;
+    let lock_a = operation(&trail, "lock", "LegLocked(leg 0)");
+    assert_eq!(lock_a.result, "ok (found Locked on chain)", "the fresh relayer audited the lock");
+    operation(&trail, "timeout", "LegRefunded(leg 0)");
+    operation(&trail, "timeout", "LegRefunded(leg 1)");
     i1b.shutdown().await;
     i2.shutdown().await;
 }
@@ -453,6 +511,8 @@ async fn resume_at(point: fn(&ProtocolPoint) -> bool, crashed: Crashed, secret_r
     };
     net.wait_states(swap_id, (SwapState::Closed, LegState::Unlocked, LegState::Unlocked)).await;
     net.assert_completed(swap_id, before).await;
+    let trail = complete_trail(&net.gov, &net.regulator, swap_id, true).await;
+    assert_eq!(operations(&trail).len(), 9, "{:?}", summary(&trail));
     if crashed == Crashed::I1 && secret_revealed {
         // The second I1 relayer, with no secret of its own, unlocked A from the revealed secret.
         let status = fresh.swap_status(swap_id).await.expect("status").expect("known");

@@ -36,6 +36,9 @@ use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
 
+use crate::audit::{
+    Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
+};
 use crate::bindings::htlc_asset::HtlcAsset::{self, HtlcAssetErrors as HtlcErr};
 use crate::bindings::transaction_manager::ITransactionManager::Swap;
 use crate::bindings::transaction_manager::TransactionManager::{
@@ -141,6 +144,10 @@ pub enum SwapSubmitError {
     /// The governance chain could not be reached or the transaction failed.
     #[error(transparent)]
     Chain(Box<ChainError>),
+    /// The audit record that precedes the governance transaction could not be written; the
+    /// transaction was not sent.
+    #[error("audit record not written, nothing sent: {0}")]
+    Audit(Box<crate::audit::AuditError>),
 }
 
 impl SwapSubmitError {
@@ -204,6 +211,7 @@ pub struct HtlcEngine {
     store: SecretStore,
     hook: Option<ProtocolHook>,
     metrics: Arc<Metrics>,
+    auditor: Arc<Auditor>,
     requests: Mutex<HashMap<B256, Arc<SwapRequest>>>,
     sent: Mutex<HashMap<B256, Vec<SentTx>>>,
 }
@@ -247,6 +255,7 @@ enum Progress {
 
 impl HtlcEngine {
     /// An engine driving legs on `chains` (served ones, and peers for permissionless calls).
+    #[allow(clippy::too_many_arguments)] // the engine's collaborators, each used as is
     pub fn new(
         gov: Arc<ChainClient>,
         tm: Address,
@@ -255,6 +264,7 @@ impl HtlcEngine {
         store: SecretStore,
         hook: Option<ProtocolHook>,
         metrics: Arc<Metrics>,
+        auditor: Arc<Auditor>,
     ) -> Self {
         HtlcEngine {
             gov,
@@ -264,6 +274,7 @@ impl HtlcEngine {
             store,
             hook,
             metrics,
+            auditor,
             requests: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
         }
@@ -284,6 +295,53 @@ impl HtlcEngine {
     fn record(&self, swap_id: B256, action: &'static str, leg: Option<u8>, chain: &str, h: B256) {
         let sent = SentTx { action, step: leg, chain: chain.to_owned(), tx_hash: h };
         lock(&self.sent).entry(swap_id).or_default().push(sent);
+    }
+
+    /// Makes sure `ops` and every earlier event of the swap are audited.
+    async fn audit(&self, swap_id: B256, s: &Swap, ops: Vec<Operation>) -> Result<(), EngineError> {
+        let subject = Subject {
+            id: swap_id,
+            protocol: Protocol::Htlc,
+            initiator: s.initiator,
+            initiator_institution: 0,
+            from_block: s.proposedBlock.to::<u64>(),
+        };
+        if let Audited::Written { .. } = self.auditor.ensure(&subject, ops).await? {
+            self.checkpoint(ProtocolPoint::Audited { subject: swap_id })?;
+        }
+        Ok(())
+    }
+
+    /// The audit operation of a leg's asset action on its chain.
+    fn leg_operation(
+        &self,
+        request: &SwapRequest,
+        leg: LegId,
+        covers: CoverKey,
+        interface: Interface,
+    ) -> Operation {
+        let l = request.leg(leg);
+        let chain = self
+            .chain(crate::two_phase::chain_key_words(l.zone, l.chain))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let arguments = serde_json::json!({
+            "leg": leg.index(), "sender": l.sender, "recipient": l.recipient,
+            "amount": l.amount.to_string(), "hashlock": request.hashlock, "timelock": l.timelock,
+        });
+        let path = l.path().ok().map(|p| p.to_string());
+        Operation::business(covers, interface, &chain, path, arguments)
+    }
+
+    /// The governance leg record about to be sent.
+    fn leg_record_pending(&self, covers: CoverKey, state: &str) -> Operation {
+        let args = serde_json::json!({ "leg": covers.index, "state": state });
+        let interface = if covers.kind == CoverKind::LegVoided {
+            Interface::Void
+        } else {
+            Interface::RecordLeg
+        };
+        Operation::governance_pending(covers, interface, args, self.gov.address())
     }
 
     /// Transactions sent for `swap_id` since start.
@@ -430,6 +488,32 @@ impl HtlcEngine {
             )
             .map_err(SwapSubmitError::Store)?;
         self.store.drop_pending(hashlock);
+        let args = serde_json::json!({
+            "hashlock": request.hashlock,
+            "legs": LegId::ALL.map(|leg| {
+                let l = request.leg(leg);
+                serde_json::json!({
+                    "path": l.path().map(|p| p.to_string()).unwrap_or_default(),
+                    "sender": l.sender, "recipient": l.recipient,
+                    "amount": l.amount.to_string(), "timelock": l.timelock,
+                })
+            }),
+        });
+        let head = self.gov.head().await.map_err(SwapSubmitError::from_chain)?;
+        let subject = Subject {
+            id: swap_id,
+            protocol: Protocol::Htlc,
+            initiator: request.leg(LegId::A).sender,
+            initiator_institution: 0,
+            from_block: head,
+        };
+        let covers = CoverKey::new(CoverKind::SwapProposed, 0);
+        let op =
+            Operation::governance_pending(covers, Interface::Propose, args, self.gov.address());
+        self.auditor
+            .ensure(&subject, vec![op])
+            .await
+            .map_err(|e| SwapSubmitError::Audit(Box::new(e)))?;
         let hash = self.gov_send("proposeSwap", data).await.map_err(SwapSubmitError::from_chain)?;
         let gov_name = self.gov.name().to_owned();
         let sent = SentTx { action: "proposeSwap", step: None, chain: gov_name, tx_hash: hash };
@@ -462,6 +546,17 @@ impl HtlcEngine {
         self.store
             .update(swap_id, |r| r.lock_sig_b = Some(lock_signature_b))
             .map_err(SwapSubmitError::Store)?;
+        let covers = CoverKey::new(CoverKind::SwapAccepted, 0);
+        let op = Operation::governance_pending(
+            covers,
+            Interface::Accept,
+            serde_json::json!({}),
+            self.gov.address(),
+        );
+        self.audit(swap_id, &s, vec![op]).await.map_err(|e| match e {
+            EngineError::Audit(a) => SwapSubmitError::Audit(a),
+            other => engine_to_submit(other),
+        })?;
         let hash = self.gov_send("acceptSwap", data).await.map_err(SwapSubmitError::from_chain)?;
         let gov_name = self.gov.name().to_owned();
         self.record(swap_id, "acceptSwap", None, &gov_name, hash);
@@ -568,6 +663,15 @@ impl HtlcEngine {
             }
             SwapState::Proposed => {
                 if self.gov.now().await? >= s.timelockB.to::<u64>() {
+                    let covers = CoverKey::new(CoverKind::SwapExpired, 0);
+                    let args = serde_json::json!({ "timelockB": s.timelockB.to::<u64>() });
+                    let op = Operation::governance_pending(
+                        covers,
+                        Interface::ExpireSwap,
+                        args,
+                        self.gov.address(),
+                    );
+                    self.audit(swap_id, &s, vec![op]).await?;
                     let data = tm::expireSwapCall { swapId: swap_id }.abi_encode();
                     match self.gov_send("expireSwap", data).await {
                         Ok(hash) => {
@@ -641,6 +745,12 @@ impl HtlcEngine {
         if chain.client.now().await? >= s.timelockB.to::<u64>() {
             return Ok(Progress::Idle);
         }
+        // Chain B's relayer reports the unlock; this record says who revealed the secret.
+        let covers = CoverKey::new(CoverKind::LegUnlocked, 1);
+        let op = self
+            .leg_operation(request, LegId::B, covers, Interface::Unlock)
+            .with_result("pending (revealing the secret)");
+        self.audit(swap_id, s, vec![op]).await?;
         let data = HtlcAsset::unlockCall { swapId: id, secret: secret.reveal() }.abi_encode();
         match send(&self.metrics, &chain.client, "unlock", asset, data).await {
             Ok(hash) => {
@@ -682,6 +792,9 @@ impl HtlcEngine {
             (LegState::None, HtlcLockState::None) => {
                 let now = chain.client.now().await?;
                 if now >= timelock {
+                    let covers = CoverKey::new(CoverKind::LegVoided, index);
+                    let void = self.leg_record_pending(covers, "void");
+                    self.audit(swap_id, s, vec![void]).await?;
                     let ev = Bytes::copy_from_slice(&now.to_be_bytes());
                     let data = tm::recordLegVoidCall { swapId: swap_id, leg: index, evidence: ev }
                         .abi_encode();
@@ -716,6 +829,13 @@ impl HtlcEngine {
                 };
                 self.record(swap_id, "lock", Some(index), &chain.name, hash);
                 self.checkpoint(ProtocolPoint::HtlcLocked { swap_id, leg: index })?;
+                let covers = CoverKey::new(CoverKind::LegLocked, index);
+                let op = self
+                    .leg_operation(request, leg, covers, Interface::Lock)
+                    .with_result("ok")
+                    .sent(Some(hash), self.gov.address());
+                let rec = self.leg_record_pending(covers, "locked");
+                self.audit(swap_id, s, vec![op, rec]).await?;
                 let data = tm::recordLegLockedCall {
                     swapId: swap_id,
                     leg: index,
@@ -724,14 +844,26 @@ impl HtlcEngine {
                 .abi_encode();
                 self.gov_record(swap_id, "recordLegLocked", index, data).await
             }
-            (LegState::None, _) => {
+            (LegState::None, found) => {
                 // Locked by an earlier run (or before a crash): record it.
+                let covers = CoverKey::new(CoverKind::LegLocked, index);
+                let result = format!("ok (found {found:?} on chain)");
+                let op =
+                    self.leg_operation(request, leg, covers, Interface::Lock).with_result(result);
+                let rec = self.leg_record_pending(covers, "locked");
+                self.audit(swap_id, s, vec![op, rec]).await?;
                 let data =
                     tm::recordLegLockedCall { swapId: swap_id, leg: index, evidence: Bytes::new() }
                         .abi_encode();
                 self.gov_record(swap_id, "recordLegLocked", index, data).await
             }
             (LegState::Locked, HtlcLockState::Unlocked) => {
+                let covers = CoverKey::new(CoverKind::LegUnlocked, index);
+                let result = "ok (found Unlocked on chain)";
+                let op =
+                    self.leg_operation(request, leg, covers, Interface::Unlock).with_result(result);
+                let rec = self.leg_record_pending(covers, "unlocked");
+                self.audit(swap_id, s, vec![op, rec]).await?;
                 let data = tm::recordLegUnlockedCall {
                     swapId: swap_id,
                     leg: index,
@@ -742,6 +874,13 @@ impl HtlcEngine {
                 self.gov_record(swap_id, "recordLegUnlocked", index, data).await
             }
             (LegState::Locked, HtlcLockState::Refunded) => {
+                let covers = CoverKey::new(CoverKind::LegRefunded, index);
+                let result = "ok (found Refunded on chain)";
+                let op = self
+                    .leg_operation(request, leg, covers, Interface::Timeout)
+                    .with_result(result);
+                let rec = self.leg_record_pending(covers, "refunded");
+                self.audit(swap_id, s, vec![op, rec]).await?;
                 let data = tm::recordLegRefundedCall {
                     swapId: swap_id,
                     leg: index,
@@ -761,6 +900,13 @@ impl HtlcEngine {
                             Err(err) => return Err(err.into()),
                         };
                     self.record(swap_id, "timeout", Some(index), &chain.name, hash);
+                    let covers = CoverKey::new(CoverKind::LegRefunded, index);
+                    let op = self
+                        .leg_operation(request, leg, covers, Interface::Timeout)
+                        .with_result("ok")
+                        .sent(Some(hash), self.gov.address());
+                    let rec = self.leg_record_pending(covers, "refunded");
+                    self.audit(swap_id, s, vec![op, rec]).await?;
                     let data = tm::recordLegRefundedCall {
                         swapId: swap_id,
                         leg: index,
@@ -780,6 +926,13 @@ impl HtlcEngine {
                 };
                 self.record(swap_id, "unlock", Some(index), &chain.name, hash);
                 self.checkpoint(ProtocolPoint::HtlcUnlocked { swap_id, leg: index })?;
+                let covers = CoverKey::new(CoverKind::LegUnlocked, index);
+                let op = self
+                    .leg_operation(request, leg, covers, Interface::Unlock)
+                    .with_result("ok")
+                    .sent(Some(hash), self.gov.address());
+                let rec = self.leg_record_pending(covers, "unlocked");
+                self.audit(swap_id, s, vec![op, rec]).await?;
                 let data = tm::recordLegUnlockedCall {
                     swapId: swap_id,
                     leg: index,

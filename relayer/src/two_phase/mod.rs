@@ -27,6 +27,9 @@ use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
 
+use crate::audit::{
+    AuditError, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
+};
 use crate::bindings::transaction_manager::ITransactionManager::Transaction;
 use crate::bindings::transaction_manager::TransactionManager::{
     self as tm, TransactionManagerErrors as TmErr,
@@ -94,6 +97,11 @@ pub enum ProtocolPoint {
         /// The step.
         step: u8,
     },
+    /// An audit record was mined (before the governance transaction reporting its operations).
+    Audited {
+        /// The txId or swapId.
+        subject: B256,
+    },
     /// HTLC: `proposeSwap` was mined (submitted through the API); the secret is persisted.
     SwapProposed {
         /// The swap.
@@ -157,9 +165,18 @@ pub enum EngineError {
         /// What is wrong.
         message: String,
     },
+    /// The audit record that must precede a governance report could not be written.
+    #[error("audit: {0}")]
+    Audit(Box<AuditError>),
     /// The test hook asked to stop here.
     #[error("halted by the test hook at {0:?}")]
     Halted(ProtocolPoint),
+}
+
+impl From<AuditError> for EngineError {
+    fn from(e: AuditError) -> Self {
+        EngineError::Audit(Box::new(e))
+    }
 }
 
 impl From<ChainError> for EngineError {
@@ -203,6 +220,7 @@ pub struct Engine {
     served: Vec<ServedResources>,
     hook: Option<ProtocolHook>,
     metrics: Arc<Metrics>,
+    auditor: Arc<Auditor>,
     steps: Mutex<HashMap<B256, Arc<Vec<Step>>>>,
     sent: Mutex<HashMap<B256, Vec<SentTx>>>,
 }
@@ -229,6 +247,7 @@ impl Engine {
         served: Vec<ServedResources>,
         hook: Option<ProtocolHook>,
         metrics: Arc<Metrics>,
+        auditor: Arc<Auditor>,
     ) -> Self {
         Engine {
             gov,
@@ -236,6 +255,7 @@ impl Engine {
             served,
             hook,
             metrics,
+            auditor,
             steps: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
         }
@@ -254,6 +274,57 @@ impl Engine {
     /// The served chains.
     pub fn served(&self) -> &[ServedResources] {
         &self.served
+    }
+
+    /// The audit writer.
+    pub fn auditor(&self) -> &Arc<Auditor> {
+        &self.auditor
+    }
+
+    /// Makes sure `ops` and every earlier event of the transaction are audited.
+    pub async fn audit(
+        &self,
+        tx_id: B256,
+        tx: &Transaction,
+        ops: Vec<Operation>,
+    ) -> Result<(), EngineError> {
+        let subject = Subject {
+            id: tx_id,
+            protocol: Protocol::TwoPhase,
+            initiator: tx.initiator,
+            initiator_institution: tx.institution,
+            from_block: tx.beganBlock,
+        };
+        if let crate::audit::Audited::Written { .. } = self.auditor.ensure(&subject, ops).await? {
+            self.checkpoint(ProtocolPoint::Audited { subject: tx_id })?;
+        }
+        Ok(())
+    }
+
+    /// The audit operation of a step's resource action.
+    fn step_operation(
+        &self,
+        covers: CoverKey,
+        interface: Interface,
+        step: u8,
+        op: &Step,
+        result: String,
+        tx_hash: Option<B256>,
+    ) -> Operation {
+        let chain = self
+            .served_chain(chain_key_words(op.zone, op.chain))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let path =
+            crate::IPath::from_words(op.zone, op.chain, op.resource).ok().map(|p| p.to_string());
+        let decoded = crate::protocol::XaOp::decode(&op.op).map_or_else(
+            |_| serde_json::json!({ "raw": op.op.to_string() }),
+            |x| serde_json::json!({ "kind": x.kind.to_string(), "account": x.account, "amount": x.amount.to_string() }),
+        );
+        let arguments = serde_json::json!({ "step": step, "op": decoded });
+        Operation::business(covers, interface, &chain, path, arguments)
+            .with_result(result)
+            .sent(tx_hash, self.gov.address())
     }
 
     /// Calls the hook at `point`.
@@ -403,7 +474,7 @@ impl Engine {
         }
         let steps = self.steps(tx_id, &tx).await?;
         if state == TxState::Preparing && self.gov.now().await? >= tx.deadline {
-            self.expire(tx_id).await?;
+            self.expire(tx_id, &tx).await?;
         }
         let mut first_error = None;
         for (i, step) in steps.iter().enumerate() {
@@ -421,7 +492,15 @@ impl Engine {
         first_error.map_or(Ok(()), Err)
     }
 
-    async fn expire(&self, tx_id: B256) -> Result<(), EngineError> {
+    async fn expire(&self, tx_id: B256, tx: &Transaction) -> Result<(), EngineError> {
+        let args = serde_json::json!({ "deadline": tx.deadline });
+        let pending = Operation::governance_pending(
+            CoverKey::new(CoverKind::Expired, 0),
+            Interface::Expire,
+            args,
+            self.gov.address(),
+        );
+        self.audit(tx_id, tx, vec![pending]).await?;
         let data = tm::expireCall { txId: tx_id }.abi_encode();
         match self.gov_send("expire", data).await {
             Ok(hash) => {
@@ -447,31 +526,51 @@ impl Engine {
                 if tx.votedMask & bit != 0 {
                     return Ok(());
                 }
-                let (ok, evidence) = match resource.state(tx_id).await? {
+                let (ok, evidence, result, prepared_in) = match resource.state(tx_id).await? {
                     XaTxState::None => match resource.prepare(tx_id, &op.op).await {
                         Ok(r) => {
                             self.metrics.action("prepare", ActionResult::Ok);
                             self.record_step(tx_id, "prepare", step, r.tx_hash);
                             self.checkpoint(ProtocolPoint::Prepared { tx_id, step })?;
-                            (true, Bytes::copy_from_slice(r.tx_hash.as_slice()))
+                            let evidence = Bytes::copy_from_slice(r.tx_hash.as_slice());
+                            (true, evidence, "ok".to_owned(), Some(r.tx_hash))
                         }
                         Err(ResourceError::Refused(revert)) => {
                             self.metrics.action("prepare", ActionResult::Failed);
                             tracing::info!(%tx_id, step, %revert, "prepare refused: voting no");
-                            (false, Bytes::new())
+                            (false, Bytes::new(), format!("refused: {revert}"), None)
                         }
                         Err(err) => {
                             self.metrics.action("prepare", ActionResult::Failed);
                             return Err(err.into());
                         }
                     },
-                    XaTxState::Prepared | XaTxState::Committed => (true, Bytes::new()),
-                    XaTxState::RolledBack => (false, Bytes::new()),
+                    s @ (XaTxState::Prepared | XaTxState::Committed) => {
+                        (true, Bytes::new(), format!("ok (found {s:?} on chain)"), None)
+                    }
+                    XaTxState::RolledBack => (
+                        false,
+                        Bytes::new(),
+                        "refused (found RolledBack on chain)".to_owned(),
+                        None,
+                    ),
                 };
                 let (tx, state) = self.transaction(tx_id).await?;
                 if state != TxState::Preparing || tx.votedMask & bit != 0 {
                     return Ok(());
                 }
+                let covers = CoverKey::new(CoverKind::Voted, step);
+                let prepare =
+                    self.step_operation(covers, Interface::Prepare, step, op, result, prepared_in);
+                let args =
+                    serde_json::json!({ "step": step, "ok": ok, "evidence": evidence.to_string() });
+                let vote = Operation::governance_pending(
+                    covers,
+                    Interface::Vote,
+                    args,
+                    self.gov.address(),
+                );
+                self.audit(tx_id, &tx, vec![prepare, vote]).await?;
                 let data = tm::voteCall { txId: tx_id, step, ok, evidence }.abi_encode();
                 match self.gov_send("vote", data).await {
                     Ok(hash) => {
@@ -490,6 +589,7 @@ impl Engine {
                 let commit = state == TxState::Committing;
                 let want = if commit { XaTxState::Committed } else { XaTxState::RolledBack };
                 let mut evidence = Bytes::new();
+                let mut done = (format!("ok (found {want:?} on chain)"), None);
                 if resource.state(tx_id).await? != want {
                     let (kind, result) = if commit {
                         ("commit", resource.commit(tx_id).await)
@@ -503,6 +603,7 @@ impl Engine {
                     let r = result?;
                     self.record_step(tx_id, kind, step, r.tx_hash);
                     evidence = Bytes::copy_from_slice(r.tx_hash.as_slice());
+                    done = ("ok".to_owned(), Some(r.tx_hash));
                     self.checkpoint(if commit {
                         ProtocolPoint::Committed { tx_id, step }
                     } else {
@@ -513,6 +614,13 @@ impl Engine {
                 if tx.ackedMask & bit != 0 {
                     return Ok(());
                 }
+                let covers = CoverKey::new(CoverKind::Acked, step);
+                let interface = if commit { Interface::Commit } else { Interface::Rollback };
+                let action = self.step_operation(covers, interface, step, op, done.0, done.1);
+                let args = serde_json::json!({ "step": step, "evidence": evidence.to_string() });
+                let ack =
+                    Operation::governance_pending(covers, Interface::Ack, args, self.gov.address());
+                self.audit(tx_id, &tx, vec![action, ack]).await?;
                 let data = tm::ackCall { txId: tx_id, step, evidence }.abi_encode();
                 match self.gov_send("ack", data).await {
                     Ok(hash) => {

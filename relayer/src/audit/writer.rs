@@ -1,0 +1,327 @@
+//! The relayer's audit writer.
+//!
+//! Rule: an operation is covered by an audit record on chain **before** the governance
+//! transaction that reports it (`begin`, `vote`, `expire`, `ack`, `proposeSwap`, `acceptSwap`,
+//! the leg records, `expireSwap`) is sent; the relayer writes one unless a record already covers
+//! it. A crash between the record and the report leaves a record whose report follows later (by
+//! this or any relayer, which then sees it covered): the trail never misses a report, whichever
+//! relayer crashed where. Each record also covers every earlier event of the subject that no
+//! record covers (written by software that does not follow the rule, or a record that was
+//! lost), reconstructed from the event.
+//!
+//! Coverage is read from the records' public headers (no key needed). A record can precede its
+//! subject's first event, so the first scan of a subject starts [`RECORD_LOOKBACK_BLOCKS`]
+//! earlier. The operations of one report (e.g. `prepare` + `vote`) go into one record (one
+//! `Supervision.record` call), split only when the envelope would exceed the contract's 16 KiB.
+//! With no active regulator nothing can be recorded: the relayer logs it and goes on.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use alloy::primitives::{Address, B256};
+use alloy::sol_types::SolCall;
+
+use super::envelope::{Envelope, Recipient, os_random};
+use super::record::{
+    AuditRecord, CoverKey, CoverKind, Interface, Operation, Protocol, RECORD_VERSION,
+};
+use super::trail::{AuditError, ReportedEvent, fetch_records, reported_events};
+use crate::bindings::supervision::Supervision::{self as sup, SupervisionErrors as SupErr};
+use crate::chain::{ChainClient, ChainError};
+use crate::errors::ContractRevert;
+use crate::metrics::{ActionResult, Metrics};
+
+/// A creation's record (written before `begin` / `proposeSwap`) is looked for this many blocks
+/// before the subject's first event; one found earlier, or none, means the creation is repaired.
+pub const RECORD_LOOKBACK_BLOCKS: u64 = 1024;
+
+/// Supervision's `MAX_ENVELOPE_BYTES`.
+pub const MAX_ENVELOPE_BYTES: usize = 16_384;
+
+/// The subject an operation belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// txId or swapId.
+    pub id: B256,
+    /// 2PC or HTLC.
+    pub protocol: Protocol,
+    /// The user who signed the request.
+    pub initiator: Address,
+    /// The user's institution (0 for swaps).
+    pub initiator_institution: u64,
+    /// The block where the subject began (its first event).
+    pub from_block: u64,
+}
+
+/// What [`Auditor::ensure`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Audited {
+    /// Everything was covered already.
+    AlreadyCovered,
+    /// Records were written, covering these events.
+    Written {
+        /// The `Supervision.record` transactions.
+        tx_hashes: Vec<B256>,
+        /// The events they cover.
+        covers: Vec<CoverKey>,
+    },
+    /// No regulator is active: nobody could read a record, so none was written.
+    NoRegulators,
+}
+
+#[derive(Debug, Default)]
+struct SubjectScan {
+    /// Blocks up to here are scanned.
+    scanned_to: Option<u64>,
+    covered: BTreeSet<CoverKey>,
+    events: Vec<ReportedEvent>,
+}
+
+/// Writes the audit records of one relayer.
+#[derive(Debug)]
+pub struct Auditor {
+    gov: Arc<ChainClient>,
+    supervision: Address,
+    tm: Address,
+    institution: u64,
+    metrics: Arc<Metrics>,
+    scans: Mutex<HashMap<B256, SubjectScan>>,
+    /// Serialises writers so two engines do not both cover the same event.
+    writing: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Auditor {
+    /// An auditor writing to Supervision at `supervision` about TransactionManager `tm` events.
+    pub fn new(
+        gov: Arc<ChainClient>,
+        supervision: Address,
+        tm: Address,
+        institution: u64,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Auditor {
+            gov,
+            supervision,
+            tm,
+            institution,
+            metrics,
+            scans: Mutex::new(HashMap::new()),
+            writing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Brings the subject's cached coverage and events up to the latest block.
+    async fn scan(
+        &self,
+        subject: &Subject,
+    ) -> Result<(BTreeSet<CoverKey>, Vec<ReportedEvent>), AuditError> {
+        let provider = self.gov.provider();
+        let latest = self
+            .gov
+            .head()
+            .await
+            .map_err(|e| AuditError::Rpc { what: "block number", message: e.to_string() })?;
+        let scanned_to = lock(&self.scans).get(&subject.id).and_then(|s| s.scanned_to);
+        let (from, records_from) = match scanned_to {
+            Some(b) => (b + 1, b + 1),
+            None => (subject.from_block, subject.from_block.saturating_sub(RECORD_LOOKBACK_BLOCKS)),
+        };
+        if from <= latest {
+            let records = fetch_records(
+                provider,
+                self.supervision,
+                records_from,
+                Some(latest),
+                Some(subject.id),
+            )
+            .await?;
+            let events = reported_events(provider, self.tm, Some(subject.id), from, latest).await?;
+            let mut scans = lock(&self.scans);
+            let scan = scans.entry(subject.id).or_default();
+            for r in records {
+                // Unparsable envelopes cover nothing; the header is public, so no key is needed.
+                if let Ok(env) = Envelope::decode(&r.envelope) {
+                    scan.covered.extend(env.covers);
+                }
+            }
+            scan.events.extend(events.into_iter().map(|(_, e)| e));
+            scan.scanned_to = Some(latest);
+        }
+        let scans = lock(&self.scans);
+        let scan = scans.get(&subject.id);
+        Ok((
+            scan.map(|s| s.covered.clone()).unwrap_or_default(),
+            scan.map(|s| s.events.clone()).unwrap_or_default(),
+        ))
+    }
+
+    /// Makes sure `pending` (operations about to be reported) and every earlier event of the
+    /// subject are covered by a record, writing one if not.
+    pub async fn ensure(
+        &self,
+        subject: &Subject,
+        pending: Vec<Operation>,
+    ) -> Result<Audited, AuditError> {
+        let _writing = self.writing.lock().await;
+        let (covered, events) = self.scan(subject).await?;
+        let pending_keys: BTreeSet<CoverKey> = pending.iter().map(|o| o.covers).collect();
+        let mut ops: Vec<Operation> = events
+            .iter()
+            .filter(|e| !covered.contains(&e.key) && !pending_keys.contains(&e.key))
+            .map(operation_from_event)
+            .collect();
+        ops.extend(pending.into_iter().filter(|o| !covered.contains(&o.covers)));
+        if ops.is_empty() {
+            return Ok(Audited::AlreadyCovered);
+        }
+        let recipients = self.regulators().await?;
+        if recipients.is_empty() {
+            tracing::warn!(subject = %subject.id, "no active regulator: audit record not written");
+            self.metrics.action("record", ActionResult::Skipped);
+            return Ok(Audited::NoRegulators);
+        }
+        let written_at = self
+            .gov
+            .now()
+            .await
+            .map_err(|e| AuditError::Rpc { what: "block time", message: e.to_string() })?;
+        let mut tx_hashes = Vec::new();
+        let mut all_covers = Vec::new();
+        for envelope in self.seal_all(subject, ops, &recipients, written_at)? {
+            let covers = envelope.covers.clone();
+            let data =
+                sup::recordCall { subjectId: subject.id, envelope: envelope.encode().into() }
+                    .abi_encode();
+            match self.gov.sender().send("record", self.supervision, data.into()).await {
+                Ok(receipt) => {
+                    self.metrics.action("record", ActionResult::Ok);
+                    tx_hashes.push(receipt.transaction_hash);
+                }
+                Err(err) if no_regulators(&err) => {
+                    self.metrics.action("record", ActionResult::Skipped);
+                    tracing::warn!(subject = %subject.id, "regulators removed meanwhile: audit record not written");
+                    return Ok(Audited::NoRegulators);
+                }
+                Err(err) => {
+                    self.metrics.action("record", ActionResult::Failed);
+                    return Err(AuditError::Send(Box::new(err)));
+                }
+            }
+            if let Some(scan) = lock(&self.scans).get_mut(&subject.id) {
+                scan.covered.extend(covers.iter().copied());
+            }
+            all_covers.extend(covers);
+        }
+        tracing::info!(subject = %subject.id, covers = all_covers.len(), "audit record written");
+        Ok(Audited::Written { tx_hashes, covers: all_covers })
+    }
+
+    /// Every active regulator with its key.
+    async fn regulators(&self) -> Result<Vec<Recipient>, AuditError> {
+        let addr = self.supervision;
+        let rpc = |e: ChainError| AuditError::Rpc { what: "regulators", message: e.to_string() };
+        let list = self
+            .gov
+            .read("regulators", |p| async move { sup::new(addr, p).regulators().call().await })
+            .await
+            .map_err(rpc)?;
+        let mut out = Vec::with_capacity(list.len());
+        for regulator in list {
+            let r = self
+                .gov
+                .read("regulatorOf", |p| async move {
+                    sup::new(addr, p).regulatorOf(regulator).call().await
+                })
+                .await
+                .map_err(rpc)?;
+            let mut xy = [0u8; 64];
+            xy[..32].copy_from_slice(r.publicKeyX.as_slice());
+            xy[32..].copy_from_slice(r.publicKeyY.as_slice());
+            let recipient = Recipient::from_xy(&xy)
+                .map_err(|source| AuditError::Envelope { index: u64::MAX, source })?;
+            out.push(recipient);
+        }
+        Ok(out)
+    }
+
+    /// One envelope for all `ops`, or several when one would exceed the contract's limit.
+    fn seal_all(
+        &self,
+        subject: &Subject,
+        ops: Vec<Operation>,
+        recipients: &[Recipient],
+        written_at: u64,
+    ) -> Result<Vec<Envelope>, AuditError> {
+        let record = AuditRecord {
+            version: RECORD_VERSION,
+            subject: subject.id,
+            protocol: subject.protocol,
+            initiator: subject.initiator,
+            initiator_institution: subject.initiator_institution,
+            institution: self.institution,
+            relayer: self.gov.address(),
+            written_at,
+            operations: ops,
+        };
+        let seal = |record: &AuditRecord| -> Result<Envelope, AuditError> {
+            let plaintext = serde_json::to_vec(record)
+                .map_err(|e| AuditError::BadRecord { index: u64::MAX, message: e.to_string() })?;
+            Envelope::seal(subject.id, &record.covers(), &plaintext, recipients, &mut os_random)
+                .map_err(|source| AuditError::Envelope { index: u64::MAX, source })
+        };
+        let envelope = seal(&record)?;
+        let size = envelope.encode().len();
+        if size <= MAX_ENVELOPE_BYTES {
+            return Ok(vec![envelope]);
+        }
+        if record.operations.len() == 1 {
+            return Err(AuditError::TooLarge { size, max: MAX_ENVELOPE_BYTES });
+        }
+        let mut first = record.operations;
+        let second = first.split_off(first.len() / 2);
+        let mut out = self.seal_all(subject, first, recipients, written_at)?;
+        out.extend(self.seal_all(subject, second, recipients, written_at)?);
+        Ok(out)
+    }
+}
+
+fn no_regulators(err: &ChainError) -> bool {
+    matches!(err.revert(), Some(ContractRevert::Supervision(SupErr::SupNoRegulators(_))))
+}
+
+/// The interface a governance event reports.
+pub fn interface_of(kind: CoverKind) -> Interface {
+    match kind {
+        CoverKind::Begun => Interface::Begin,
+        CoverKind::Voted => Interface::Vote,
+        CoverKind::Expired => Interface::Expire,
+        CoverKind::Acked => Interface::Ack,
+        CoverKind::SwapProposed => Interface::Propose,
+        CoverKind::SwapAccepted => Interface::Accept,
+        CoverKind::LegLocked => Interface::Lock,
+        CoverKind::LegUnlocked => Interface::Unlock,
+        CoverKind::LegRefunded => Interface::Timeout,
+        CoverKind::LegVoided => Interface::Void,
+        CoverKind::SwapExpired => Interface::ExpireSwap,
+    }
+}
+
+/// An operation reconstructed from its governance event (its writer's record was lost).
+fn operation_from_event(event: &ReportedEvent) -> Operation {
+    Operation {
+        covers: event.key,
+        interface: interface_of(event.key.kind),
+        chain: "governance".into(),
+        path: None,
+        arguments: event.fields.clone(),
+        result: "ok (reconstructed from the governance event)".into(),
+        tx_hash: Some(event.tx_hash),
+        performed_by: event.relayer,
+        timestamp: event.timestamp,
+    }
+}

@@ -1,0 +1,94 @@
+//! Audit-trail assertions shared by the relayer suites: the trail of a subject, read from the
+//! chain and decrypted with a regulator's key, covers every governance report of the subject.
+
+use alloy::primitives::B256;
+use alloy::providers::Provider;
+use crossgov_relayer::audit::regulator::open_record;
+use crossgov_relayer::audit::trail::{fetch_records, reported_events, uncovered};
+use crossgov_relayer::audit::{AuditRecord, Operation, TrailRecord};
+
+use crate::harness::{DEPLOYER, TestNet};
+
+/// The records about `subject`, oldest first, each decrypted with `key`; asserts that every
+/// governance event of the subject is covered, exactly once when `exactly_once` (one relayer
+/// per chain drove it) or at least once.
+pub(crate) async fn complete_trail(
+    gov: &TestNet,
+    key: &k256::SecretKey,
+    subject: B256,
+    exactly_once: bool,
+) -> Vec<(TrailRecord, AuditRecord)> {
+    let provider = &gov.accounts[DEPLOYER].provider;
+    let d = &gov.deployment;
+    // Events first: a record precedes the event it covers, so every event seen has its record
+    // in the later read.
+    let head = provider.get_block_number().await.expect("head");
+    let events = reported_events(provider, d.transaction_manager.address, Some(subject), 0, head)
+        .await
+        .expect("events");
+    let records = fetch_records(provider, d.supervision.address, 0, None, Some(subject))
+        .await
+        .expect("records");
+    assert!(!events.is_empty(), "{subject} has governance events");
+    let gaps = uncovered(&records, &events);
+    assert!(gaps.is_empty(), "{subject}: events without an audit record: {gaps:?}");
+    let opened: Vec<(TrailRecord, AuditRecord)> = records
+        .into_iter()
+        .map(|r| {
+            let record = open_record(&r, key).unwrap_or_else(|e| panic!("record {}: {e}", r.index));
+            (r, record)
+        })
+        .collect();
+    if exactly_once {
+        let covers: Vec<_> = opened.iter().flat_map(|(_, r)| r.covers()).collect();
+        for (_, e) in &events {
+            let n = covers.iter().filter(|c| **c == e.key).count();
+            assert_eq!(n, 1, "{subject}: {} covered {n} times", e.key);
+        }
+        // A record written ahead of a report that then lost a race (the transaction was decided
+        // meanwhile) covers an event that never came: its report says so.
+        for key in covers.iter().filter(|c| !events.iter().any(|(_, e)| e.key == **c)) {
+            let pending = opened
+                .iter()
+                .flat_map(|(_, r)| &r.operations)
+                .any(|op| op.covers == *key && op.result.starts_with("pending"));
+            assert!(pending, "{subject}: {key} covered, never reported, and not pending");
+        }
+    }
+    opened
+}
+
+/// `"<interface> <covered event>"` of every operation, sorted: the trail's content in short.
+pub(crate) fn summary(trail: &[(TrailRecord, AuditRecord)]) -> Vec<String> {
+    let mut out: Vec<String> = operations(trail)
+        .iter()
+        .map(|op| {
+            let interface = serde_json::to_value(op.interface).expect("interface");
+            format!("{} {}", interface.as_str().unwrap_or_default(), op.covers)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every operation of the trail.
+pub(crate) fn operations(trail: &[(TrailRecord, AuditRecord)]) -> Vec<&Operation> {
+    trail.iter().flat_map(|(_, r)| r.operations.iter()).collect()
+}
+
+/// The one operation with this interface name and covered event (as displayed).
+pub(crate) fn operation<'a>(
+    trail: &'a [(TrailRecord, AuditRecord)],
+    interface: &str,
+    covers: &str,
+) -> &'a Operation {
+    let found: Vec<_> = operations(trail)
+        .into_iter()
+        .filter(|op| {
+            serde_json::to_value(op.interface).expect("interface") == interface
+                && op.covers.to_string() == covers
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one {interface} {covers} in {:?}", summary(trail));
+    found[0]
+}
