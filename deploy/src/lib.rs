@@ -8,10 +8,12 @@
 //!   business chain, returning the [`ResourceDeployment`] manifest.
 //! - [`manifest`]: the manifests (JSON), written after deploying and read by the relayer and CLI.
 //! - [`devnet`]: a local anvil for development and tests.
+//! - [`local`]: a whole local consortium on three anvils (`crossgov dev`, `crossgov demo`).
 
 mod deploy;
 pub mod devnet;
 pub mod genesis;
+pub mod local;
 pub mod manifest;
 
 pub use deploy::{DeployError, RECEIPT_TIMEOUT, deploy_governance, deploy_resources};

@@ -550,7 +550,7 @@ impl RelayerHandle {
                 "path": crate::IPath::from_words(s.zone, s.chain, s.resource)
                     .map(|p| p.to_string())
                     .unwrap_or_default(),
-                "op": s.op.to_string(),
+                "op": crate::two_phase::op_json(&s.op),
             })).collect::<Vec<_>>(),
         });
         let data = tm::beginCall { request, signature }.abi_encode();

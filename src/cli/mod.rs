@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod demo;
+pub mod dev;
 pub mod relayer;
 
 /// crossgov: governance chain for consortium cross-chain interoperability.
@@ -25,6 +27,10 @@ pub enum Command {
     /// Regulators: keys, and listing, reading and verifying the encrypted audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run a local consortium (three anvil chains, contracts, relayers) until interrupted.
+    Dev(dev::DevArgs),
+    /// Run the local consortium through 2PC, HTLC, a relayer crash and the regulator's audit.
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the process arguments and runs the command.
@@ -38,6 +44,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Relayer(cmd) => relayer::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Dev(args) => dev::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 
@@ -54,6 +62,50 @@ pub(crate) fn init_tracing(filter: Option<&str>) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .try_init()
         .map_err(|e| e.to_string())
+}
+
+/// Runs `f` on a multi-thread tokio runtime; an error is printed on stderr (exit code 1).
+pub(crate) fn block_on<F>(f: F) -> ExitCode
+where
+    F: std::future::Future<Output = Result<(), String>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("crossgov: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(f) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("crossgov: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, for graceful stops.
+pub(crate) struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub(crate) fn install() -> Result<Signals, String> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let int = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?;
+        let term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
+        Ok(Signals { int, term })
+    }
+
+    /// Waits for SIGINT or SIGTERM; returns its name.
+    pub(crate) async fn wait(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+        }
+    }
 }
 
 #[cfg(test)]

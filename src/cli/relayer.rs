@@ -125,7 +125,7 @@ fn check_config(path: &std::path::Path, json: bool) -> ExitCode {
 }
 
 async fn run_relayer(path: &std::path::Path) -> Result<(), String> {
-    let mut signals = Signals::install()?;
+    let mut signals = super::Signals::install()?;
     let resolved = Config::load_resolved(path).map_err(|e: ConfigError| e.to_string())?;
     let signer = resolved.signer.load().map_err(|e| format!("signer: {e}"))?;
     let metrics = Arc::new(Metrics::new());
@@ -177,28 +177,6 @@ async fn run_relayer(path: &std::path::Path) -> Result<(), String> {
 
 /// SIGINT and SIGTERM handlers, installed before the relayer reports itself started (so a signal
 /// sent right after the `started` line is never the default, abrupt, termination).
-struct Signals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn install() -> Result<Signals, String> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let int = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?;
-        let term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
-        Ok(Signals { int, term })
-    }
-
-    /// Waits for SIGINT or SIGTERM; returns its name.
-    async fn wait(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.int.recv() => "SIGINT",
-            _ = self.term.recv() => "SIGTERM",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

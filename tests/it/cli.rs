@@ -306,3 +306,114 @@ fn relayer_run_refuses_a_wrong_keystore_password() {
     let all = format!("{}{stderr}", stdout(&out));
     assert!(!all.contains(wrong) && !all.contains(&DEV_KEY[2..]), "{all}");
 }
+
+/// `crossgov demo` runs every scenario against its own three anvils and exits 0 with the summary.
+#[test]
+fn demo_runs_to_completion() {
+    let child = Command::new(BIN)
+        .args(["demo", "--step-timeout-secs", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn crossgov demo");
+    let mut child = Reaper(child);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(240), "the demo did not finish in 240 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.0.stdout.take().expect("stdout"), &mut out);
+    let _ = std::io::Read::read_to_string(&mut child.0.stderr.take().expect("stderr"), &mut err);
+    assert!(status.success(), "exit {status}\n{out}\n{err}");
+    for needle in [
+        "committed: alice 1000 → 900 on chain A, bob 1000 → 1100 on chain B",
+        "aborted: chain A refused prepare",
+        "closed: bob received 100 on chain A's asset, alice 50 on chain B's",
+        "(Bank A's second relayer), from chain state alone",
+        "all 20 governance reports audited",
+        "alice's key cannot",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    let summary = out.split("\nsummary").nth(1).expect("a summary table");
+    for (scenario, outcome) in [
+        ("2PC transfer", "committed"),
+        ("2PC over balance", "aborted"),
+        ("HTLC swap", "both legs unlocked"),
+        ("relayer crash + takeover", "committed"),
+    ] {
+        let line = summary.lines().find(|l| l.contains(scenario)).expect(scenario);
+        assert!(line.contains(outcome), "{line}");
+    }
+    assert!(!err.contains("ERROR"), "{err}");
+}
+
+/// `crossgov dev` prints its consortium, serves the relayer APIs, and on SIGTERM stops and takes
+/// its anvil chains with it.
+#[tokio::test]
+async fn dev_runs_a_consortium_until_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = Command::new(BIN)
+        .args(["dev", "--json", "--dir", dir.path().to_str().expect("utf-8")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn crossgov dev");
+    let mut child = Reaper(child);
+    let (tx, rx) = mpsc::channel::<String>();
+    let out = child.0.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started: Value =
+        serde_json::from_str(&rx.recv_timeout(WAIT).expect("the started line")).expect("JSON");
+    assert_eq!(started["event"], "started", "{started}");
+    let manifest = started["manifest"].as_str().expect("manifest");
+    let deployment = crossgov_deploy::Deployment::read_manifest(manifest).expect("manifest");
+    let chains = started["chains"].as_array().expect("chains");
+    assert_eq!(chains.len(), 3);
+    assert_eq!(chains[0]["chainId"], deployment.chain_id);
+    for relayer in started["relayers"].as_array().expect("relayers") {
+        let addr = relayer["http"].as_str().expect("http").trim_start_matches("http://");
+        let client = Client::new(addr.parse().expect("addr"));
+        let health = wait_for("/health to be 200", || async {
+            let (status, body) = client.get("/health").await;
+            (status == 200).then_some(body)
+        })
+        .await;
+        assert_eq!(health["chains"].as_array().map(Vec::len), Some(2), "{health}");
+    }
+    let gov_url = chains[0]["rpcUrl"].as_str().expect("url").to_owned();
+    let gov = alloy::providers::ProviderBuilder::new().connect_http(gov_url.parse().expect("url"));
+    use alloy::providers::Provider;
+    assert!(gov.get_block_number().await.is_ok(), "the governance chain answers");
+
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let started_at = Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(started_at.elapsed() < WAIT, "dev did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit {status}");
+    let stopped: Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(5)).expect("stopped"))
+            .expect("JSON");
+    assert_eq!(stopped["event"], "stopped");
+    // Its anvil processes are gone with it.
+    assert!(gov.get_block_number().await.is_err(), "the governance chain still answers");
+}

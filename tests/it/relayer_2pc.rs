@@ -857,7 +857,7 @@ async fn relayer_2pc_audit_trail_follows_the_regulators() {
     let (ok, _, err) = crossgov_cli(read, password).await;
     assert!(!ok);
     assert!(
-        err.contains("not wrapped for") && err.contains("before that regulator was admitted"),
+        err.contains("not wrapped for") && err.contains("only for the regulators active"),
         "{err}"
     );
     // A wrong password is a clear error, not a crash.

@@ -90,7 +90,7 @@ pub enum EnvelopeError {
     BadPublicKey(&'static str),
     /// The key is not one of the envelope's recipients.
     #[error(
-        "the envelope is not wrapped for {0}: it was written before that regulator was admitted or after it was removed"
+        "the envelope is not wrapped for {0}: only for the regulators active when it was written"
     )]
     NotARecipient(Address),
     /// Authentication failed: the envelope (or its subject) was altered, or the key is wrong.

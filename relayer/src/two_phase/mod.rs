@@ -317,10 +317,7 @@ impl Engine {
             .unwrap_or_default();
         let path =
             crate::IPath::from_words(op.zone, op.chain, op.resource).ok().map(|p| p.to_string());
-        let decoded = crate::protocol::XaOp::decode(&op.op).map_or_else(
-            |_| serde_json::json!({ "raw": op.op.to_string() }),
-            |x| serde_json::json!({ "kind": x.kind.to_string(), "account": x.account, "amount": x.amount.to_string() }),
-        );
+        let decoded = op_json(&op.op);
         let arguments = serde_json::json!({ "step": step, "op": decoded });
         Operation::business(covers, interface, &chain, path, arguments)
             .with_result(result)
@@ -675,6 +672,18 @@ fn is_already_done(err: &ChainError) -> bool {
                 | TmErr::TxNotPreparing(_)
                 | TmErr::TxNotDecided(_)
         ))
+    )
+}
+
+/// A step's op for the audit record: the XaLedger op decoded, or its raw bytes.
+pub fn op_json(op: &Bytes) -> serde_json::Value {
+    crate::protocol::XaOp::decode(op).map_or_else(
+        |_| serde_json::json!({ "raw": op.to_string() }),
+        |x| {
+            serde_json::json!({
+                "kind": x.kind.to_string(), "account": x.account, "amount": x.amount.to_string(),
+            })
+        },
     )
 }
 

@@ -1,0 +1,556 @@
+//! A complete local consortium on three anvils, built with no configuration: what `crossgov dev`
+//! and `crossgov demo` run.
+//!
+//! - governance chain (chain id [`GOV_CHAIN_ID`]) with the suite deployed from the committed
+//!   artifacts, founded by Bank A, Bank B and Bank C (anvil dev keys 0, 1, 2);
+//! - business chains `zoneA.chainA` ([`CHAIN_A_ID`], owned by Bank A) and `zoneB.chainB`
+//!   ([`CHAIN_B_ID`], owned by Bank B), each with an XaLedger (`ledger`) and an HtlcAsset
+//!   (`asset`), admitted by a vote of the three founders;
+//! - relayer accounts (Bank A: keys 3 and 7, Bank B: key 4) serving their bank's chain, users
+//!   alice (Bank A, key 5) and bob (Bank B, key 6) with TWO_PHASE and HTLC on both chains and
+//!   [`OPENING_BALANCE`] on their own chain;
+//! - one regulator (key 8's secp256k1 key) admitted by vote.
+//!
+//! The keys are anvil's well-known dev keys: for local use only. Every anvil process is stopped
+//! when the [`LocalConsortium`] is dropped (also when a panic unwinds through it).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::AnvilInstance;
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{BlockNumberOrTag, TransactionReceipt};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
+
+use crossgov_relayer::bindings::{
+    ChainRegistry, HtlcAsset, InstitutionRegistry, PermissionManager, Role, Supervision, XaLedger,
+};
+use crossgov_relayer::htlc::{HtlcSettings, PeerChain};
+use crossgov_relayer::runtime::{
+    ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
+    ServedChain,
+};
+use crossgov_relayer::two_phase::ProtocolHook;
+use crossgov_relayer::{ContractRevert, IPath, Ops, Segment};
+
+use crate::devnet::{self, DevnetError};
+use crate::genesis::{FoundingInstitution, Genesis};
+use crate::manifest::{Deployment, ResourceDeployment};
+use crate::{RECEIPT_TIMEOUT, deploy_governance, deploy_resources};
+
+/// Chain id of the local governance chain.
+pub const GOV_CHAIN_ID: u64 = 31337;
+/// Chain id of `zoneA.chainA`.
+pub const CHAIN_A_ID: u64 = 31338;
+/// Chain id of `zoneB.chainB`.
+pub const CHAIN_B_ID: u64 = 31339;
+/// What alice holds on chain A and bob on chain B, on both resources, at start.
+pub const OPENING_BALANCE: u64 = 1_000;
+/// HTLC: a leg is locked only with this much time to spare before its timelock.
+pub const SAFETY_MARGIN_SECS: u64 = 120;
+
+/// Anvil dev-key indices and their roles (the same keys on every anvil).
+pub mod keys {
+    /// Bank A's admin (institution 1); owns chain A's resources.
+    pub const ADMIN_A: usize = 0;
+    /// Bank B's admin (institution 2); owns chain B's resources.
+    pub const ADMIN_B: usize = 1;
+    /// Bank C's admin (institution 3).
+    pub const ADMIN_C: usize = 2;
+    /// Bank A's relayer, serving zoneA.chainA.
+    pub const RELAYER_A: usize = 3;
+    /// Bank B's relayer, serving zoneB.chainB.
+    pub const RELAYER_B: usize = 4;
+    /// alice, a user of Bank A.
+    pub const ALICE: usize = 5;
+    /// bob, a user of Bank B.
+    pub const BOB: usize = 6;
+    /// Bank A's second relayer (takes over when the first dies).
+    pub const RELAYER_A2: usize = 7;
+    /// The regulator's key.
+    pub const REGULATOR: usize = 8;
+    /// Deploys the governance suite.
+    pub const DEPLOYER: usize = 9;
+}
+
+/// Building the local consortium failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// anvil could not be started.
+    #[error(transparent)]
+    Devnet(#[from] DevnetError),
+    /// Deploying failed.
+    #[error(transparent)]
+    Deploy(#[from] crate::DeployError),
+    /// A setup transaction failed.
+    #[error("{what}: {message}")]
+    Step {
+        /// The step.
+        what: String,
+        /// Why (the decoded contract error when there is one).
+        message: String,
+    },
+    /// A file could not be written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+fn step(what: impl Into<String>) -> impl FnOnce(String) -> LocalError {
+    let what = what.into();
+    move |message| LocalError::Step { what, message }
+}
+
+/// One local chain: its anvil and a provider per dev key.
+#[derive(Debug)]
+pub struct LocalChain {
+    /// `governance` or `zone.chain`.
+    pub name: String,
+    /// Stops the node when dropped.
+    pub anvil: AnvilInstance,
+    /// One provider per anvil dev key, signing with it.
+    pub providers: Vec<DynProvider>,
+}
+
+impl LocalChain {
+    fn start(name: &str, chain_id: u64) -> Result<LocalChain, LocalError> {
+        let anvil = devnet::spawn_anvil_with_chain_id(chain_id)?;
+        let providers = anvil
+            .keys()
+            .iter()
+            .map(|key| {
+                let signer = PrivateKeySigner::from(key.clone());
+                ProviderBuilder::new()
+                    .disable_recommended_fillers()
+                    .with_gas_estimation()
+                    .with_simple_nonce_management()
+                    .fetch_chain_id()
+                    .wallet(EthereumWallet::from(signer))
+                    .connect_http(anvil.endpoint_url())
+                    .erased()
+            })
+            .collect();
+        Ok(LocalChain { name: name.to_owned(), anvil, providers })
+    }
+
+    /// The node's HTTP endpoint.
+    pub fn rpc_url(&self) -> alloy::transports::http::reqwest::Url {
+        self.anvil.endpoint_url()
+    }
+
+    /// The provider signing with dev key `key`.
+    pub fn provider(&self, key: usize) -> &DynProvider {
+        &self.providers[key]
+    }
+
+    /// Moves the chain's clock forward by `secs` and mines a block (anvil RPC).
+    pub async fn advance_time(&self, secs: u64) -> Result<(), LocalError> {
+        let p = self.provider(keys::DEPLOYER);
+        let _: serde_json::Value =
+            p.raw_request("evm_increaseTime".into(), [secs]).await.map_err(|e| {
+                LocalError::Step { what: "evm_increaseTime".into(), message: e.to_string() }
+            })?;
+        let _: serde_json::Value = p
+            .raw_request("evm_mine".into(), Vec::<u64>::new())
+            .await
+            .map_err(|e| LocalError::Step { what: "evm_mine".into(), message: e.to_string() })?;
+        Ok(())
+    }
+}
+
+/// A business chain of the local consortium.
+#[derive(Debug)]
+pub struct LocalBusinessChain {
+    /// The chain.
+    pub chain: LocalChain,
+    /// `zoneA` / `zoneB`.
+    pub zone: Segment,
+    /// `chainA` / `chainB`.
+    pub chain_name: Segment,
+    /// Its XaLedger and HtlcAsset.
+    pub resources: ResourceDeployment,
+    /// The owner institution's id.
+    pub owner_institution: u64,
+}
+
+impl LocalBusinessChain {
+    /// `zone.chain`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.zone, self.chain_name)
+    }
+
+    /// The chain's XaLedger as dev key `key`.
+    pub fn xa(&self, key: usize) -> XaLedger::XaLedgerInstance<DynProvider> {
+        XaLedger::new(self.resources.xa_ledger.address, self.chain.provider(key).clone())
+    }
+
+    /// The chain's HtlcAsset as dev key `key`.
+    pub fn htlc(&self, key: usize) -> HtlcAsset::HtlcAssetInstance<DynProvider> {
+        HtlcAsset::new(self.resources.htlc_asset.address, self.chain.provider(key).clone())
+    }
+
+    fn served(&self) -> ServedChain {
+        ServedChain {
+            zone: self.zone,
+            chain: self.chain_name,
+            rpc_url: self.chain.rpc_url(),
+            confirmations: 1,
+            resources: BTreeMap::from([
+                (segment("ledger"), self.resources.xa_ledger.address),
+                (segment("asset"), self.resources.htlc_asset.address),
+            ]),
+        }
+    }
+
+    fn peer(&self) -> PeerChain {
+        let path: IPath =
+            format!("{}.asset", self.name()).parse().unwrap_or_else(|_| unreachable!());
+        PeerChain {
+            chain_key: path.chain_key(),
+            name: self.name(),
+            rpc_url: self.chain.rpc_url(),
+            confirmations: 1,
+            assets: BTreeMap::from([(
+                segment("asset").to_word(),
+                self.resources.htlc_asset.address,
+            )]),
+        }
+    }
+}
+
+fn segment(s: &str) -> Segment {
+    // Only called with literals that are valid segments.
+    Segment::new(s).unwrap_or_else(|e| unreachable!("{s}: {e}"))
+}
+
+/// The running local consortium.
+#[derive(Debug)]
+pub struct LocalConsortium {
+    /// The governance chain.
+    pub gov: LocalChain,
+    /// `zoneA.chainA`, owned by Bank A (institution 1).
+    pub a: LocalBusinessChain,
+    /// `zoneB.chainB`, owned by Bank B (institution 2).
+    pub b: LocalBusinessChain,
+    /// The governance suite.
+    pub deployment: Deployment,
+    /// The regulator's key.
+    pub regulator: k256::SecretKey,
+    /// The anvil dev keys.
+    pub signers: Vec<PrivateKeySigner>,
+    /// Manifests and relayer state directories live here.
+    pub dir: PathBuf,
+}
+
+/// Sends a call, waits (bounded) for its receipt; a refusal is a [`LocalError::Step`] naming the
+/// decoded contract error.
+pub async fn send<P, D>(
+    what: &str,
+    call: alloy::contract::CallBuilder<P, D>,
+) -> Result<TransactionReceipt, LocalError>
+where
+    P: Provider,
+    D: alloy::contract::CallDecoder,
+{
+    let pending = call.send().await.map_err(|err| {
+        let message =
+            ContractRevert::from_error(&err).map_or_else(|| err.to_string(), |r| r.to_string());
+        LocalError::Step { what: what.to_owned(), message }
+    })?;
+    let tx_hash = *pending.tx_hash();
+    let receipt = tokio::time::timeout(RECEIPT_TIMEOUT, pending.get_receipt())
+        .await
+        .map_err(|_| step(what)(format!("{tx_hash} not mined within {RECEIPT_TIMEOUT:?}")))?
+        .map_err(|e| step(what)(e.to_string()))?;
+    if !receipt.status() {
+        return Err(step(what)(format!("transaction {tx_hash} failed")));
+    }
+    Ok(receipt)
+}
+
+impl LocalConsortium {
+    /// Starts the three anvils and builds the consortium, reporting each step to `progress`.
+    /// Manifests are written to `dir` (`governance.json`, `zoneA.chainA.json`, `zoneB.chainB.json`).
+    pub async fn start(dir: &Path, progress: &dyn Fn(&str)) -> Result<LocalConsortium, LocalError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| LocalError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
+        progress("starting three anvil chains (governance, zoneA.chainA, zoneB.chainB)");
+        let gov = LocalChain::start("governance", GOV_CHAIN_ID)?;
+        let chain_a = LocalChain::start("zoneA.chainA", CHAIN_A_ID)?;
+        let chain_b = LocalChain::start("zoneB.chainB", CHAIN_B_ID)?;
+        let signers: Vec<PrivateKeySigner> =
+            gov.anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+        let address = |k: usize| signers[k].address();
+
+        progress("deploying the governance suite; founders Bank A, Bank B, Bank C");
+        let genesis = Genesis {
+            institutions: [
+                ("Bank A", keys::ADMIN_A),
+                ("Bank B", keys::ADMIN_B),
+                ("Bank C", keys::ADMIN_C),
+            ]
+            .iter()
+            .map(|&(name, key)| FoundingInstitution {
+                name: name.to_owned(),
+                cert_hash: alloy::primitives::keccak256(name),
+                admin: address(key),
+            })
+            .collect(),
+            threshold: crate::genesis::DEFAULT_THRESHOLD,
+            voting_period_secs: crate::genesis::DEFAULT_VOTING_PERIOD_SECS,
+        };
+        let deployment = deploy_governance(gov.provider(keys::DEPLOYER), &genesis).await?;
+
+        progress("deploying XaLedger and HtlcAsset on both business chains");
+        let resources_a = deploy_resources(chain_a.provider(keys::ADMIN_A)).await?;
+        let resources_b = deploy_resources(chain_b.provider(keys::ADMIN_B)).await?;
+        let regulator_key =
+            k256::SecretKey::from_slice(signers[keys::REGULATOR].to_bytes().as_slice())
+                .map_err(|e| step("regulator key")(e.to_string()))?;
+        let net = LocalConsortium {
+            gov,
+            a: LocalBusinessChain {
+                chain: chain_a,
+                zone: segment("zoneA"),
+                chain_name: segment("chainA"),
+                resources: resources_a,
+                owner_institution: 1,
+            },
+            b: LocalBusinessChain {
+                chain: chain_b,
+                zone: segment("zoneB"),
+                chain_name: segment("chainB"),
+                resources: resources_b,
+                owner_institution: 2,
+            },
+            deployment,
+            regulator: regulator_key,
+            signers,
+            dir: dir.to_path_buf(),
+        };
+        net.write_manifests()?;
+
+        progress("admitting zoneA.chainA and zoneB.chainB by a vote of the three founders");
+        for business in [&net.a, &net.b] {
+            net.admit_chain(business).await?;
+        }
+        progress("registering relayers and users, serving relayers, grants, opening balances");
+        net.register().await?;
+        progress("admitting the regulator by vote");
+        let public = net.regulator.public_key();
+        let xy = crossgov_relayer::audit::envelope::public_key_xy(&public);
+        let call = Supervision::admitRegulatorCall {
+            publicKey: Bytes::copy_from_slice(&xy),
+            name: "Regulator R".into(),
+        };
+        net.pass(net.deployment.supervision.address, &call, "admit regulator R").await?;
+        Ok(net)
+    }
+
+    fn write_manifests(&self) -> Result<(), LocalError> {
+        let io = |path: PathBuf| {
+            move |e: crate::ManifestError| LocalError::Io { path, message: e.to_string() }
+        };
+        let path = self.governance_manifest();
+        self.deployment.write_manifest(&path).map_err(io(path.clone()))?;
+        for business in [&self.a, &self.b] {
+            let path = self.dir.join(format!("{}.json", business.name()));
+            business.resources.write_manifest(&path).map_err(io(path.clone()))?;
+        }
+        Ok(())
+    }
+
+    /// Where the governance manifest is.
+    pub fn governance_manifest(&self) -> PathBuf {
+        self.dir.join("governance.json")
+    }
+
+    /// The address of dev key `key`.
+    pub fn address(&self, key: usize) -> Address {
+        self.signers[key].address()
+    }
+
+    /// Proposes `call` on `target` as Bank A's admin, has the three founders approve and
+    /// executes it. Returns the execution receipt.
+    pub async fn pass<C: SolCall>(
+        &self,
+        target: Address,
+        call: &C,
+        description: &str,
+    ) -> Result<TransactionReceipt, LocalError> {
+        let registry = |k: usize| {
+            InstitutionRegistry::new(
+                self.deployment.institution_registry.address,
+                self.gov.provider(k).clone(),
+            )
+        };
+        let data = Bytes::from(call.abi_encode());
+        let receipt = send(
+            &format!("propose {description}"),
+            registry(keys::ADMIN_A).propose(target, data.clone(), description.to_owned()),
+        )
+        .await?;
+        let created = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| l.log_decode::<InstitutionRegistry::ProposalCreated>().ok())
+            .ok_or_else(|| step(description)("no ProposalCreated".into()))?;
+        let id = created.inner.data.proposalId;
+        for voter in [keys::ADMIN_A, keys::ADMIN_B, keys::ADMIN_C] {
+            send(&format!("vote on {description}"), registry(voter).vote(id, true)).await?;
+        }
+        send(&format!("execute {description}"), registry(keys::DEPLOYER).execute(id, data)).await
+    }
+
+    async fn admit_chain(&self, business: &LocalBusinessChain) -> Result<(), LocalError> {
+        let genesis_hash = business
+            .chain
+            .provider(keys::DEPLOYER)
+            .get_block_by_number(BlockNumberOrTag::Number(0))
+            .await
+            .map_err(|e| step("genesis block")(e.to_string()))?
+            .map(|b| b.header.hash)
+            .unwrap_or(B256::ZERO);
+        let call = ChainRegistry::admitChainCall {
+            zone: business.zone.to_word(),
+            chain: business.chain_name.to_word(),
+            chainType: segment("evm").to_word(),
+            chainId: U256::from(business.resources.chain_id),
+            owner: business.owner_institution,
+            genesisHash: genesis_hash,
+        };
+        self.pass(
+            self.deployment.chain_registry.address,
+            &call,
+            &format!("admit {}", business.name()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn register(&self) -> Result<(), LocalError> {
+        let d = &self.deployment;
+        let registry = |k: usize| {
+            InstitutionRegistry::new(d.institution_registry.address, self.gov.provider(k).clone())
+        };
+        let accounts = [
+            (keys::ADMIN_A, keys::RELAYER_A, Role::Relayer),
+            (keys::ADMIN_A, keys::RELAYER_A2, Role::Relayer),
+            (keys::ADMIN_A, keys::ALICE, Role::User),
+            (keys::ADMIN_B, keys::RELAYER_B, Role::Relayer),
+            (keys::ADMIN_B, keys::BOB, Role::User),
+        ];
+        for (admin, key, role) in accounts {
+            send("add account", registry(admin).addAccount(self.address(key), role.into())).await?;
+        }
+        let chains =
+            |k: usize| ChainRegistry::new(d.chain_registry.address, self.gov.provider(k).clone());
+        let perms = |k: usize| {
+            PermissionManager::new(d.permission_manager.address, self.gov.provider(k).clone())
+        };
+        for (admin, business, relayers) in [
+            (keys::ADMIN_A, &self.a, vec![keys::RELAYER_A, keys::RELAYER_A2]),
+            (keys::ADMIN_B, &self.b, vec![keys::RELAYER_B]),
+        ] {
+            let list = relayers.iter().map(|&k| self.address(k)).collect();
+            let (z, c) = (business.zone.to_word(), business.chain_name.to_word());
+            send("set serving relayers", chains(admin).setServingRelayers(z, c, list, true))
+                .await?;
+            for &relayer in &relayers {
+                send(
+                    "authorise relayer",
+                    business.xa(admin).setRelayer(self.address(relayer), true),
+                )
+                .await?;
+            }
+            let pattern: crossgov_relayer::Pattern = format!("{}.*", business.name())
+                .parse()
+                .map_err(|e: crossgov_relayer::IPathError| step("pattern")(e.to_string()))?;
+            let (pz, pc, pr) = pattern.to_words();
+            for user in [keys::ALICE, keys::BOB] {
+                let ops = (Ops::TWO_PHASE | Ops::HTLC).bits();
+                send("grant", perms(admin).grantToAccount(self.address(user), pz, pc, pr, ops))
+                    .await?;
+            }
+        }
+        let opening = U256::from(OPENING_BALANCE);
+        send("mint alice on A", self.a.xa(keys::ADMIN_A).mint(self.address(keys::ALICE), opening))
+            .await?;
+        send(
+            "mint alice on A",
+            self.a.htlc(keys::ADMIN_A).mint(self.address(keys::ALICE), opening),
+        )
+        .await?;
+        send("mint bob on B", self.b.xa(keys::ADMIN_B).mint(self.address(keys::BOB), opening))
+            .await?;
+        send("mint bob on B", self.b.htlc(keys::ADMIN_B).mint(self.address(keys::BOB), opening))
+            .await?;
+        Ok(())
+    }
+
+    /// The settings of a relayer of `institution` (1 serves chain A and reaches chain B as an
+    /// HTLC peer, 2 serves chain B) with its state in `state_dir`.
+    pub fn relayer_settings(
+        &self,
+        institution: u64,
+        state_dir: PathBuf,
+    ) -> (RelayerSettings, HtlcSettings) {
+        let d = &self.deployment;
+        let contracts = GovernanceAddresses {
+            registry: d.institution_registry.address,
+            chain_registry: d.chain_registry.address,
+            permission_manager: d.permission_manager.address,
+            transaction_manager: d.transaction_manager.address,
+            supervision: d.supervision.address,
+        };
+        let (served, peer) = if institution == 1 { (&self.a, &self.b) } else { (&self.b, &self.a) };
+        let settings = RelayerSettings {
+            institution,
+            governance: ChainEndpoint {
+                rpc_url: self.gov.rpc_url(),
+                chain_id: Some(d.chain_id),
+                confirmations: 1,
+                contracts,
+            },
+            chains: vec![served.served()],
+            state_dir,
+            poll_interval: Duration::from_millis(100),
+            reconcile_every_blocks: 1,
+        };
+        // The initiator's relayer (Bank A's, for alice) reveals swap secrets on chain B.
+        let peers = if institution == 1 { vec![peer.peer()] } else { Vec::new() };
+        (settings, HtlcSettings { safety_margin: SAFETY_MARGIN_SECS, peers })
+    }
+
+    /// Starts a relayer of `institution` with dev key `key`, its state under `dir/state/<name>`.
+    pub async fn start_relayer(
+        &self,
+        institution: u64,
+        key: usize,
+        name: &str,
+        hook: Option<ProtocolHook>,
+    ) -> Result<RelayerHandle, LocalError> {
+        let state_dir = self.dir.join("state").join(name);
+        let (settings, htlc) = self.relayer_settings(institution, state_dir);
+        Relayer::start_with_htlc(
+            settings,
+            htlc,
+            self.signers[key].clone(),
+            Arc::new(Metrics::new()),
+            hook,
+        )
+        .await
+        .map_err(|e| step(format!("start relayer {name}"))(e.to_string()))
+    }
+}
