@@ -112,6 +112,9 @@ pub enum DeployError {
         /// What the contract returns.
         actual: B256,
     },
+    /// A manifest does not describe what is on the chain (another chain, other code, no code).
+    #[error("the manifest does not match the chain: {0} (retrying will not help)")]
+    ManifestMismatch(String),
     /// Reading a wiring view failed.
     #[error(
         "cannot call {contract}.{view}(): {source}{}",
@@ -143,7 +146,8 @@ impl DeployError {
             | DeployError::NoContractAddress { .. }
             | DeployError::CodeMismatch { .. }
             | DeployError::Wiring { .. }
-            | DeployError::DomainSeparator { .. } => false,
+            | DeployError::DomainSeparator { .. }
+            | DeployError::ManifestMismatch(_) => false,
         }
     }
 }
@@ -306,6 +310,100 @@ where
     )?;
 
     Ok(ResourceDeployment { chain_id, owner, xa_ledger, htlc_asset })
+}
+
+/// Checks that the governance suite `deployment` describes is on the chain `provider` is
+/// connected to: the chain id, each contract's runtime code against the committed artifact (and
+/// the manifest's recorded artifact hash), and the wiring between them. Sends nothing.
+pub async fn verify_governance<P>(provider: &P, deployment: &Deployment) -> Result<(), DeployError>
+where
+    P: Provider + Clone,
+{
+    let chain_id = read_chain_id(provider).await?;
+    if chain_id != deployment.chain_id {
+        return Err(DeployError::ManifestMismatch(format!(
+            "it names chain id {}, the endpoint serves chain id {chain_id}",
+            deployment.chain_id
+        )));
+    }
+    for (artifact, deployed) in [
+        (Artifact::INSTITUTION_REGISTRY, &deployment.institution_registry),
+        (Artifact::CHAIN_REGISTRY, &deployment.chain_registry),
+        (Artifact::PERMISSION_MANAGER, &deployment.permission_manager),
+        (Artifact::TRANSACTION_MANAGER, &deployment.transaction_manager),
+        (Artifact::SUPERVISION, &deployment.supervision),
+    ] {
+        verify_code(provider, artifact, deployed).await?;
+    }
+    let tm = TransactionManager::new(deployment.transaction_manager.address, provider.clone());
+    let sup = Supervision::new(deployment.supervision.address, provider.clone());
+    let registry = deployment.institution_registry.address;
+    check_wiring("TransactionManager", "registry", registry, tm.registry().call().await)?;
+    check_wiring(
+        "TransactionManager",
+        "chainRegistry",
+        deployment.chain_registry.address,
+        tm.chainRegistry().call().await,
+    )?;
+    check_wiring(
+        "TransactionManager",
+        "permissionManager",
+        deployment.permission_manager.address,
+        tm.permissionManager().call().await,
+    )?;
+    check_wiring("Supervision", "registry", registry, sup.registry().call().await)?;
+    Ok(())
+}
+
+/// Checks that the resources `deployment` describes are on the chain `provider` is connected to.
+pub async fn verify_resources<P>(
+    provider: &P,
+    deployment: &ResourceDeployment,
+) -> Result<(), DeployError>
+where
+    P: Provider + Clone,
+{
+    let chain_id = read_chain_id(provider).await?;
+    if chain_id != deployment.chain_id {
+        return Err(DeployError::ManifestMismatch(format!(
+            "it names chain id {}, the endpoint serves chain id {chain_id}",
+            deployment.chain_id
+        )));
+    }
+    verify_code(provider, Artifact::XA_LEDGER, &deployment.xa_ledger).await?;
+    verify_code(provider, Artifact::HTLC_ASSET, &deployment.htlc_asset).await?;
+    let xa = XaLedger::new(deployment.xa_ledger.address, provider.clone());
+    check_wiring("XaLedger", "owner", deployment.owner, xa.owner().call().await)?;
+    Ok(())
+}
+
+async fn verify_code<P: Provider>(
+    provider: &P,
+    artifact: Artifact,
+    deployed: &DeployedContract,
+) -> Result<(), DeployError> {
+    let expected = &artifact.deployed_bytecode[..];
+    if deployed.deployed_bytecode_hash != keccak256(expected) {
+        return Err(DeployError::ManifestMismatch(format!(
+            "{} was deployed from another build (artifact hash {}, this build {})",
+            artifact.name,
+            deployed.deployed_bytecode_hash,
+            keccak256(expected)
+        )));
+    }
+    let code = provider.get_code_at(deployed.address).await.map_err(|source| DeployError::Rpc {
+        action: "read the deployed code",
+        source: Box::new(source),
+    })?;
+    if !code_matches(&code, expected, artifact.has_immutables) {
+        return Err(DeployError::CodeMismatch {
+            contract: artifact.name,
+            address: deployed.address,
+            actual_len: code.len(),
+            expected_len: expected.len(),
+        });
+    }
+    Ok(())
 }
 
 async fn read_chain_id<P: Provider>(provider: &P) -> Result<u64, DeployError> {

@@ -16,6 +16,9 @@ pub mod genesis;
 pub mod local;
 pub mod manifest;
 
-pub use deploy::{DeployError, RECEIPT_TIMEOUT, deploy_governance, deploy_resources};
+pub use deploy::{
+    DeployError, RECEIPT_TIMEOUT, deploy_governance, deploy_resources, verify_governance,
+    verify_resources,
+};
 pub use genesis::{FoundingInstitution, Genesis, GenesisError, Threshold};
 pub use manifest::{DeployedContract, Deployment, ManifestError, ResourceDeployment};

@@ -79,10 +79,10 @@ pub enum AuditCommand {
 #[derive(Debug, Args)]
 pub struct TrailArgs {
     /// Governance chain JSON-RPC endpoint.
-    #[arg(long, env = "CROSSGOV_RPC_URL", value_name = "URL")]
+    #[arg(long, hide_env_values = true, env = "CROSSGOV_RPC_URL", value_name = "URL")]
     rpc_url: Option<Url>,
     /// The deployment manifest (addresses and deployment blocks).
-    #[arg(long, env = "CROSSGOV_MANIFEST", value_name = "FILE")]
+    #[arg(long, hide_env_values = true, env = "CROSSGOV_MANIFEST", value_name = "FILE")]
     manifest: Option<PathBuf>,
     /// Read the records from this archive (`audit list --json`) instead of the chain's logs.
     #[arg(long, value_name = "FILE")]

@@ -23,7 +23,9 @@ use crossgov_deploy::local::{LocalConsortium, keys};
 use crossgov_relayer::IPath;
 use crossgov_relayer::audit::regulator::open_record;
 use crossgov_relayer::audit::trail::{fetch_records, reported_events, uncovered, verify_chain};
-use crossgov_relayer::bindings::{LegState, Supervision, SwapState, TransactionManager, TxState};
+use crossgov_relayer::bindings::{
+    LegState, Supervision, SwapState, TransactionManager, TxState, XaTxState,
+};
 use crossgov_relayer::protocol::htlc::LegId;
 use crossgov_relayer::protocol::{Leg, SwapRequest, TxRequest, XaOp, htlc_domain, tm_domain};
 use crossgov_relayer::runtime::RelayerHandle;
@@ -316,8 +318,9 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     .await?;
     let state = demo.tx_state(tx4).await?;
     let xa = demo.net.a.xa(keys::DEPLOYER).stateOf(tx4).call().await.map_err(|e| e.to_string())?;
+    let xa = XaTxState::try_from(xa).map_err(|e| e.to_string())?;
     println!(
-        "   relayer {} stopped: transaction {state}, chain A's ledger holds it prepared (state {xa}), no vote yet",
+        "   relayer {} stopped: transaction {state}, chain A's ledger holds it {xa}, no vote yet",
         crashing.address()
     );
     let takeover = demo

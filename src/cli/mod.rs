@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod demo;
+pub mod deploy;
 pub mod dev;
 pub mod relayer;
 
@@ -27,6 +28,8 @@ pub enum Command {
     /// Regulators: keys, and listing, reading and verifying the encrypted audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Deploy the governance suite (--config genesis) or a business chain's resources.
+    Deploy(Box<deploy::DeployArgs>),
     /// Run a local consortium (three anvil chains, contracts, relayers) until interrupted.
     Dev(dev::DevArgs),
     /// Run the local consortium through 2PC, HTLC, a relayer crash and the regulator's audit.
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Relayer(cmd) => relayer::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Deploy(args) => deploy::run(*args),
         Command::Dev(args) => dev::run(args),
         Command::Demo(args) => demo::run(args),
     }
@@ -117,5 +121,42 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command's `--help`, rendered at a fixed width, against `src/cli/snapshots/`.
+    /// `CROSSGOV_UPDATE_SNAPSHOTS=1 cargo test -p crossgov --lib` rewrites them after a change.
+    #[test]
+    fn help_matches_the_snapshots() {
+        fn walk(cmd: &mut clap::Command, name: String, out: &mut Vec<(String, String)>) {
+            let help = cmd.render_help().to_string();
+            out.push((name.clone(), help));
+            for sub in cmd.get_subcommands_mut() {
+                if sub.get_name() != "help" {
+                    let child = format!("{name}-{}", sub.get_name());
+                    walk(sub, child, out);
+                }
+            }
+        }
+        let mut root = Cli::command().term_width(100);
+        root.build();
+        let mut helps = Vec::new();
+        walk(&mut root, "crossgov".into(), &mut helps);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli/snapshots");
+        let update = std::env::var_os("CROSSGOV_UPDATE_SNAPSHOTS").is_some();
+        let mut stale = Vec::new();
+        for (name, help) in &helps {
+            let path = dir.join(format!("{name}.txt"));
+            if update {
+                std::fs::create_dir_all(&dir).expect("snapshot dir");
+                std::fs::write(&path, help).expect("write snapshot");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(help.as_str()) {
+                stale.push(name.clone());
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "help changed for {stale:?}: review, then CROSSGOV_UPDATE_SNAPSHOTS=1 cargo test -p crossgov --lib"
+        );
+        assert!(helps.len() >= 12, "{} commands", helps.len());
     }
 }

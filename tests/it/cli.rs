@@ -417,3 +417,112 @@ async fn dev_runs_a_consortium_until_sigterm() {
     // Its anvil processes are gone with it.
     assert!(gov.get_block_number().await.is_err(), "the governance chain still answers");
 }
+
+/// `crossgov deploy` to a fresh anvil: deploys and writes the manifest; run again it sends
+/// nothing and reports the checked deployment; a bad genesis and a manifest of another chain are
+/// refused with the cause, sending nothing.
+#[tokio::test]
+async fn deploy_is_idempotent_and_refuses_clearly() {
+    use alloy::providers::{Provider, ProviderBuilder};
+    use crossgov_deploy::devnet;
+
+    let anvil = devnet::spawn_anvil().expect("anvil");
+    let other = devnet::spawn_anvil_with_chain_id(4321).expect("anvil");
+    let deployer = B256::from_slice(&anvil.keys()[9].to_bytes()).to_string();
+    let deployer_address =
+        alloy::signers::local::PrivateKeySigner::from(anvil.keys()[9].clone()).address();
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
+    let nonce = || async { provider.get_transaction_count(deployer_address).await.expect("nonce") };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("governance.json");
+    let genesis = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/consortium.example.toml");
+    let url = anvil.endpoint_url().to_string();
+    let env = [("CROSSGOV_DEPLOYER_KEY", deployer.as_str())];
+    let deploy = |config: &str, url: &str| {
+        crossgov(
+            &[
+                "deploy",
+                "--config",
+                config,
+                "--rpc-url",
+                url,
+                "--manifest",
+                manifest.to_str().expect("utf-8"),
+                "--json",
+            ],
+            &env,
+        )
+    };
+
+    let out = deploy(genesis, &url);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(first["status"], "deployed");
+    let written = crossgov_deploy::Deployment::read_manifest(&manifest).expect("manifest");
+    assert_eq!(first["deployment"], serde_json::to_value(&written).expect("json"));
+    let after_deploy = nonce().await;
+    assert_eq!(after_deploy, 5, "five contracts");
+    assert!(
+        !stdout(&out).contains(&deployer[2..])
+            && !String::from_utf8_lossy(&out.stderr).contains(&deployer[2..])
+    );
+
+    // Again: nothing sent, the same deployment reported after checking it on chain.
+    let out = deploy(genesis, &url);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(again["status"].as_str().is_some_and(|s| s.starts_with("already deployed")), "{again}");
+    assert_eq!(again["deployment"], first["deployment"]);
+    assert_eq!(nonce().await, after_deploy);
+
+    // The manifest describes another chain than the endpoint's: refused, naming both chain ids.
+    let out = deploy(genesis, other.endpoint_url().as_ref());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("chain id 31337")
+            && err.contains("chain id 4321")
+            && err.contains("another --manifest"),
+        "{err}"
+    );
+
+    // A bad genesis (two founders with one admin) sends nothing.
+    std::fs::remove_file(&manifest).expect("remove");
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(genesis).expect("genesis").replace(
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+    );
+    std::fs::write(&bad, text).expect("write");
+    let out = deploy(bad.to_str().expect("utf-8"), &url);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("genesis"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(nonce().await, after_deploy, "nothing sent");
+    assert!(!manifest.exists());
+
+    // Resources on a business chain, idempotent the same way.
+    let resources = dir.path().join("chainA.json");
+    let other_key = B256::from_slice(&other.keys()[0].to_bytes()).to_string();
+    let other_url = other.endpoint_url();
+    let args = [
+        "deploy",
+        "resources",
+        "--rpc-url",
+        other_url.as_ref(),
+        "--manifest",
+        resources.to_str().expect("utf-8"),
+        "--json",
+    ];
+    let out = crossgov(&args, &[("CROSSGOV_DEPLOYER_KEY", other_key.as_str())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let deployed =
+        crossgov_deploy::ResourceDeployment::read_manifest(&resources).expect("manifest");
+    assert_eq!(deployed.chain_id, 4321);
+    let out = crossgov(&args, &[("CROSSGOV_DEPLOYER_KEY", other_key.as_str())]);
+    let again: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(again["status"].as_str().is_some_and(|s| s.starts_with("already deployed")), "{again}");
+}
