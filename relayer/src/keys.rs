@@ -164,6 +164,12 @@ pub fn create_keystore(
     let mut rng = alloy::signers::k256::elliptic_curve::rand_core::OsRng;
     let (signer, _) = PrivateKeySigner::new_keystore(&dir, &mut rng, password, Some(name))
         .map_err(|e| unreadable(e.to_string()))?;
+    // Like geth's, the file names its address (public), so keys can be listed without passwords.
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+    json["address"] = serde_json::Value::String(hex::encode(signer.address()));
+    std::fs::write(path, json.to_string()).map_err(|e| unreadable(e.to_string()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -5,10 +5,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod chain;
+pub mod common;
 pub mod demo;
 pub mod deploy;
 pub mod dev;
+pub mod gov;
+pub mod keys;
+pub mod perm;
 pub mod relayer;
+pub mod tx;
 
 /// crossgov: governance chain for consortium cross-chain interoperability.
 #[derive(Debug, Parser)]
@@ -28,6 +34,21 @@ pub enum Command {
     /// Regulators: keys, and listing, reading and verifying the encrypted audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Proposals and votes, and an admin's institution accounts.
+    #[command(subcommand)]
+    Gov(gov::GovCommand),
+    /// Admitted business chains and their serving relayers.
+    #[command(subcommand)]
+    Chain(chain::ChainCommand),
+    /// Permission grants on resource paths.
+    #[command(subcommand)]
+    Perm(perm::PermCommand),
+    /// Two-phase-commit transactions: submit (as a user), status, list.
+    #[command(subcommand)]
+    Tx(tx::TxCommand),
+    /// Encrypted keystores: new, list, show.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Deploy the governance suite (--config genesis) or a business chain's resources.
     Deploy(Box<deploy::DeployArgs>),
     /// Run a local consortium (three anvil chains, contracts, relayers) until interrupted.
@@ -48,6 +69,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Relayer(cmd) => relayer::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Deploy(args) => deploy::run(*args),
+        Command::Gov(cmd) => gov::run(cmd),
+        Command::Chain(cmd) => chain::run(cmd),
+        Command::Perm(cmd) => perm::run(cmd),
+        Command::Tx(cmd) => tx::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd),
         Command::Dev(args) => dev::run(args),
         Command::Demo(args) => demo::run(args),
     }
@@ -120,7 +146,15 @@ mod tests {
 
     #[test]
     fn cli_is_well_formed() {
+        // `debug_assert` checks subcommands only as they get built: build every one.
+        fn build_all(cmd: &mut clap::Command) {
+            cmd.build();
+            for sub in cmd.get_subcommands_mut() {
+                build_all(sub);
+            }
+        }
         Cli::command().debug_assert();
+        build_all(&mut Cli::command());
     }
 
     /// Every command's `--help`, rendered at a fixed width, against `src/cli/snapshots/`.

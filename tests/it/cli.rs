@@ -526,3 +526,292 @@ async fn deploy_is_idempotent_and_refuses_clearly() {
     let again: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert!(again["status"].as_str().is_some_and(|s| s.starts_with("already deployed")), "{again}");
 }
+
+/// The operator's and users' path through the binary alone: deploy the suite and a chain's
+/// resources, vote an institution in, admit the chain, register accounts, name the serving
+/// relayer, grant a permission, run the relayer, submit a transaction as a user and read its
+/// status. Only the business chain's owner steps (authorise the relayer, mint) use the library.
+#[test]
+fn cli_runs_a_consortium_end_to_end() {
+    use alloy::providers::{Provider, ProviderBuilder};
+    use crossgov_deploy::devnet;
+
+    let gov = devnet::spawn_anvil().expect("anvil");
+    let chain_a = devnet::spawn_anvil_with_chain_id(2101).expect("anvil");
+    let key = |i: usize| B256::from_slice(&gov.keys()[i].to_bytes()).to_string();
+    let addr = |i: usize| gov.addresses()[i].to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("governance.json");
+    let resources = dir.path().join("zoneA.chainA.json");
+    let (gov_url, a_url) = (gov.endpoint_url().to_string(), chain_a.endpoint_url().to_string());
+    let m = manifest.to_str().expect("utf-8").to_owned();
+    let genesis = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/consortium.example.toml");
+    // Runs `crossgov ARGS --rpc-url GOV --manifest M --json` signed by dev key `signer`.
+    let run = |args: &[&str], signer: usize| -> (bool, Value, String) {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--rpc-url", &gov_url, "--manifest", &m, "--json"]);
+        let out = crossgov(&all, &[("CROSSGOV_KEY", &key(signer))]);
+        let text = stdout(&out);
+        let value = serde_json::from_str(text.trim()).unwrap_or(Value::Null);
+        (out.status.success(), value, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let ok = |args: &[&str], signer: usize| -> Value {
+        let (ok, v, err) = run(args, signer);
+        assert!(ok, "crossgov {args:?}: {err}");
+        v
+    };
+
+    // Deploy the suite (founders: dev keys 0, 1, 2) and chain A's resources (owner: key 0).
+    let out = crossgov(
+        &["deploy", "--config", genesis, "--rpc-url", &gov_url, "--manifest", &m],
+        &[("CROSSGOV_DEPLOYER_KEY", &key(9))],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = crossgov(
+        &[
+            "deploy",
+            "resources",
+            "--rpc-url",
+            &a_url,
+            "--manifest",
+            resources.to_str().expect("utf-8"),
+        ],
+        &[("CROSSGOV_DEPLOYER_KEY", &key(0))],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let res = crossgov_deploy::ResourceDeployment::read_manifest(&resources).expect("manifest");
+
+    // Bank D is voted in by the three founders and the proposal executed.
+    let opened =
+        ok(&["gov", "propose", "admit-institution", "--name", "Bank D", "--admin", &addr(8)], 0);
+    let id = opened["proposal"].as_str().expect("id").to_owned();
+    assert_eq!(opened["required"], 3);
+    // A user key is not an admin: refused with the cause and the fix, nothing changes.
+    let (refused, _, err) = run(&["gov", "vote", "--id", &id], 5);
+    assert!(
+        !refused && err.contains("InstNotAdmin") && err.contains("sign with an admin key"),
+        "{err}"
+    );
+    for voter in [0, 1, 2] {
+        ok(&["gov", "vote", "--id", &id], voter);
+    }
+    assert_eq!(ok(&["gov", "show", "--id", &id], 5)["state"], "Passed");
+    ok(&["gov", "execute", "--id", &id], 9);
+    let shown = ok(&["gov", "show", "--id", &id], 5);
+    assert_eq!((shown["state"].as_str(), shown["approvals"].as_u64()), (Some("Executed"), Some(3)));
+    let listed = ok(&["gov", "list"], 5);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    // zoneA.chainA is admitted by vote, owned by Bank A (institution 1).
+    let provider = ProviderBuilder::new().connect_http(chain_a.endpoint_url());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let genesis_hash = rt
+        .block_on(async {
+            provider.get_block_by_number(alloy::rpc::types::BlockNumberOrTag::Number(0)).await
+        })
+        .expect("block")
+        .expect("block 0")
+        .header
+        .hash
+        .to_string();
+    let opened = ok(
+        &[
+            "gov",
+            "propose",
+            "admit-chain",
+            "--chain",
+            "zoneA.chainA",
+            "--chain-id",
+            "2101",
+            "--genesis-hash",
+            &genesis_hash,
+            "--owner",
+            "1",
+        ],
+        0,
+    );
+    let id = opened["proposal"].as_str().expect("id").to_owned();
+    for voter in [0, 1, 2, 8] {
+        // Bank D joined after the proposal's electorate was fixed: its vote is refused.
+        let (voted, _, err) = run(&["gov", "vote", "--id", &id], voter);
+        assert_eq!(voted, voter != 8, "{err}");
+    }
+    ok(&["gov", "execute", "--id", &id], 9);
+
+    // Bank A registers its relayer (key 3) and user alice (key 5), names the relayer, grants alice.
+    ok(&["gov", "add-account", "--account", &addr(3), "--role", "relayer"], 0);
+    ok(&["gov", "add-account", "--account", &addr(5), "--role", "user"], 0);
+    ok(&["chain", "set-relayers", "--chain", "zoneA.chainA", "--relayer", &addr(3)], 0);
+    let chains = ok(&["chain", "list"], 5);
+    assert_eq!(chains[0]["chain"], "zoneA.chainA");
+    assert_eq!(chains[0]["servingRelayers"], serde_json::json!([addr(3).to_lowercase()]));
+    ok(
+        &[
+            "perm",
+            "grant",
+            "--account",
+            &addr(5),
+            "--pattern",
+            "zoneA.chainA.*",
+            "--ops",
+            "two_phase",
+        ],
+        0,
+    );
+    let check = |path: &str| {
+        ok(&["perm", "check", "--account", &addr(5), "--path", path, "--op", "two_phase"], 5)["allowed"].clone()
+    };
+    assert_eq!(check("zoneA.chainA.ledger"), true);
+    assert_eq!(check("zoneB.chainB.ledger"), false);
+    // Bank B's admin may not grant on Bank A's chain.
+    let (granted, _, err) = run(
+        &[
+            "perm",
+            "grant",
+            "--account",
+            &addr(6),
+            "--pattern",
+            "zoneA.chainA.*",
+            "--ops",
+            "two_phase",
+        ],
+        1,
+    );
+    assert!(!granted && err.contains("PermNotChainOwner"), "{err}");
+
+    // The chain's owner authorises the relayer on the ledger and funds alice (library calls).
+    rt.block_on(async {
+        use alloy::network::EthereumWallet;
+        let owner = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(alloy::signers::local::PrivateKeySigner::from(
+                gov.keys()[0].clone(),
+            )))
+            .connect_http(chain_a.endpoint_url());
+        let xa = crossgov_relayer::bindings::XaLedger::new(res.xa_ledger.address, owner);
+        let relayer = gov.addresses()[3];
+        xa.setRelayer(relayer, true)
+            .send()
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("setRelayer");
+        let alice = gov.addresses()[5];
+        xa.mint(alice, alloy::primitives::U256::from(100))
+            .send()
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("mint");
+    });
+
+    // The relayer runs from a config naming the manifest.
+    let config = dir.path().join("relayer.toml");
+    let text = format!(
+        "institution = 1\nstate_dir = \"state\"\n[governance]\nrpc_url = \"{gov_url}\"\nconfirmations = 1\npoll_interval_ms = 50\nreconcile_every_blocks = 1\nmanifest = \"{m}\"\n[signer]\nprivate_key_env = \"CROSSGOV_RELAYER_KEY\"\n[http]\nlisten = \"127.0.0.1:0\"\n[[chains]]\nzone = \"zoneA\"\nchain = \"chainA\"\nrpc_url = \"{a_url}\"\nconfirmations = 1\n[chains.resources]\nledger = \"{}\"\n",
+        res.xa_ledger.address
+    );
+    std::fs::write(&config, text).expect("config");
+    let child = Command::new(BIN)
+        .args(["relayer", "run", "--config", config.to_str().expect("utf-8")])
+        .env(KEY_ENV, key(3))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn relayer");
+    let mut child = Reaper(child);
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
+    let started: Value =
+        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("JSON");
+    let http = format!("http://{}", started["http"].as_str().expect("http"));
+
+    // alice signs a transfer to bob (key 6) on chain A and submits it through the relayer.
+    let submitted = ok(
+        &[
+            "tx",
+            "submit",
+            "--relayer",
+            &http,
+            "--step",
+            &format!("zoneA.chainA.ledger:debit:{}:10", addr(5)),
+            "--step",
+            &format!("zoneA.chainA.ledger:credit:{}:10", addr(6)),
+        ],
+        5,
+    );
+    let tx_id = submitted["txId"].as_str().expect("txId").to_owned();
+    let started_at = Instant::now();
+    let status = loop {
+        let status = ok(&["tx", "status", "--id", &tx_id], 5);
+        if status["state"] == "Committed" {
+            break status;
+        }
+        assert!(started_at.elapsed() < WAIT, "not committed: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status["steps"][1]["acked"], true);
+    assert_eq!(ok(&["tx", "list"], 5), serde_json::json!([]));
+    // A step alice holds no grant for is refused by the relayer, with the contract's reason.
+    let (sent, _, err) = run(
+        &[
+            "tx",
+            "submit",
+            "--relayer",
+            &http,
+            "--step",
+            &format!("zoneA.chainA.ledger:credit:{}:1", addr(6)),
+        ],
+        6,
+    );
+    assert!(!sent && err.contains("TxNotUser"), "{err}");
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let _ = child.0.wait();
+}
+
+/// `keys new` writes a 0600 keystore naming its address; `keys list` shows it without a password;
+/// `keys show` decrypts it (a wrong password is a clear error); an existing file is never
+/// overwritten; the password never appears in any output.
+#[test]
+fn keys_new_list_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("alice.json");
+    let p = path.to_str().expect("utf-8");
+    let password = "correct horse battery staple";
+    let env = [("CROSSGOV_KEYSTORE_PASSWORD", password)];
+    let out = crossgov(&["keys", "new", "--out", p, "--json"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let created: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let address = created["address"].as_str().expect("address").to_lowercase();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let out =
+        crossgov(&["keys", "list", "--dir", dir.path().to_str().expect("utf-8"), "--json"], &[]);
+    let listed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(listed[0]["address"].as_str().map(str::to_lowercase), Some(address.clone()));
+    let out = crossgov(&["keys", "show", "--keystore", p, "--json"], &env);
+    let shown: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(shown["address"].as_str().map(str::to_lowercase), Some(address));
+    assert_eq!(shown["publicKey"], created["publicKey"]);
+    let out =
+        crossgov(&["keys", "show", "--keystore", p], &[("CROSSGOV_KEYSTORE_PASSWORD", "nope")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
+    let before = std::fs::read(&path).expect("read");
+    let out = crossgov(&["keys", "new", "--out", p], &env);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite"));
+    assert_eq!(std::fs::read(&path).expect("read"), before, "the key is untouched");
+    let out = crossgov(
+        &["keys", "new", "--out", dir.path().join("b.json").to_str().expect("utf-8")],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "no password, no key");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CROSSGOV_KEYSTORE_PASSWORD"));
+}

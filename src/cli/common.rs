@@ -1,0 +1,180 @@
+//! Arguments and helpers shared by the governance and user commands: the governance chain and
+//! its manifest, the signing key, sending with errors that name the cause and the fix, output.
+
+use std::path::PathBuf;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionReceipt;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::reqwest::Url;
+use clap::Args;
+use crossgov_deploy::Deployment;
+use crossgov_relayer::ContractRevert;
+use crossgov_relayer::keys::{PasswordSource, SignerSource};
+
+/// The governance chain: endpoint and deployment manifest.
+#[derive(Debug, Clone, Args)]
+pub struct GovArgs {
+    /// Governance chain JSON-RPC endpoint.
+    #[arg(long, hide_env_values = true, env = "CROSSGOV_RPC_URL", value_name = "URL")]
+    pub rpc_url: Url,
+    /// The deployment manifest (written by `crossgov deploy`).
+    #[arg(long, hide_env_values = true, env = "CROSSGOV_MANIFEST", value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// Print results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The signing account: an encrypted keystore, or a raw key in an environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct SignerArgs {
+    /// Encrypted JSON keystore of the signing account.
+    #[arg(long, value_name = "FILE")]
+    pub keystore: Option<PathBuf>,
+    /// Environment variable holding the keystore password.
+    #[arg(long, value_name = "VAR", default_value = "CROSSGOV_KEYSTORE_PASSWORD")]
+    pub password_env: String,
+    /// File holding the keystore password (instead of the variable).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Environment variable holding a raw hex key (when no keystore is given).
+    #[arg(long, value_name = "VAR", default_value = "CROSSGOV_KEY")]
+    pub private_key_env: String,
+}
+
+impl SignerArgs {
+    /// Loads the key (never from argv; errors name files and variables, never secrets).
+    pub fn load(&self) -> Result<PrivateKeySigner, String> {
+        let source = match &self.keystore {
+            Some(path) => SignerSource::Keystore {
+                path: path.clone(),
+                password: match &self.password_file {
+                    Some(f) => PasswordSource::File(f.clone()),
+                    None => PasswordSource::Env(self.password_env.clone()),
+                },
+            },
+            None => SignerSource::PrivateKeyEnv(self.private_key_env.clone()),
+        };
+        source.load().map_err(|e| format!("signing key: {e}"))
+    }
+}
+
+/// The governance chain, read-only or signing.
+#[derive(Debug)]
+pub struct Gov {
+    /// Reads.
+    pub reader: DynProvider,
+    /// The suite.
+    pub deployment: Deployment,
+    url: Url,
+}
+
+impl GovArgs {
+    /// Reads the manifest and connects.
+    pub fn connect(&self) -> Result<Gov, String> {
+        let deployment = Deployment::read_manifest(&self.manifest).map_err(|e| {
+            format!(
+                "{e} (pass --manifest FILE, written by `crossgov deploy`, or set CROSSGOV_MANIFEST)"
+            )
+        })?;
+        let reader = ProviderBuilder::new().connect_http(self.rpc_url.clone()).erased();
+        Ok(Gov { reader, deployment, url: self.rpc_url.clone() })
+    }
+}
+
+impl Gov {
+    /// A provider signing with `signer`.
+    pub fn signing(&self, signer: PrivateKeySigner) -> DynProvider {
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(self.url.clone())
+            .erased()
+    }
+}
+
+/// What to do about a refusal, by the contract error's name.
+fn hint(error: &str) -> Option<&'static str> {
+    Some(match error {
+        "InstNotAdmin" => "sign with an admin key of an active institution",
+        "ProposalNotEligible" => {
+            "only institutions active when the proposal was created may vote on it"
+        }
+        "ProposalAlreadyVoted" => "this institution has voted on it already",
+        "ProposalNotPending" => "voting is over: see `crossgov gov show --id ID`",
+        "ProposalNotPassed" => {
+            "it has not passed (or its execution window closed): see `crossgov gov show`"
+        }
+        "ProposalNotProposer" => "only the proposing institution may withdraw it",
+        "ProposalNotFound" => "see `crossgov gov list` for the proposal ids",
+        "ProposalExecutionFailed" => {
+            "the proposed call itself reverted: the decoded reason follows"
+        }
+        "InstAccountTaken" => "the account already belongs to an institution",
+        "InstNotFound" => "see `crossgov gov list` / the InstitutionAdmitted events for ids",
+        "PermNotChainOwner" => "only an admin of the chain's owner institution grants on its paths",
+        "PermNotGovernance" => {
+            "grants on `*` chain patterns go through a proposal (`crossgov gov propose raw`)"
+        }
+        "PermUnknownAccount" => "register the account first (`crossgov gov add-account`)",
+        "PermChainNotActive" => {
+            "the chain is not admitted or was retired: see `crossgov chain list`"
+        }
+        "PermNothingToRevoke" => "the grantee holds none of these ops on that pattern",
+        "ChainNotFound" => "see `crossgov chain list` for the admitted chains",
+        "ChainNotOwnerAdmin" => "only an admin of the chain's owner institution names its relayers",
+        "ChainNotOwnerRelayer" => {
+            "register the account as a relayer of the owner institution first"
+        }
+        _ => return None,
+    })
+}
+
+/// Sends a call and waits for its receipt; a refusal names the contract error and, when known,
+/// what to do about it. Nothing is sent when the node's gas estimate sees the revert.
+pub async fn send<P, D>(
+    what: &str,
+    call: alloy::contract::CallBuilder<P, D>,
+) -> Result<TransactionReceipt, String>
+where
+    P: Provider,
+    D: alloy::contract::CallDecoder,
+{
+    let pending = call.send().await.map_err(|err| match ContractRevert::from_error(&err) {
+        Some(revert) => {
+            let text = revert.to_string();
+            let name =
+                text.split('(').next().unwrap_or_default().rsplit(' ').next().unwrap_or_default();
+            match hint(name) {
+                Some(h) => format!("{what} refused: {text}: {h}"),
+                None => format!("{what} refused: {text}"),
+            }
+        }
+        None => format!("{what}: {err}"),
+    })?;
+    let receipt = pending
+        .with_timeout(Some(crossgov_deploy::RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(|e| format!("{what}: {e}"))?;
+    if !receipt.status() {
+        return Err(format!("{what}: transaction {} reverted", receipt.transaction_hash));
+    }
+    Ok(receipt)
+}
+
+/// Prints `value` as one JSON line, or `text`.
+pub fn print(json: bool, value: &serde_json::Value, text: &str) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Parses `0x…` addresses with a message naming the flag.
+pub fn address(flag: &str, s: &str) -> Result<Address, String> {
+    s.parse().map_err(|_| format!("{flag} {s:?} is not a 0x-prefixed 20-byte address"))
+}
