@@ -515,10 +515,15 @@ async fn resume_at(point: fn(&ProtocolPoint) -> bool, crashed: Crashed, secret_r
     assert_eq!(operations(&trail).len(), 9, "{:?}", summary(&trail));
     if crashed == Crashed::I1 && secret_revealed {
         // The second I1 relayer, with no secret of its own, unlocked A from the revealed secret.
-        let status = fresh.swap_status(swap_id).await.expect("status").expect("known");
-        let did =
-            |action: &str| status.sent.iter().any(|t| t.action == action && t.step == Some(0));
-        assert!(did("unlock") && did("recordLegUnlocked"), "{:?}", status.sent);
+        // It notes a transaction once its receipt is confirmed, which may be just after the
+        // chain shows the swap closed.
+        wait_for("the second relayer to note unlock and recordLegUnlocked of A", || async {
+            let status = fresh.swap_status(swap_id).await.expect("status").expect("known");
+            let did =
+                |action: &str| status.sent.iter().any(|t| t.action == action && t.step == Some(0));
+            (did("unlock") && did("recordLegUnlocked")).then_some(())
+        })
+        .await;
     }
     fresh.shutdown().await;
     if crashed == Crashed::I1 {
