@@ -1,5 +1,8 @@
 //! `crossgov` subcommands (clap derive). Results go to stdout, logs (tracing) to stderr.
 
+// Argument structs are parsed once per process: their size does not matter.
+#![allow(clippy::large_enum_variant)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +17,7 @@ pub mod gov;
 pub mod keys;
 pub mod perm;
 pub mod relayer;
+pub mod swap;
 pub mod tx;
 
 /// crossgov: governance chain for consortium cross-chain interoperability.
@@ -46,11 +50,14 @@ pub enum Command {
     /// Two-phase-commit transactions: submit (as a user), status, list.
     #[command(subcommand)]
     Tx(tx::TxCommand),
+    /// HTLC swaps: propose (initiator), accept (counterparty), status.
+    #[command(subcommand)]
+    Swap(swap::SwapCommand),
     /// Encrypted keystores: new, list, show.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
     /// Deploy the governance suite (--config genesis) or a business chain's resources.
-    Deploy(Box<deploy::DeployArgs>),
+    Deploy(deploy::DeployArgs),
     /// Run a local consortium (three anvil chains, contracts, relayers) until interrupted.
     Dev(dev::DevArgs),
     /// Run the local consortium through 2PC, HTLC, a relayer crash and the regulator's audit.
@@ -68,12 +75,13 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Relayer(cmd) => relayer::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
-        Command::Deploy(args) => deploy::run(*args),
+        Command::Deploy(args) => deploy::run(args),
         Command::Gov(cmd) => gov::run(cmd),
         Command::Chain(cmd) => chain::run(cmd),
         Command::Perm(cmd) => perm::run(cmd),
         Command::Tx(cmd) => tx::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Swap(cmd) => swap::run(cmd),
         Command::Dev(args) => dev::run(args),
         Command::Demo(args) => demo::run(args),
     }

@@ -819,3 +819,116 @@ fn keys_new_list_show() {
     assert_eq!(out.status.code(), Some(1), "no password, no key");
     assert!(String::from_utf8_lossy(&out.stderr).contains("CROSSGOV_KEYSTORE_PASSWORD"));
 }
+
+/// A swap through the binary against `crossgov dev`: alice proposes through Bank A's relayer,
+/// bob accepts through Bank B's, and `swap status` reports it closed with both legs unlocked.
+#[test]
+fn swap_cli_against_dev() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = Command::new(BIN)
+        .args(["dev", "--json", "--dir", dir.path().to_str().expect("utf-8")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn crossgov dev");
+    let mut child = Reaper(child);
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
+    let dev: Value =
+        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("JSON");
+    let url = |i: usize| dev["chains"][i]["rpcUrl"].as_str().expect("url").to_owned();
+    let api = |i: usize| dev["relayers"][i]["http"].as_str().expect("http").to_owned();
+    let account = |role: &str| {
+        dev["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["role"].as_str().is_some_and(|r| r.starts_with(role)))
+            .cloned()
+            .expect(role)
+    };
+    let (alice, bob) = (account("alice"), account("bob"));
+    let key = |a: &Value| a["privateKey"].as_str().expect("key").to_owned();
+    let addr = |a: &Value| a["address"].as_str().expect("address").to_owned();
+    let manifest = dev["manifest"].as_str().expect("manifest").to_owned();
+    let res = |name: &str| {
+        crossgov_deploy::ResourceDeployment::read_manifest(dir.path().join(format!("{name}.json")))
+            .expect("resource manifest")
+    };
+    let (res_a, res_b) = (res("zoneA.chainA"), res("zoneB.chainB"));
+    let gov = ["--rpc-url", &url(0), "--manifest", &manifest, "--json"];
+    let request = dir.path().join("swap.json");
+    let mut propose = vec![
+        "swap",
+        "propose",
+        "--leg-a",
+        &format!("zoneA.chainA.asset:{}:30", addr(&bob)),
+        "--leg-b",
+        &format!("zoneB.chainB.asset:{}:20", addr(&bob)),
+        "--rpc-a",
+        &url(1),
+        "--asset-a",
+        &res_a.htlc_asset.address.to_string(),
+        "--rpc-b",
+        &url(2),
+        "--relayer",
+        &api(0),
+        "--out",
+        request.to_str().expect("utf-8"),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    propose.extend(gov.map(String::from));
+    let args: Vec<&str> = propose.iter().map(String::as_str).collect();
+    let out = crossgov(&args, &[("CROSSGOV_KEY", &key(&alice))]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let proposed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let swap_id = proposed["swapId"].as_str().expect("swapId").to_owned();
+
+    // alice cannot accept in bob's place.
+    let accept = |k: &str| {
+        let mut a = vec![
+            "swap".to_owned(),
+            "accept".into(),
+            "--request".into(),
+            request.to_string_lossy().into_owned(),
+            "--asset-b".into(),
+            res_b.htlc_asset.address.to_string(),
+            "--chain-id-b".into(),
+            res_b.chain_id.to_string(),
+            "--relayer".into(),
+            api(1),
+        ];
+        a.extend(gov.map(String::from));
+        let args: Vec<&str> = a.iter().map(String::as_str).collect();
+        crossgov(&args, &[("CROSSGOV_KEY", k)])
+    };
+    let out = accept(&key(&alice));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leg B is paid by"));
+    let out = accept(&key(&bob));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let started = Instant::now();
+    loop {
+        let out =
+            crossgov(&["swap", "status", "--id", &swap_id, "--relayer", &api(0), "--json"], &[]);
+        let status: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+        if status["state"] == "Closed" {
+            let legs: Vec<&str> = status["legs"]
+                .as_array()
+                .expect("legs")
+                .iter()
+                .filter_map(|l| l["state"].as_str())
+                .collect();
+            assert_eq!(legs, ["Unlocked", "Unlocked"], "{status}");
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "not closed: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let _ = child.0.wait();
+}
