@@ -100,7 +100,7 @@ fn line(v: &Value) -> String {
         v["chain"].as_str().unwrap_or_default(),
         v["type"].as_str().unwrap_or_default(),
         v["chainId"].as_str().unwrap_or_default(),
-        v["owner"],
+        v["owner"].to_string(),
         v["status"].as_str().unwrap_or_default(),
         v["servingRelayers"]
     )

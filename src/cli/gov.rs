@@ -485,9 +485,9 @@ async fn list(gov: &GovArgs) -> Result<(), String> {
                 "{:>4} {:<10} {:>8} {:>6} {:>8}  {}",
                 p["id"].as_str().unwrap_or_default(),
                 p["state"].as_str().unwrap_or_default(),
-                p["proposer"],
+                p["proposer"].to_string(),
                 format!("{}/{}", p["approvals"], p["rejections"]),
-                p["required"],
+                p["required"].to_string(),
                 p["description"].as_str().unwrap_or_default()
             );
         }

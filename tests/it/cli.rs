@@ -605,6 +605,14 @@ fn cli_runs_a_consortium_end_to_end() {
     assert_eq!((shown["state"].as_str(), shown["approvals"].as_u64()), (Some("Executed"), Some(3)));
     let listed = ok(&["gov", "list"], 5);
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    // The human form, with addresses, hashes and times redacted, against a snapshot.
+    let text = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--rpc-url", &gov_url, "--manifest", &m]);
+        stdout(&crossgov(&all, &[]))
+    };
+    assert_snapshot("gov-show", &text(&["gov", "show", "--id", &id]));
+    assert_snapshot("gov-list", &text(&["gov", "list"]));
 
     // zoneA.chainA is admitted by vote, owned by Bank A (institution 1).
     let provider = ProviderBuilder::new().connect_http(chain_a.endpoint_url());
@@ -646,6 +654,10 @@ fn cli_runs_a_consortium_end_to_end() {
     ok(&["gov", "add-account", "--account", &addr(3), "--role", "relayer"], 0);
     ok(&["gov", "add-account", "--account", &addr(5), "--role", "user"], 0);
     ok(&["chain", "set-relayers", "--chain", "zoneA.chainA", "--relayer", &addr(3)], 0);
+    assert_snapshot(
+        "chain-list",
+        &stdout(&crossgov(&["chain", "list", "--rpc-url", &gov_url, "--manifest", &m], &[])),
+    );
     let chains = ok(&["chain", "list"], 5);
     assert_eq!(chains[0]["chain"], "zoneA.chainA");
     assert_eq!(chains[0]["servingRelayers"], serde_json::json!([addr(3).to_lowercase()]));
@@ -931,4 +943,55 @@ fn swap_cli_against_dev() {
     let pid = child.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
     let _ = child.0.wait();
+}
+
+/// Replaces what differs between runs: 0x-hex (addresses, hashes, calldata) and unix times.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i]);
+        let hex = rest[i + 2..].chars().take_while(char::is_ascii_hexdigit).count();
+        out.push_str(match hex {
+            40 => "<address>",
+            64 => "<hash>",
+            0 => "0x",
+            _ => "<hex>",
+        });
+        rest = &rest[i + 2 + hex..];
+    }
+    out.push_str(rest);
+    // Runs of exactly ten digits are unix times here.
+    let mut timed = String::with_capacity(out.len());
+    let mut digits = String::new();
+    for c in out.chars().chain(std::iter::once('\n')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        timed.push_str(if digits.len() == 10 { "<time>" } else { &digits });
+        digits.clear();
+        timed.push(c);
+    }
+    timed.pop();
+    timed
+}
+
+/// Compares redacted output with `tests/it/snapshots/NAME.txt`; `CROSSGOV_UPDATE_SNAPSHOTS=1`
+/// rewrites it.
+fn assert_snapshot(name: &str, output: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/snapshots")
+        .join(format!("{name}.txt"));
+    let redacted = redact(output);
+    if std::env::var_os("CROSSGOV_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, &redacted).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        redacted, expected,
+        "{name}: output changed (CROSSGOV_UPDATE_SNAPSHOTS=1 to accept)"
+    );
 }
