@@ -238,14 +238,7 @@ fn section(title: &str) {
 }
 
 async fn demo(args: DemoArgs) -> Result<(), String> {
-    let tmp;
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
-        None => {
-            tmp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let (dir, _tmp) = super::dev::work_dir(args.dir.as_deref())?;
     let started = Instant::now();
     println!("crossgov demo: a consortium of three banks, two business chains and a regulator");
     let progress = |s: &str| eprintln!("   · {s}");

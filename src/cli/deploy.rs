@@ -19,8 +19,9 @@ use crossgov_deploy::{
     Deployment, Genesis, ResourceDeployment, deploy_governance, deploy_resources,
     verify_governance, verify_resources,
 };
-use crossgov_relayer::keys::{PasswordSource, SignerSource};
 use serde_json::json;
+
+use super::common::SignerArgs;
 
 /// `crossgov deploy …`.
 #[derive(Debug, Args)]
@@ -32,8 +33,18 @@ pub struct DeployArgs {
     /// The consortium genesis (see deploy/consortium.example.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The chain's JSON-RPC endpoint.
+    #[arg(long, hide_env_values = true, env = "CROSSGOV_RPC_URL", value_name = "URL")]
+    pub rpc_url: Option<Url>,
+    /// The deployment manifest to write (or, when it exists, to check).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// The deploying account.
     #[command(flatten)]
-    pub target: Option<Target>,
+    pub signer: SignerArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `crossgov deploy resources`.
@@ -55,39 +66,17 @@ pub struct Target {
     /// The deployment manifest to write (or, when it exists, to check).
     #[arg(long, value_name = "FILE")]
     pub manifest: PathBuf,
-    /// The deploying account's encrypted keystore (password: --password-env / --password-file).
-    #[arg(long, value_name = "FILE", conflicts_with = "private_key_env")]
-    pub keystore: Option<PathBuf>,
-    /// Environment variable holding the keystore password.
-    #[arg(long, value_name = "VAR", default_value = "CROSSGOV_KEYSTORE_PASSWORD")]
-    pub password_env: String,
-    /// File holding the keystore password.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// Environment variable holding the deploying account's raw hex key (instead of a keystore).
-    #[arg(long, value_name = "VAR", default_value = "CROSSGOV_DEPLOYER_KEY")]
-    pub private_key_env: String,
+    /// The deploying account.
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 impl Target {
-    fn signer(&self) -> SignerSource {
-        match &self.keystore {
-            Some(path) => SignerSource::Keystore {
-                path: path.clone(),
-                password: match &self.password_file {
-                    Some(f) => PasswordSource::File(f.clone()),
-                    None => PasswordSource::Env(self.password_env.clone()),
-                },
-            },
-            None => SignerSource::PrivateKeyEnv(self.private_key_env.clone()),
-        }
-    }
-
     fn provider(&self) -> Result<DynProvider, String> {
-        let signer = self.signer().load().map_err(|e| format!("deploying key: {e}"))?;
+        let signer = self.signer.load()?;
         Ok(ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))
             .connect_http(self.rpc_url.clone())
@@ -98,13 +87,16 @@ impl Target {
 /// Runs `crossgov deploy …`.
 pub fn run(args: DeployArgs) -> ExitCode {
     super::block_on(async move {
-        match (args.resources, args.config, args.target) {
-            (Some(DeployCommand::Resources { target }), _, _) => resources(&target).await,
-            (None, Some(config), Some(target)) => governance(&config, &target).await,
-            (None, None, _) => {
+        match (args.resources, args.config, args.rpc_url, args.manifest) {
+            (Some(DeployCommand::Resources { target }), ..) => resources(&target).await,
+            (None, Some(config), Some(rpc_url), Some(manifest)) => {
+                let target = Target { rpc_url, manifest, signer: args.signer, json: args.json };
+                governance(&config, &target).await
+            }
+            (None, None, ..) => {
                 Err("pass --config FILE (the governance suite), or use `deploy resources`".into())
             }
-            (None, Some(_), None) => Err("pass --rpc-url URL and --manifest FILE".into()),
+            (None, Some(_), ..) => Err("pass --rpc-url URL and --manifest FILE".into()),
         }
     })
 }

@@ -34,6 +34,17 @@ pub struct DevArgs {
     pub json: bool,
 }
 
+/// `dir`, or a fresh temporary directory (deleted when the guard drops).
+pub(crate) fn work_dir(dir: Option<&Path>) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+    match dir {
+        Some(d) => Ok((d.to_path_buf(), None)),
+        None => {
+            let tmp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+            Ok((tmp.path().to_path_buf(), Some(tmp)))
+        }
+    }
+}
+
 /// A relayer of the local consortium with its HTTP API.
 pub(crate) struct DevRelayer {
     pub(crate) name: &'static str,
@@ -76,14 +87,7 @@ pub fn run(args: DevArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     super::block_on(async move {
-        let tmp;
-        let dir = match &args.dir {
-            Some(d) => d.clone(),
-            None => {
-                tmp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-                tmp.path().to_path_buf()
-            }
-        };
+        let (dir, _tmp) = work_dir(args.dir.as_deref())?;
         let mut signals = super::Signals::install()?;
         let progress = |s: &str| eprintln!("crossgov dev: {s}");
         let net = LocalConsortium::start(&dir, &progress).await.map_err(|e| e.to_string())?;

@@ -441,7 +441,7 @@ async fn deploy_is_idempotent_and_refuses_clearly() {
     let manifest = dir.path().join("governance.json");
     let genesis = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/consortium.example.toml");
     let url = anvil.endpoint_url().to_string();
-    let env = [("CROSSGOV_DEPLOYER_KEY", deployer.as_str())];
+    let env = [("CROSSGOV_KEY", deployer.as_str())];
     let deploy = |config: &str, url: &str| {
         crossgov(
             &[
@@ -521,12 +521,12 @@ async fn deploy_is_idempotent_and_refuses_clearly() {
         resources.to_str().expect("utf-8"),
         "--json",
     ];
-    let out = crossgov(&args, &[("CROSSGOV_DEPLOYER_KEY", other_key.as_str())]);
+    let out = crossgov(&args, &[("CROSSGOV_KEY", other_key.as_str())]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let deployed =
         crossgov_deploy::ResourceDeployment::read_manifest(&resources).expect("manifest");
     assert_eq!(deployed.chain_id, 4321);
-    let out = crossgov(&args, &[("CROSSGOV_DEPLOYER_KEY", other_key.as_str())]);
+    let out = crossgov(&args, &[("CROSSGOV_KEY", other_key.as_str())]);
     let again: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert!(again["status"].as_str().is_some_and(|s| s.starts_with("already deployed")), "{again}");
 }
@@ -568,7 +568,7 @@ fn cli_runs_a_consortium_end_to_end() {
     // Deploy the suite (founders: dev keys 0, 1, 2) and chain A's resources (owner: key 0).
     let out = crossgov(
         &["deploy", "--config", genesis, "--rpc-url", &gov_url, "--manifest", &m],
-        &[("CROSSGOV_DEPLOYER_KEY", &key(9))],
+        &[("CROSSGOV_KEY", &key(9))],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = crossgov(
@@ -580,7 +580,7 @@ fn cli_runs_a_consortium_end_to_end() {
             "--manifest",
             resources.to_str().expect("utf-8"),
         ],
-        &[("CROSSGOV_DEPLOYER_KEY", &key(0))],
+        &[("CROSSGOV_KEY", &key(0))],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let res = crossgov_deploy::ResourceDeployment::read_manifest(&resources).expect("manifest");
