@@ -14,12 +14,13 @@ FORGE_PROFILE := $(if $(filter true,$(CI)),ci,default)
 # Fuzz and invariant gas varies with the random inputs, so the committed snapshot holds unit tests only.
 SNAPSHOT_FILTER := --no-match-test '^(testFuzz|invariant)_'
 
-.PHONY: help toolchain contracts test test-contracts test-rust lint-solidity gas-snapshot demo
+.PHONY: help toolchain contracts test test-contracts test-rust lint-solidity gas-snapshot demo bench-gas
 
 help:
 	@echo "make test       build and run every check and test (what CI runs)"
 	@echo "make contracts  compile contracts and rewrite contracts/artifacts/*.json"
 	@echo "make demo       run a local consortium through 2PC, HTLC, a relayer crash and the audit"
+	@echo "make bench-gas  gas per 2PC transfer and HTLC swap vs a lower bound and the baseline"
 
 # The npm registry is the only source of anvil, forge and solc here; package-lock.json pins them.
 # `npm install` rather than `npm ci`: the lock holds only the platform packages this registry serves,
@@ -67,3 +68,8 @@ test-rust:
 # Installs the npm toolchain (anvil) if needed, builds the CLI and runs `crossgov demo`.
 demo: toolchain
 	cargo run --quiet --bin crossgov -- demo
+
+# Gas per cross-chain operation from real receipts; fails when a figure grew >5% over the
+# committed baseline (bench/baseline/gas.json: update it in the same change when intended).
+bench-gas: toolchain
+	cargo run --quiet --bin crossgov-bench -- gas --out bench/results/gas.json --check bench/baseline/gas.json

@@ -97,13 +97,16 @@ where
     }
 }
 
-struct Demo {
-    net: LocalConsortium,
-    timeout: Duration,
+/// The local consortium with the demo's bounded waits (also used by the benchmarks).
+pub(crate) struct Demo {
+    pub(crate) net: LocalConsortium,
+    pub(crate) timeout: Duration,
+    /// Print what happens (the demo) or stay quiet (the benchmarks).
+    pub(crate) narrate: bool,
 }
 
 impl Demo {
-    fn gov(&self) -> &DynProvider {
+    pub(crate) fn gov(&self) -> &DynProvider {
         self.net.gov.provider(keys::DEPLOYER)
     }
 
@@ -125,7 +128,7 @@ impl Demo {
         TxState::try_from(t.state).map_err(|e| e.to_string())
     }
 
-    async fn wait_tx(&self, tx_id: B256, want: &[TxState]) -> Result<TxState, String> {
+    pub(crate) async fn wait_tx(&self, tx_id: B256, want: &[TxState]) -> Result<TxState, String> {
         wait_for(&format!("the transaction to be {}", want[0]), self.timeout, || async {
             let s = self.tx_state(tx_id).await?;
             Ok(want.contains(&s).then_some(s))
@@ -145,7 +148,11 @@ impl Demo {
     }
 
     /// Submits "alice pays bob `amount`" through `relayer`; returns the txId.
-    async fn transfer(&self, relayer: &RelayerHandle, amount: u64) -> Result<B256, String> {
+    pub(crate) async fn transfer(
+        &self,
+        relayer: &RelayerHandle,
+        amount: u64,
+    ) -> Result<B256, String> {
         let (alice, bob) = (self.net.address(keys::ALICE), self.net.address(keys::BOB));
         let deadline = self.now(self.gov()).await? + 3600;
         let request = TxRequest::builder()
@@ -163,7 +170,9 @@ impl Demo {
         let tx_id = request.txId;
         let hash =
             relayer.submit_transaction(request, signature).await.map_err(|e| e.to_string())?;
-        println!("   alice signed txId {tx_id}; Bank A's relayer sent begin ({hash})");
+        if self.narrate {
+            println!("   alice signed txId {tx_id}; Bank A's relayer sent begin ({hash})");
+        }
         Ok(tx_id)
     }
 
@@ -243,7 +252,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     println!("crossgov demo: a consortium of three banks, two business chains and a regulator");
     let progress = |s: &str| eprintln!("   · {s}");
     let net = LocalConsortium::start(&dir, &progress).await.map_err(|e| e.to_string())?;
-    let demo = Demo { net, timeout: Duration::from_secs(args.step_timeout_secs) };
+    let demo = Demo { net, timeout: Duration::from_secs(args.step_timeout_secs), narrate: true };
     let mut relayers = start_relayers(&demo.net).await?;
     println!(
         "   governance chain {}, zoneA.chainA {}, zoneB.chainB {}; relayers of Bank A and Bank B running",
@@ -354,7 +363,11 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn swap(demo: &Demo, bank_a: &RelayerHandle, bank_b: &RelayerHandle) -> Result<B256, String> {
+pub(crate) async fn swap(
+    demo: &Demo,
+    bank_a: &RelayerHandle,
+    bank_b: &RelayerHandle,
+) -> Result<B256, String> {
     let net = &demo.net;
     let (alice, bob) = (net.address(keys::ALICE), net.address(keys::BOB));
     let now_a = demo.now(net.a.chain.provider(keys::DEPLOYER)).await?;
@@ -385,12 +398,16 @@ async fn swap(demo: &Demo, bank_a: &RelayerHandle, bank_b: &RelayerHandle) -> Re
         .propose_swap(request.clone(), by_alice, lock_a, None)
         .await
         .map_err(|e| e.to_string())?;
-    println!(
-        "   Bank A's relayer kept the secret and proposed swap {swap_id} ({})",
-        proposed.tx_hash
-    );
+    if demo.narrate {
+        println!(
+            "   Bank A's relayer kept the secret and proposed swap {swap_id} ({})",
+            proposed.tx_hash
+        );
+    }
     let accepted = bank_b.accept_swap(swap_id, by_bob, lock_b).await.map_err(|e| e.to_string())?;
-    println!("   bob accepted through Bank B's relayer ({accepted})");
+    if demo.narrate {
+        println!("   bob accepted through Bank B's relayer ({accepted})");
+    }
     wait_for("both legs locked, the secret revealed and both unlocked", demo.timeout, || async {
         let s = demo.tm().swap(swap_id).call().await.map_err(|e| e.to_string())?;
         let closed = SwapState::try_from(s.state) == Ok(SwapState::Closed)

@@ -995,3 +995,25 @@ fn assert_snapshot(name: &str, output: &str) {
         "{name}: output changed (CROSSGOV_UPDATE_SNAPSHOTS=1 to accept)"
     );
 }
+
+/// The gas benchmark runs, and no figure grew more than 5 % over the committed baseline.
+#[test]
+fn bench_gas_stays_within_the_baseline() {
+    let baseline = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/baseline/gas.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_crossgov-bench"))
+        .args(["gas", "--json", "--check", baseline])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run crossgov-bench");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let scenarios: Vec<&str> =
+        reports.as_array().expect("array").iter().filter_map(|r| r["scenario"].as_str()).collect();
+    assert_eq!(scenarios, ["2PC transfer, 2 steps on 2 chains", "HTLC swap"]);
+    for r in reports.as_array().expect("array") {
+        assert!(r["ratio"].as_f64().is_some_and(|x| x > 1.0), "{r}");
+        let sum: u64 =
+            r["lines"].as_array().expect("lines").iter().filter_map(|l| l["gas"].as_u64()).sum();
+        assert_eq!(Some(sum), r["total"].as_u64());
+    }
+}

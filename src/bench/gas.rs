@@ -1,0 +1,365 @@
+//! Gas per cross-chain operation, from real receipts on the local consortium's anvils.
+//!
+//! Each scenario runs alone: every transaction mined on any of the three chains between its start
+//! and its end belongs to it. Each is attributed to (chain, contract, function) by its `to`
+//! address and selector. The lower bound prices what the protocol cannot avoid (see
+//! [`LowerBound`]); the report gives the ratio of the measured total to it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use alloy::consensus::Transaction as _;
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider};
+use crossgov_deploy::local::{LocalConsortium, keys};
+use crossgov_relayer::bindings::TxState;
+use crossgov_relayer::bindings::htlc_asset::HtlcAsset::HtlcAssetCalls;
+use crossgov_relayer::bindings::supervision::Supervision::SupervisionCalls;
+use crossgov_relayer::bindings::transaction_manager::TransactionManager::TransactionManagerCalls;
+use crossgov_relayer::bindings::xa_ledger::XaLedger::XaLedgerCalls;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::demo::{Demo, swap};
+use crate::cli::dev::start_relayers;
+
+/// Base cost of a transaction.
+pub const TX_BASE: u64 = 21_000;
+/// A storage slot written from zero, cold (EIP-2929 + EIP-2200).
+pub const SSTORE_NEW: u64 = 22_100;
+/// A non-zero slot rewritten, cold.
+pub const SSTORE_UPDATE: u64 = 5_000;
+
+/// One function's share of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GasLine {
+    /// `governance`, `zoneA.chainA`, `zoneB.chainB`.
+    pub chain: String,
+    /// The contract.
+    pub contract: String,
+    /// The function.
+    pub function: String,
+    /// How many transactions called it.
+    pub calls: u32,
+    /// Their total gas.
+    pub gas: u64,
+}
+
+/// The unavoidable cost of a scenario: transactions and storage writes, each named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LowerBound {
+    /// Transactions the protocol needs at the least.
+    pub transactions: u64,
+    /// Slots written from zero.
+    pub new_slots: u64,
+    /// Slots rewritten.
+    pub updated_slots: u64,
+    /// `transactions·21000 + new·22100 + updated·5000`.
+    pub gas: u64,
+    /// What was counted.
+    pub basis: String,
+}
+
+impl LowerBound {
+    fn new(transactions: u64, new_slots: u64, updated_slots: u64, basis: &str) -> LowerBound {
+        LowerBound {
+            transactions,
+            new_slots,
+            updated_slots,
+            gas: transactions * TX_BASE + new_slots * SSTORE_NEW + updated_slots * SSTORE_UPDATE,
+            basis: basis.to_owned(),
+        }
+    }
+}
+
+/// One scenario's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GasReport {
+    /// What ran.
+    pub scenario: String,
+    /// Per function.
+    pub lines: Vec<GasLine>,
+    /// All of it.
+    pub total: u64,
+    /// Of which audit records (`Supervision.record`).
+    pub audit: u64,
+    /// What it cannot cost less than.
+    pub lower_bound: LowerBound,
+    /// `total / lower_bound.gas`.
+    pub ratio: f64,
+}
+
+/// The two scenarios' reports.
+pub async fn measure() -> Result<Vec<GasReport>, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let net = LocalConsortium::start(dir.path(), &|s: &str| eprintln!("   · {s}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let relayers = start_relayers(&net).await?;
+    let (bank_a, bank_b) = (relayers[0].handle.clone(), relayers[1].handle.clone());
+    let demo = Demo { net, timeout: Duration::from_secs(120), narrate: false };
+    let mut reports = Vec::new();
+
+    let from = heads(&demo.net).await?;
+    let tx = demo.transfer(&bank_a, 100).await?;
+    demo.wait_tx(tx, &[TxState::Committed]).await?;
+    settle(&demo.net, &from).await?;
+    let lines = collect(&demo.net, &from).await?;
+    // 2 steps on 2 chains. Governance: begin (a transaction record and the user's nonce: 2 new
+    // slots; the steps' op hashes: 2 new), 2 votes and 2 acks (1 update each). Business: 2
+    // prepares (a txId state each: 2 new; the debit's balance: 1 update), 2 commits (state
+    // updates: 2; bob's balance: 1). Audit: one record for the whole transaction (head and count:
+    // 2 updates).
+    let bound = LowerBound::new(
+        1 + 2 + 2 + 2 + 2 + 1,
+        4 + 2,
+        4 + 1 + 2 + 1 + 2,
+        "begin, 2 votes, 2 acks, 2 prepares, 2 commits, 1 audit record; new: tx record, nonce, 2 op hashes, 2 resource states; updates: 2 vote and 2 ack masks, 2 balances, 2 resource states, audit head and count",
+    );
+    reports.push(report("2PC transfer, 2 steps on 2 chains", lines, bound));
+
+    let from = heads(&demo.net).await?;
+    swap(&demo, &bank_a, &bank_b).await?;
+    settle(&demo.net, &from).await?;
+    let lines = collect(&demo.net, &from).await?;
+    // Governance: propose (swap record: 2 new slots; nonce: 1 new), accept (1 update), 4 leg
+    // records (1 update each). Business: 2 locks (lock record: 2 new each; sender balance: 1
+    // update each), 2 unlocks (lock state: 1 update; recipient balance: 1 update each). Audit:
+    // one record per swap (2 updates).
+    let bound = LowerBound::new(
+        1 + 1 + 4 + 2 + 2 + 1,
+        3 + 4,
+        1 + 4 + 2 + 4 + 2,
+        "propose, accept, 4 leg records, 2 locks, 2 unlocks, 1 audit record; new: swap record (2), nonce, 2 lock records (2 each); updates: accept, 4 leg states, 2 sender and 2 recipient balances, 2 lock states, audit head and count",
+    );
+    reports.push(report("HTLC swap", lines, bound));
+
+    for r in relayers {
+        let _ = r.server.shutdown().await;
+        r.handle.shutdown().await;
+    }
+    bank_a.shutdown().await;
+    bank_b.shutdown().await;
+    Ok(reports)
+}
+
+fn report(scenario: &str, lines: Vec<GasLine>, lower_bound: LowerBound) -> GasReport {
+    let total: u64 = lines.iter().map(|l| l.gas).sum();
+    let audit = lines.iter().filter(|l| l.function == "record").map(|l| l.gas).sum();
+    #[allow(clippy::cast_precision_loss)] // gas figures are far below 2^52
+    let ratio = total as f64 / lower_bound.gas as f64;
+    GasReport { scenario: scenario.to_owned(), lines, total, audit, lower_bound, ratio }
+}
+
+fn chains(net: &LocalConsortium) -> [(&'static str, &DynProvider); 3] {
+    [
+        ("governance", net.gov.provider(keys::DEPLOYER)),
+        ("zoneA.chainA", net.a.chain.provider(keys::DEPLOYER)),
+        ("zoneB.chainB", net.b.chain.provider(keys::DEPLOYER)),
+    ]
+}
+
+async fn heads(net: &LocalConsortium) -> Result<[u64; 3], String> {
+    let mut out = [0; 3];
+    for (i, (_, p)) in chains(net).into_iter().enumerate() {
+        out[i] = p.get_block_number().await.map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Waits until no chain has mined anything for a few reconcile periods (the relayers are done).
+async fn settle(net: &LocalConsortium, _from: &[u64; 3]) -> Result<(), String> {
+    let mut last = heads(net).await?;
+    let mut quiet = 0;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = heads(net).await?;
+        if now == last {
+            quiet += 1;
+            if quiet >= 5 {
+                return Ok(());
+            }
+        } else {
+            quiet = 0;
+            last = now;
+        }
+    }
+    Err("the chains did not settle within 20 s".into())
+}
+
+/// A contract's function name by selector.
+type NameBySelector = fn([u8; 4]) -> Option<&'static str>;
+
+fn contract_of(net: &LocalConsortium, to: Address) -> (&'static str, Option<NameBySelector>) {
+    let d = &net.deployment;
+    if to == d.transaction_manager.address {
+        ("TransactionManager", Some(TransactionManagerCalls::name_by_selector))
+    } else if to == d.supervision.address {
+        ("Supervision", Some(SupervisionCalls::name_by_selector))
+    } else if to == net.a.resources.xa_ledger.address || to == net.b.resources.xa_ledger.address {
+        ("XaLedger", Some(XaLedgerCalls::name_by_selector))
+    } else if to == net.a.resources.htlc_asset.address || to == net.b.resources.htlc_asset.address {
+        ("HtlcAsset", Some(HtlcAssetCalls::name_by_selector))
+    } else {
+        ("other", None)
+    }
+}
+
+/// Every transaction mined after `from` on each chain, grouped by (chain, contract, function).
+async fn collect(net: &LocalConsortium, from: &[u64; 3]) -> Result<Vec<GasLine>, String> {
+    let mut lines: BTreeMap<(String, String, String), GasLine> = BTreeMap::new();
+    for (i, (chain, p)) in chains(net).into_iter().enumerate() {
+        let head = p.get_block_number().await.map_err(|e| e.to_string())?;
+        for number in from[i] + 1..=head {
+            let block = p
+                .get_block_by_number(number.into())
+                .full()
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("{chain}: no block {number}"))?;
+            for tx in block.transactions.into_transactions() {
+                let hash = *tx.inner.tx_hash();
+                let receipt = p
+                    .get_transaction_receipt(hash)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or(format!("{chain}: no receipt for {hash}"))?;
+                let to = tx.to().unwrap_or_default();
+                let (contract, names) = contract_of(net, to);
+                let input = tx.input();
+                let function = match (names, input.get(..4)) {
+                    (Some(names), Some(sel)) => {
+                        names([sel[0], sel[1], sel[2], sel[3]]).unwrap_or("unknown").to_owned()
+                    }
+                    _ => "unknown".to_owned(),
+                };
+                let key = (chain.to_owned(), contract.to_owned(), function.clone());
+                let line = lines.entry(key).or_insert_with(|| GasLine {
+                    chain: chain.to_owned(),
+                    contract: contract.to_owned(),
+                    function,
+                    calls: 0,
+                    gas: 0,
+                });
+                line.calls += 1;
+                line.gas += receipt.gas_used;
+            }
+        }
+    }
+    Ok(lines.into_values().collect())
+}
+
+/// The text table of the reports.
+pub fn table(reports: &[GasReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        out.push_str(&format!("{}\n", r.scenario));
+        out.push_str(&format!(
+            "  {:<14} {:<20} {:<18} {:>5} {:>10}\n",
+            "chain", "contract", "function", "calls", "gas"
+        ));
+        for l in &r.lines {
+            out.push_str(&format!(
+                "  {:<14} {:<20} {:<18} {:>5} {:>10}\n",
+                l.chain, l.contract, l.function, l.calls, l.gas
+            ));
+        }
+        out.push_str(&format!(
+            "  total {} gas (audit records {}); lower bound {} ({} txs, {} new slots, {} updates); ratio {:.2}\n\n",
+            r.total,
+            r.audit,
+            r.lower_bound.gas,
+            r.lower_bound.transactions,
+            r.lower_bound.new_slots,
+            r.lower_bound.updated_slots,
+            r.ratio
+        ));
+    }
+    out
+}
+
+/// Figures that grew more than `tolerance` (0.05 = 5 %) over `baseline`, named.
+pub fn regressions(baseline: &[GasReport], now: &[GasReport], tolerance: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in baseline {
+        let Some(n) = now.iter().find(|n| n.scenario == b.scenario) else {
+            out.push(format!("{}: scenario missing", b.scenario));
+            continue;
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let grew = |was: u64, is: u64| is as f64 > was as f64 * (1.0 + tolerance);
+        if grew(b.total, n.total) {
+            out.push(format!("{}: total {} -> {}", b.scenario, b.total, n.total));
+        }
+        for bl in &b.lines {
+            let is = n
+                .lines
+                .iter()
+                .find(|l| {
+                    l.chain == bl.chain && l.contract == bl.contract && l.function == bl.function
+                })
+                .map_or(0, |l| l.gas);
+            if grew(bl.gas, is) {
+                out.push(format!(
+                    "{}: {} {}.{} {} -> {is}",
+                    b.scenario, bl.chain, bl.contract, bl.function, bl.gas
+                ));
+            }
+        }
+        for nl in &n.lines {
+            if !b.lines.iter().any(|l| {
+                l.chain == nl.chain && l.contract == nl.contract && l.function == nl.function
+            }) {
+                out.push(format!(
+                    "{}: new {} {}.{} ({} gas)",
+                    b.scenario, nl.chain, nl.contract, nl.function, nl.gas
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(total: u64, lines: Vec<GasLine>) -> GasReport {
+        report("s", lines, LowerBound::new(1, 0, 0, "x")).clone_with_total(total)
+    }
+
+    impl GasReport {
+        fn clone_with_total(mut self, total: u64) -> GasReport {
+            self.total = total;
+            self
+        }
+    }
+
+    fn line(function: &str, gas: u64) -> GasLine {
+        GasLine {
+            chain: "c".into(),
+            contract: "K".into(),
+            function: function.into(),
+            calls: 1,
+            gas,
+        }
+    }
+
+    #[test]
+    fn growth_over_five_percent_is_a_regression_and_below_is_not() {
+        let base = [r(1000, vec![line("f", 1000)])];
+        assert!(regressions(&base, &[r(1050, vec![line("f", 1050)])], 0.05).is_empty());
+        let grown = regressions(&base, &[r(1051, vec![line("f", 1051)])], 0.05);
+        assert_eq!(grown.len(), 2, "{grown:?}");
+        let added = regressions(&base, &[r(1000, vec![line("f", 1000), line("g", 1)])], 0.05);
+        assert_eq!(added, ["s: new c K.g (1 gas)"]);
+    }
+
+    #[test]
+    fn lower_bound_prices_transactions_and_slots() {
+        let b = LowerBound::new(2, 1, 1, "x");
+        assert_eq!(b.gas, 2 * 21_000 + 22_100 + 5_000);
+    }
+}
