@@ -8,19 +8,21 @@ SHELL := /bin/bash
 NPM_PLATFORM := $(shell node -p "process.platform + '-' + ({x64: 'amd64', arm64: 'arm64'}[process.arch] || process.arch)" 2>/dev/null)
 FORGE := $(CURDIR)/node_modules/@foundry-rs/forge-$(NPM_PLATFORM)/bin/forge
 TOOLCHAIN_STAMP := node_modules/.crossgov-toolchain
+USERS ?= 20
 TEST_LOGS := $(CURDIR)/target/test-logs
 # CI=true raises fuzz and invariant effort (foundry.toml [profile.ci]).
 FORGE_PROFILE := $(if $(filter true,$(CI)),ci,default)
 # Fuzz and invariant gas varies with the random inputs, so the committed snapshot holds unit tests only.
 SNAPSHOT_FILTER := --no-match-test '^(testFuzz|invariant)_'
 
-.PHONY: help toolchain contracts test test-contracts test-rust lint-solidity gas-snapshot demo bench-gas
+.PHONY: help toolchain contracts test test-contracts test-rust lint-solidity gas-snapshot demo bench-gas bench
 
 help:
 	@echo "make test       build and run every check and test (what CI runs)"
 	@echo "make contracts  compile contracts and rewrite contracts/artifacts/*.json"
 	@echo "make demo       run a local consortium through 2PC, HTLC, a relayer crash and the audit"
 	@echo "make bench-gas  gas per 2PC transfer and HTLC swap vs a lower bound and the baseline"
+	@echo "make bench      bench-gas, then throughput, latency and resume time at 1 s blocks"
 
 # The npm registry is the only source of anvil, forge and solc here; package-lock.json pins them.
 # `npm install` rather than `npm ci`: the lock holds only the platform packages this registry serves,
@@ -73,3 +75,8 @@ demo: toolchain
 # committed baseline (bench/baseline/gas.json: update it in the same change when intended).
 bench-gas: toolchain
 	cargo run --quiet --bin crossgov-bench -- gas --out bench/results/gas.json --check bench/baseline/gas.json
+
+# Throughput, latency, CPU/RSS and resume time of 2PC transfers at 1 s blocks (a release build:
+# the relayers' CPU is part of the figures).
+bench: bench-gas
+	cargo run --release --quiet --bin crossgov-bench -- load --users $(USERS) --block-time 1 --out bench/results/load.json

@@ -153,6 +153,27 @@ impl LocalChain {
         &self.providers[key]
     }
 
+    /// Switches the node from mining on every transaction to one block every `secs` seconds
+    /// (anvil RPC), as a real chain would.
+    pub async fn set_block_time(&self, secs: u64) -> Result<(), LocalError> {
+        let p = self.provider(keys::DEPLOYER);
+        let rpc = |what: &'static str| {
+            move |e: alloy::transports::TransportError| LocalError::Step {
+                what: what.into(),
+                message: e.to_string(),
+            }
+        };
+        let _: serde_json::Value = p
+            .raw_request("evm_setAutomine".into(), [false])
+            .await
+            .map_err(rpc("evm_setAutomine"))?;
+        let _: serde_json::Value = p
+            .raw_request("evm_setIntervalMining".into(), [secs])
+            .await
+            .map_err(rpc("evm_setIntervalMining"))?;
+        Ok(())
+    }
+
     /// Moves the chain's clock forward by `secs` and mines a block (anvil RPC).
     pub async fn advance_time(&self, secs: u64) -> Result<(), LocalError> {
         let p = self.provider(keys::DEPLOYER);

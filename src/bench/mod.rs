@@ -2,8 +2,10 @@
 //!
 //! - [`gas`]: gas per 2PC transfer and per HTLC swap from real receipts, by contract function,
 //!   against a computed lower bound and a committed baseline.
+//! - [`load`]: throughput, latency, CPU/RSS and resume time of 2PC transfers at a fixed block time.
 
 pub mod gas;
+pub mod load;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,21 @@ pub enum BenchCommand {
         /// Fail when a figure grew more than 5 % over this baseline.
         #[arg(long, value_name = "FILE")]
         check: Option<PathBuf>,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Throughput and latency of concurrent 2PC transfers, and resume time after a relayer dies.
+    Load {
+        /// Transfers submitted at once.
+        #[arg(long, default_value_t = 20)]
+        users: usize,
+        /// Seconds per block on every chain.
+        #[arg(long, default_value_t = 1)]
+        block_time: u64,
+        /// Write the report (JSON) here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         /// Print JSON instead of the table.
         #[arg(long)]
         json: bool,
@@ -73,6 +90,23 @@ pub fn main() -> ExitCode {
                         ));
                     }
                     eprintln!("gas within 5% of {}", path.display());
+                }
+                Ok(())
+            }
+            BenchCommand::Load { users, block_time, out, json } => {
+                let report = load::measure(users, block_time).await?;
+                let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+                if json {
+                    println!("{text}");
+                } else {
+                    print!("{}", load::table(&report));
+                }
+                if let Some(out) = out {
+                    if let Some(parent) = out.parent() {
+                        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                    }
+                    std::fs::write(&out, format!("{text}\n"))
+                        .map_err(|e| format!("{}: {e}", out.display()))?;
                 }
                 Ok(())
             }

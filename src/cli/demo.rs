@@ -123,7 +123,7 @@ impl Demo {
         Ok(block.header.timestamp)
     }
 
-    async fn tx_state(&self, tx_id: B256) -> Result<TxState, String> {
+    pub(crate) async fn tx_state(&self, tx_id: B256) -> Result<TxState, String> {
         let t = self.tm().transaction(tx_id).call().await.map_err(|e| e.to_string())?;
         TxState::try_from(t.state).map_err(|e| e.to_string())
     }

@@ -1017,3 +1017,24 @@ fn bench_gas_stays_within_the_baseline() {
         assert_eq!(Some(sum), r["total"].as_u64());
     }
 }
+
+/// The load benchmark runs at a tiny size (two transfers at 1 s blocks) and reports consistent
+/// figures.
+#[test]
+fn bench_load_runs_at_a_tiny_size() {
+    let out = Command::new(env!("CARGO_BIN_EXE_crossgov-bench"))
+        .args(["load", "--users", "2", "--block-time", "1", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run crossgov-bench");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(r["completed"], 2);
+    let f = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{k} in {r}"));
+    assert!(f("throughputTps") > 0.0);
+    assert!(f("latencyP50Secs") <= f("latencyP95Secs"));
+    assert!(r["latencyP50Blocks"].as_u64().is_some_and(|b| b >= 2), "{r}");
+    assert!(f("ceilingTps") > f("throughputTps"));
+    assert!(f("resumeSecs") > 0.0 && r["resumeBlocks"].as_u64().is_some_and(|b| b >= 1), "{r}");
+    assert!(f("peakRssMib") > 0.0);
+}
