@@ -87,8 +87,8 @@ pub struct Auditor {
     institution: u64,
     metrics: Arc<Metrics>,
     scans: Mutex<HashMap<B256, SubjectScan>>,
-    /// Serialises writers so two engines do not both cover the same event.
-    writing: tokio::sync::Mutex<()>,
+    /// One writer per subject at a time, so two tasks do not both cover the same event.
+    writing: Mutex<HashMap<B256, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -111,7 +111,7 @@ impl Auditor {
             institution,
             metrics,
             scans: Mutex::new(HashMap::new()),
-            writing: tokio::sync::Mutex::new(()),
+            writing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -167,7 +167,8 @@ impl Auditor {
         subject: &Subject,
         pending: Vec<Operation>,
     ) -> Result<Audited, AuditError> {
-        let _writing = self.writing.lock().await;
+        let subject_lock = lock(&self.writing).entry(subject.id).or_default().clone();
+        let _writing = subject_lock.lock().await;
         let (covered, events) = self.scan(subject).await?;
         let pending_keys: BTreeSet<CoverKey> = pending.iter().map(|o| o.covers).collect();
         let mut ops: Vec<Operation> = events

@@ -35,6 +35,7 @@ use alloy::primitives::{Address, B256, Bytes, Signature};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
+use futures_util::StreamExt;
 
 use crate::audit::{
     Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
@@ -619,13 +620,19 @@ impl HtlcEngine {
             ids.extend(page);
         }
         let mut errors = Vec::new();
-        for swap_id in &ids {
-            match self.drive(*swap_id).await {
+        let results: Vec<(B256, Result<(), EngineError>)> =
+            futures_util::stream::iter(ids.iter().copied())
+                .map(|swap_id| async move { (swap_id, self.drive(swap_id).await) })
+                .buffer_unordered(crate::two_phase::DRIVE_CONCURRENCY)
+                .collect()
+                .await;
+        for (swap_id, result) in results {
+            match result {
                 Ok(()) => {}
                 Err(EngineError::Halted(point)) => return Err(EngineError::Halted(point)),
                 Err(err) => {
                     tracing::warn!(%swap_id, %err, "cannot drive swap now");
-                    errors.push((*swap_id, err.to_string()));
+                    errors.push((swap_id, err.to_string()));
                 }
             }
         }

@@ -26,6 +26,7 @@ use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
+use futures_util::StreamExt;
 
 use crate::audit::{
     AuditError, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
@@ -40,6 +41,9 @@ use crate::errors::ContractRevert;
 use crate::metrics::{ActionResult, Metrics};
 use crate::protocol::Step;
 use crate::resource::{ResourceError, TwoPhaseResource};
+
+/// How many transactions (or swaps) one reconcile pass drives at once.
+pub const DRIVE_CONCURRENCY: usize = 16;
 
 /// A named point of the protocol, reported to the [`ProtocolHook`] right after it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,8 +376,15 @@ impl Engine {
             ids.extend(page);
         }
         let mut report = ReconcileReport { pending: ids.len(), errors: Vec::new() };
-        for tx_id in ids {
-            match self.drive(tx_id).await {
+        // Transactions are independent: drive several at once, so one waiting for its receipts
+        // does not hold up the others.
+        let results: Vec<(B256, Result<(), EngineError>)> = futures_util::stream::iter(ids)
+            .map(|tx_id| async move { (tx_id, self.drive(tx_id).await) })
+            .buffer_unordered(DRIVE_CONCURRENCY)
+            .collect()
+            .await;
+        for (tx_id, result) in results {
+            match result {
                 Ok(()) => {}
                 Err(EngineError::Halted(point)) => return Err(EngineError::Halted(point)),
                 Err(err) => {
