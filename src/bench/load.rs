@@ -6,7 +6,9 @@
 //! until the coordinator shows it committed, in seconds and in governance blocks. The ceiling is
 //! what the governance chain's block gas limit allows: `gas limit ÷ governance gas per transfer`
 //! per block. CPU and peak RSS are this process's: the two relayers and the load generator.
-//! Resume: Bank A's relayer dies after `prepare` and its second relayer finishes the transfer.
+//! Then as many HTLC swaps at once (alice and bob swap 1 unit each way), each timed from its
+//! proposal to its closure. Resume: Bank A's relayer dies after `prepare` and its second relayer
+//! finishes the transfer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +20,7 @@ use crossgov_relayer::bindings::TxState;
 use crossgov_relayer::two_phase::{HookAction, ProtocolPoint};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::demo::Demo;
+use crate::cli::demo::{Demo, swap_amounts};
 use crate::cli::dev::start_relayers;
 
 /// The figures of one load run.
@@ -59,6 +61,14 @@ pub struct LoadReport {
     pub resume_secs: f64,
     /// The same in governance blocks.
     pub resume_blocks: u64,
+    /// HTLC swaps at once (as many as transfers).
+    pub swaps: usize,
+    /// Swaps closed, from the first proposal to the last closure, per second.
+    pub swap_throughput: f64,
+    /// Swap latency percentiles (proposal to closure), seconds.
+    pub swap_latency_p50_secs: f64,
+    /// 95th percentile, seconds.
+    pub swap_latency_p95_secs: f64,
     /// The machine.
     pub machine: String,
 }
@@ -165,6 +175,7 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
     let last_block = block(&gov).await?;
     secs.sort();
     blocks.sort_unstable();
+    let p = |v: &[Duration], q| percentile(v, q).map_or(0.0, |d| d.as_secs_f64());
 
     // Governance gas of the run, and the block gas limit.
     let mut gov_gas = 0u64;
@@ -184,6 +195,30 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
         users as f64 / elapsed.max(f64::EPSILON),
         gas_limit as f64 / per_transfer.max(1) as f64 / block_time.max(1) as f64,
     );
+
+    eprintln!("   · {users} HTLC swaps at once");
+    let bank_b = relayers[1].handle.clone();
+    let swaps_started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..users {
+        let (demo, bank_a, bank_b) = (demo.clone(), bank_a.clone(), bank_b.clone());
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            swap_amounts(&demo, &bank_a, &bank_b, (1, 1)).await?;
+            Ok::<_, String>((t.elapsed(), Instant::now()))
+        }));
+    }
+    let mut swap_secs = Vec::new();
+    let mut swaps_last = swaps_started;
+    for t in tasks {
+        let (took, at) = t.await.map_err(|e| e.to_string())??;
+        swap_secs.push(took);
+        swaps_last = swaps_last.max(at);
+    }
+    swap_secs.sort();
+    #[allow(clippy::cast_precision_loss)]
+    let swap_throughput =
+        users as f64 / swaps_last.duration_since(swaps_started).as_secs_f64().max(f64::EPSILON);
 
     eprintln!("   · resume: Bank A's relayer dies after prepare, its second relayer finishes");
     let a = relayers.into_iter().next().ok_or("no relayer")?;
@@ -222,7 +257,6 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
     takeover.shutdown().await;
     crashing.shutdown().await;
 
-    let p = |v: &[Duration], q| percentile(v, q).map_or(0.0, |d| d.as_secs_f64());
     Ok(LoadReport {
         users,
         block_time_secs: block_time,
@@ -241,6 +275,10 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
         peak_rss_mib: peak_rss_mib(),
         resume_secs,
         resume_blocks,
+        swaps: swap_secs.len(),
+        swap_throughput,
+        swap_latency_p50_secs: p(&swap_secs, 50),
+        swap_latency_p95_secs: p(&swap_secs, 95),
         machine: machine(),
     })
 }
@@ -254,7 +292,10 @@ pub fn table(r: &LoadReport) -> String {
          \x20 latency p50 / p95    {:.1}s / {:.1}s, {} / {} governance blocks\n\
          \x20 gas ceiling          {} gas limit / {} governance gas per transfer = {:.1} tx/s; achieved {:.2}%\n\
          \x20 CPU, peak RSS        {:.1}s, {:.0} MiB (relayers + load generator)\n\
-         \x20 resume               {:.1}s, {} blocks from a relayer's death after prepare to commit\n",
+         \x20 resume               {:.1}s, {} blocks from a relayer's death after prepare to commit\n\
+         HTLC swaps: {} at once\n\
+         \x20 throughput           {:.3} swaps/s\n\
+         \x20 latency p50 / p95    {:.1}s / {:.1}s (proposal to closure)\n",
         r.users,
         r.block_time_secs,
         r.machine,
@@ -272,7 +313,11 @@ pub fn table(r: &LoadReport) -> String {
         r.cpu_secs,
         r.peak_rss_mib,
         r.resume_secs,
-        r.resume_blocks
+        r.resume_blocks,
+        r.swaps,
+        r.swap_throughput,
+        r.swap_latency_p50_secs,
+        r.swap_latency_p95_secs
     )
 }
 

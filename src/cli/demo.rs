@@ -368,6 +368,17 @@ pub(crate) async fn swap(
     bank_a: &RelayerHandle,
     bank_b: &RelayerHandle,
 ) -> Result<B256, String> {
+    swap_amounts(demo, bank_a, bank_b, (100, 50)).await
+}
+
+/// alice pays bob `amount_a` on chain A's asset, bob pays alice `amount_b` on chain B's; returns
+/// once the swap is closed with both legs unlocked.
+pub(crate) async fn swap_amounts(
+    demo: &Demo,
+    bank_a: &RelayerHandle,
+    bank_b: &RelayerHandle,
+    (amount_a, amount_b): (u64, u64),
+) -> Result<B256, String> {
     let net = &demo.net;
     let (alice, bob) = (net.address(keys::ALICE), net.address(keys::BOB));
     let now_a = demo.now(net.a.chain.provider(keys::DEPLOYER)).await?;
@@ -375,8 +386,8 @@ pub(crate) async fn swap(
     let hashlock = bank_a.generate_swap_secret().map_err(|e| e.to_string())?;
     let request = SwapRequest::new(
         hashlock,
-        Leg::new(&path("zoneA.chainA.asset")?, alice, bob, U256::from(100), now_a + 3 * 3600),
-        Leg::new(&path("zoneB.chainB.asset")?, bob, alice, U256::from(50), now_b + 3600),
+        Leg::new(&path("zoneA.chainA.asset")?, alice, bob, U256::from(amount_a), now_a + 3 * 3600),
+        Leg::new(&path("zoneB.chainB.asset")?, bob, alice, U256::from(amount_b), now_b + 3600),
     );
     let swap_id = request.swapId;
     let domain = tm_domain(net.deployment.chain_id, net.deployment.transaction_manager.address);

@@ -1018,8 +1018,8 @@ fn bench_gas_stays_within_the_baseline() {
     }
 }
 
-/// The load benchmark runs at a tiny size (two transfers at 1 s blocks) and reports consistent
-/// figures.
+/// The load benchmark runs at a tiny size (two transfers and two swaps at 1 s blocks) and reports
+/// consistent figures.
 #[test]
 fn bench_load_runs_at_a_tiny_size() {
     let out = Command::new(env!("CARGO_BIN_EXE_crossgov-bench"))
@@ -1037,4 +1037,6 @@ fn bench_load_runs_at_a_tiny_size() {
     assert!(f("ceilingTps") > f("throughputTps"));
     assert!(f("resumeSecs") > 0.0 && r["resumeBlocks"].as_u64().is_some_and(|b| b >= 1), "{r}");
     assert!(f("peakRssMib") > 0.0);
+    assert_eq!(r["swaps"], 2);
+    assert!(f("swapThroughput") > 0.0 && f("swapLatencyP50Secs") <= f("swapLatencyP95Secs"));
 }
