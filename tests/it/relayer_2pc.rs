@@ -936,3 +936,175 @@ async fn relayer_2pc_audit_trail_follows_the_regulators() {
     r1.shutdown().await;
     r2.shutdown().await;
 }
+
+/// How a crashed relayer of institution 1 is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// The other relayer of institution 1 (RELAYER_A2), with an empty state dir.
+    Takeover,
+    /// The same account restarted on the same state dir.
+    Restart,
+    /// The same account with an empty state dir (the machine was lost).
+    Fresh,
+}
+
+/// Where step A's relayer dies. `after_prepare` distinguishes the audit record written between
+/// `prepare` and the vote from the other records.
+#[derive(Debug, Clone, Copy)]
+struct CrashPoint {
+    name: &'static str,
+    /// Transfer more than alice holds: chain A refuses prepare and the transaction aborts.
+    abort: bool,
+    matches: fn(&ProtocolPoint, bool) -> bool,
+}
+
+/// Crash-point matrix of 2PC: every point the engine reports for step A, on the commit path and
+/// the abort path. The relayer halts there (as if its process died); B's relayer keeps running.
+///
+/// | point | path | the chains at the crash |
+/// |---|---|---|
+/// | Begun | commit | begin mined (its audit record before it) |
+/// | Prepared(A) | commit | A prepared, no record of it, no vote |
+/// | Audited(prepare A) | commit | A prepared and audited, no vote |
+/// | Voted(A) | commit | A voted yes |
+/// | Decided(A) | commit | Committing seen, A not committed |
+/// | Committed(A) | commit | A committed, not acked |
+/// | Acked(A) | commit | A acked |
+/// | Voted(A) | abort | A voted no (prepare refused) |
+/// | Decided(A) | abort | Aborting seen, A not rolled back |
+/// | RolledBack(A) | abort | A rolled back, not acked |
+const CRASH_POINTS: [CrashPoint; 10] = [
+    CrashPoint {
+        name: "Begun",
+        abort: false,
+        matches: |p, _| matches!(p, ProtocolPoint::Begun { .. }),
+    },
+    CrashPoint {
+        name: "Prepared(A)",
+        abort: false,
+        matches: |p, _| matches!(p, ProtocolPoint::Prepared { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "Audited(prepare A)",
+        abort: false,
+        matches: |p, prepared| prepared && matches!(p, ProtocolPoint::Audited { .. }),
+    },
+    CrashPoint {
+        name: "Voted(A)",
+        abort: false,
+        matches: |p, _| matches!(p, ProtocolPoint::Voted { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "Decided(A)",
+        abort: false,
+        matches: |p, _| matches!(p, ProtocolPoint::Decided { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "Committed(A)",
+        abort: false,
+        matches: |p, _| matches!(p, ProtocolPoint::Committed { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "Acked(A)",
+        abort: false,
+        matches: |p, _| matches!(p, ProtocolPoint::Acked { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "Voted(A) no",
+        abort: true,
+        matches: |p, _| matches!(p, ProtocolPoint::Voted { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "Decided(A) abort",
+        abort: true,
+        matches: |p, _| matches!(p, ProtocolPoint::Decided { step: 0, .. }),
+    },
+    CrashPoint {
+        name: "RolledBack(A)",
+        abort: true,
+        matches: |p, _| matches!(p, ProtocolPoint::RolledBack { step: 0, .. }),
+    },
+];
+
+/// Finality after the replacement relayer starts, at most.
+const FINALITY_BOUND: Duration = Duration::from_secs(20);
+
+async fn crash_matrix(recovery: Recovery) {
+    let mut net = Net::start().await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    for point in CRASH_POINTS {
+        let before = net.balances().await;
+        let prepared = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = prepared.clone();
+        let matches = point.matches;
+        let hook: ProtocolHook = Arc::new(move |p: &ProtocolPoint| {
+            if matches!(p, ProtocolPoint::Prepared { step: 0, .. }) {
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            if matches(p, seen.load(std::sync::atomic::Ordering::SeqCst)) {
+                HookAction::Halt
+            } else {
+                HookAction::Continue
+            }
+        });
+        let settings = net.settings(1);
+        let state_dir = settings.state_dir.clone();
+        let signer = net.gov.accounts[RELAYER_A].signer.clone();
+        let crashing =
+            Relayer::start_with_hook(settings, signer, Arc::new(Metrics::new()), Some(hook))
+                .await
+                .expect("start relayer");
+        let amount = if point.abort { ALICE_OPENING * 10 } else { 7 };
+        let request = net.transfer(ALICE, amount, HOUR).await;
+        let tx_id = request.txId;
+        let signature = net.sign(&request, ALICE);
+        crashing.submit_transaction(request, signature).await.expect("submit");
+        wait_stopped(&crashing).await;
+
+        let started = Instant::now();
+        let replacement = match recovery {
+            Recovery::Takeover => net.relayer(1, RELAYER_A2, None).await,
+            Recovery::Fresh => net.relayer(1, RELAYER_A, None).await,
+            Recovery::Restart => {
+                let mut settings = net.settings(1);
+                settings.state_dir = state_dir;
+                let signer = net.gov.accounts[RELAYER_A].signer.clone();
+                Relayer::start(settings, signer, Arc::new(Metrics::new())).await.expect("restart")
+            }
+        };
+        let want = if point.abort { TxState::Aborted } else { TxState::Committed };
+        net.wait_state(tx_id, want).await;
+        let took = started.elapsed();
+        assert!(took < FINALITY_BOUND, "{} / {recovery:?}: final after {took:?}", point.name);
+        // Atomicity and conservation: both steps applied, or neither.
+        let xa = net.xa_states(tx_id).await;
+        let after = net.balances().await;
+        if point.abort {
+            assert_eq!(xa, (XaTxState::RolledBack, XaTxState::RolledBack), "{}", point.name);
+            assert_eq!(after, before, "{}: nothing moved", point.name);
+        } else {
+            net.assert_committed(tx_id, before, amount).await;
+        }
+        // Every report audited, none twice, whatever the crash.
+        complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+        eprintln!("crash {} / {recovery:?}: final in {took:?}", point.name);
+        replacement.shutdown().await;
+        crashing.shutdown().await;
+    }
+    r2.shutdown().await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_crash_matrix_takeover() {
+    crash_matrix(Recovery::Takeover).await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_crash_matrix_restart() {
+    crash_matrix(Recovery::Restart).await;
+}
+
+#[tokio::test]
+async fn relayer_2pc_crash_matrix_fresh_state() {
+    crash_matrix(Recovery::Fresh).await;
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -726,4 +726,180 @@ async fn relayer_htlc_http_api_proposes_accepts_and_reports() {
     s2.shutdown().await.expect("stop");
     i1.shutdown().await;
     i2.shutdown().await;
+}
+
+/// How a crashed relayer is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// Another relayer of the same institution, with an empty state dir (I1 only: chain B has
+    /// one serving relayer in this consortium).
+    Takeover,
+    /// The same account restarted on the same state dir.
+    Restart,
+    /// The same account with an empty state dir.
+    Fresh,
+}
+
+/// A point of the HTLC protocol and the relayer that reports it.
+#[derive(Debug, Clone, Copy)]
+struct SwapCrash {
+    name: &'static str,
+    crashed: Crashed,
+    /// The secret is public by then: a replacement without the state dir can still complete.
+    revealed: bool,
+    matches: fn(&ProtocolPoint, bool) -> bool,
+}
+
+/// Crash-point matrix of HTLC. The crashed relayer halts at the point, as if its process died.
+///
+/// | point | relayer | the chains at the crash |
+/// |---|---|---|
+/// | SwapProposed | I1 | proposal mined (its record before it); secret and Lock A only in I1's state dir |
+/// | HtlcLocked(A) | I1 | A locked, no record of it, not recorded on governance |
+/// | Audited(lock A) | I1 | A locked and audited, not recorded |
+/// | HtlcLocked(B) | I2 | B locked, not recorded |
+/// | HtlcUnlocked(B) | I1 | secret revealed on chain B, A still locked |
+/// | HtlcUnlocked(A) | I1 | A unlocked, not recorded |
+///
+/// A replacement that has the secret (restart on the same state dir, or any relayer once the
+/// secret is public) completes the swap; one that lost it (an empty state dir before the reveal)
+/// cannot, and both legs end refunded or void once their timelocks pass. Either way no value is
+/// created or lost and every report is audited.
+const SWAP_CRASHES: [SwapCrash; 6] = [
+    SwapCrash {
+        name: "SwapProposed",
+        crashed: Crashed::I1,
+        revealed: false,
+        matches: |p, _| matches!(p, ProtocolPoint::SwapProposed { .. }),
+    },
+    SwapCrash {
+        name: "HtlcLocked(A)",
+        crashed: Crashed::I1,
+        revealed: false,
+        matches: |p, _| matches!(p, ProtocolPoint::HtlcLocked { leg: 0, .. }),
+    },
+    SwapCrash {
+        name: "Audited(lock A)",
+        crashed: Crashed::I1,
+        revealed: false,
+        matches: |p, locked| locked && matches!(p, ProtocolPoint::Audited { .. }),
+    },
+    SwapCrash {
+        name: "HtlcLocked(B)",
+        crashed: Crashed::I2,
+        revealed: false,
+        matches: |p, _| matches!(p, ProtocolPoint::HtlcLocked { leg: 1, .. }),
+    },
+    SwapCrash {
+        name: "HtlcUnlocked(B)",
+        crashed: Crashed::I1,
+        revealed: true,
+        matches: |p, _| matches!(p, ProtocolPoint::HtlcUnlocked { leg: 1, .. }),
+    },
+    SwapCrash {
+        name: "HtlcUnlocked(A)",
+        crashed: Crashed::I1,
+        revealed: true,
+        matches: |p, _| matches!(p, ProtocolPoint::HtlcUnlocked { leg: 0, .. }),
+    },
+];
+
+async fn swap_crash_matrix(recovery: Recovery) {
+    let mut net = Net::start().await;
+    for point in SWAP_CRASHES {
+        if recovery == Recovery::Takeover && point.crashed == Crashed::I2 {
+            continue;
+        }
+        let locked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = locked.clone();
+        let matches = point.matches;
+        let hook: ProtocolHook = Arc::new(move |p: &ProtocolPoint| {
+            if matches!(p, ProtocolPoint::HtlcLocked { leg: 0, .. }) {
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            if matches(p, seen.load(std::sync::atomic::Ordering::SeqCst)) {
+                HookAction::Halt
+            } else {
+                HookAction::Continue
+            }
+        });
+        let (dir1, dir2) = (net.new_dir(), net.new_dir());
+        let (hook1, hook2) =
+            if point.crashed == Crashed::I1 { (Some(hook), None) } else { (None, Some(hook)) };
+        let i1 = net.relayer_in(1, RELAYER_A, dir1.clone(), hook1).await;
+        let i2 = net.relayer_in(2, RELAYER_B, dir2.clone(), hook2).await;
+        let before = net.balances().await;
+        let hashlock = i1.generate_swap_secret().expect("secret");
+        let s = net.signed(hashlock, 10, 5).await;
+        let swap_id = s.request.swapId;
+        i1.propose_swap(s.request.clone(), s.by_alice, s.lock_a, None).await.expect("propose");
+        i2.accept_swap(swap_id, s.by_bob, s.lock_b).await.expect("accept");
+        let victim = if point.crashed == Crashed::I1 { &i1 } else { &i2 };
+        wait_stopped(victim).await;
+
+        let started = Instant::now();
+        let (institution, key, dir) = match (point.crashed, recovery) {
+            (Crashed::I1, Recovery::Takeover) => (1, RELAYER_A2, net.new_dir()),
+            (Crashed::I1, Recovery::Restart) => (1, RELAYER_A, dir1),
+            (Crashed::I1, Recovery::Fresh) => (1, RELAYER_A, net.new_dir()),
+            (Crashed::I2, Recovery::Restart) => (2, RELAYER_B, dir2),
+            (Crashed::I2, _) => (2, RELAYER_B, net.new_dir()),
+        };
+        let replacement = net.relayer_in(institution, key, dir, None).await;
+        let secret_survives =
+            point.crashed == Crashed::I2 || point.revealed || recovery == Recovery::Restart;
+        if secret_survives {
+            net.wait_states(swap_id, (SwapState::Closed, LegState::Unlocked, LegState::Unlocked))
+                .await;
+            let after = net.balances().await;
+            assert_eq!(
+                (after.alice_a + u(10), after.bob_a, after.alice_b, after.bob_b + u(5)),
+                (before.alice_a, before.bob_a + u(10), before.alice_b + u(5), before.bob_b),
+                "{} / {recovery:?}",
+                point.name
+            );
+        } else {
+            // Nobody can reveal: past TB on chain B and TA on chain A both legs end.
+            advance_time(net.b.provider(), HOUR + 60).await;
+            advance_time(net.a.provider(), 3 * HOUR + 60).await;
+            wait_for(&format!("{} / {recovery:?}: both legs ended", point.name), || async {
+                let (state, a, b) = net.states(swap_id).await;
+                let ended = |l: LegState| matches!(l, LegState::Refunded | LegState::Void);
+                (state == SwapState::Closed && ended(a) && ended(b)).then_some(())
+            })
+            .await;
+            assert_eq!(
+                net.balances().await,
+                before,
+                "{} / {recovery:?}: nothing moved",
+                point.name
+            );
+        }
+        let took = started.elapsed();
+        let after = net.balances().await;
+        assert_eq!((after.held_a, after.held_b), (U256::ZERO, U256::ZERO), "nothing left locked");
+        complete_trail(&net.gov, &net.regulator, swap_id, true).await;
+        eprintln!(
+            "crash {} / {recovery:?}: final in {took:?} (completed: {secret_survives})",
+            point.name
+        );
+        for r in [replacement, i1, i2] {
+            r.shutdown().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn relayer_htlc_crash_matrix_takeover() {
+    swap_crash_matrix(Recovery::Takeover).await;
+}
+
+#[tokio::test]
+async fn relayer_htlc_crash_matrix_restart() {
+    swap_crash_matrix(Recovery::Restart).await;
+}
+
+#[tokio::test]
+async fn relayer_htlc_crash_matrix_fresh_state() {
+    swap_crash_matrix(Recovery::Fresh).await;
 }
