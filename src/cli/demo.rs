@@ -69,26 +69,38 @@ fn path(s: &str) -> Result<IPath, String> {
     s.parse().map_err(|e| format!("{s}: {e}"))
 }
 
-/// Polls `f` every 100 ms until it yields a value, at most `timeout`, showing progress.
-async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> Result<T, String>
+/// Polls `f` every 100 ms until it yields a value, at most `timeout`, showing progress on stderr
+/// when `show`.
+async fn wait_for<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    show: bool,
+    mut f: F,
+) -> Result<T, String>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, String>>,
 {
     let started = Instant::now();
     let mut shown = 0u64;
-    eprint!("   … waiting for {what} ");
+    if show {
+        eprint!("   … waiting for {what} ");
+    }
     loop {
         if let Some(v) = f().await? {
-            eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
+            if show {
+                eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
+            }
             return Ok(v);
         }
         if started.elapsed() > timeout {
-            eprintln!();
+            if show {
+                eprintln!();
+            }
             return Err(format!("timed out after {timeout:?} waiting for {what}"));
         }
         let secs = started.elapsed().as_secs();
-        if secs > shown {
+        if show && secs > shown {
             shown = secs;
             eprint!(".");
             let _ = std::io::stderr().flush();
@@ -129,10 +141,15 @@ impl Demo {
     }
 
     pub(crate) async fn wait_tx(&self, tx_id: B256, want: &[TxState]) -> Result<TxState, String> {
-        wait_for(&format!("the transaction to be {}", want[0]), self.timeout, || async {
-            let s = self.tx_state(tx_id).await?;
-            Ok(want.contains(&s).then_some(s))
-        })
+        wait_for(
+            &format!("the transaction to be {}", want[0]),
+            self.timeout,
+            self.narrate,
+            || async {
+                let s = self.tx_state(tx_id).await?;
+                Ok(want.contains(&s).then_some(s))
+            },
+        )
         .await
     }
 
@@ -314,7 +331,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let tx4 = demo.transfer(&crashing, 25).await?;
-    wait_for("the relayer to die after prepare", demo.timeout, || async {
+    wait_for("the relayer to die after prepare", demo.timeout, demo.narrate, || async {
         Ok(crashing.is_stopped().then_some(()))
     })
     .await?;
@@ -419,13 +436,18 @@ pub(crate) async fn swap_amounts(
     if demo.narrate {
         println!("   bob accepted through Bank B's relayer ({accepted})");
     }
-    wait_for("both legs locked, the secret revealed and both unlocked", demo.timeout, || async {
-        let s = demo.tm().swap(swap_id).call().await.map_err(|e| e.to_string())?;
-        let closed = SwapState::try_from(s.state) == Ok(SwapState::Closed)
-            && LegState::try_from(s.legA) == Ok(LegState::Unlocked)
-            && LegState::try_from(s.legB) == Ok(LegState::Unlocked);
-        Ok(closed.then_some(()))
-    })
+    wait_for(
+        "both legs locked, the secret revealed and both unlocked",
+        demo.timeout,
+        demo.narrate,
+        || async {
+            let s = demo.tm().swap(swap_id).call().await.map_err(|e| e.to_string())?;
+            let closed = SwapState::try_from(s.state) == Ok(SwapState::Closed)
+                && LegState::try_from(s.legA) == Ok(LegState::Unlocked)
+                && LegState::try_from(s.legB) == Ok(LegState::Unlocked);
+            Ok(closed.then_some(()))
+        },
+    )
     .await?;
     Ok(swap_id)
 }

@@ -959,7 +959,7 @@ struct CrashPoint {
 }
 
 /// Crash-point matrix of 2PC: every point the engine reports for step A, on the commit path and
-/// the abort path. The relayer halts there (as if its process died); B's relayer keeps running.
+/// the abort path (and, in [`expiry_crashes`], the expiry path). The relayer halts there (as if its process died); B's relayer keeps running.
 ///
 /// | point | path | the chains at the crash |
 /// |---|---|---|
@@ -1092,6 +1092,74 @@ async fn crash_matrix(recovery: Recovery) {
         crashing.shutdown().await;
     }
     r2.shutdown().await;
+    expiry_crashes(&mut net, recovery).await;
+}
+
+/// The expiry path's points: step B's relayer is down, so step A's relayer expires the
+/// transaction past its deadline and rolls A back.
+///
+/// | point | the chains at the crash |
+/// |---|---|
+/// | Expired | expire mined (its audit record before it), A still prepared |
+/// | RolledBack(A) after expiry | A rolled back, not acked |
+async fn expiry_crashes(net: &mut Net, recovery: Recovery) {
+    type Matches = fn(&ProtocolPoint) -> bool;
+    let points: [(&str, Matches); 2] = [
+        ("Expired", |p| matches!(p, ProtocolPoint::Expired { .. })),
+        ("RolledBack(A) after expiry", |p| matches!(p, ProtocolPoint::RolledBack { step: 0, .. })),
+    ];
+    for (name, matches) in points {
+        let before = net.balances().await;
+        let settings = net.settings(1);
+        let state_dir = settings.state_dir.clone();
+        let signer = net.gov.accounts[RELAYER_A].signer.clone();
+        let hook: ProtocolHook =
+            Arc::new(
+                move |p: &ProtocolPoint| {
+                    if matches(p) { HookAction::Halt } else { HookAction::Continue }
+                },
+            );
+        let crashing =
+            Relayer::start_with_hook(settings, signer, Arc::new(Metrics::new()), Some(hook))
+                .await
+                .expect("start relayer");
+        let request = net.transfer(ALICE, 3, HOUR).await;
+        let tx_id = request.txId;
+        let signature = net.sign(&request, ALICE);
+        crashing.submit_transaction(request, signature).await.expect("submit");
+        wait_for("step A voted", || async { (net.tx_state(tx_id).await.1 == 0b01).then_some(()) })
+            .await;
+        advance_time(net.gov_provider(), HOUR + 1).await;
+        wait_stopped(&crashing).await;
+
+        let started = Instant::now();
+        let replacement = match recovery {
+            Recovery::Takeover => net.relayer(1, RELAYER_A2, None).await,
+            Recovery::Fresh => net.relayer(1, RELAYER_A, None).await,
+            Recovery::Restart => {
+                let mut settings = net.settings(1);
+                settings.state_dir = state_dir;
+                let signer = net.gov.accounts[RELAYER_A].signer.clone();
+                Relayer::start(settings, signer, Arc::new(Metrics::new())).await.expect("restart")
+            }
+        };
+        // Step B's relayer comes back and records the abort on B.
+        let r2 = net.relayer(2, RELAYER_B, None).await;
+        net.wait_state(tx_id, TxState::Aborted).await;
+        let took = started.elapsed();
+        assert!(took < FINALITY_BOUND, "{name} / {recovery:?}: final after {took:?}");
+        assert_eq!(
+            net.xa_states(tx_id).await,
+            (XaTxState::RolledBack, XaTxState::RolledBack),
+            "{name}"
+        );
+        assert_eq!(net.balances().await, before, "{name} / {recovery:?}: nothing moved");
+        complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+        eprintln!("crash {name} / {recovery:?}: final in {took:?}");
+        for r in [replacement, r2, crashing] {
+            r.shutdown().await;
+        }
+    }
 }
 
 #[tokio::test]
