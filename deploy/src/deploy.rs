@@ -391,14 +391,24 @@ async fn verify_code<P: Provider>(
             keccak256(expected)
         )));
     }
-    let code = provider.get_code_at(deployed.address).await.map_err(|source| DeployError::Rpc {
+    check_code(provider, artifact, deployed.address).await
+}
+
+/// The runtime code at `address` is the artifact's (see [`code_matches`]).
+async fn check_code<P: Provider>(
+    provider: &P,
+    artifact: Artifact,
+    address: Address,
+) -> Result<(), DeployError> {
+    let code = provider.get_code_at(address).await.map_err(|source| DeployError::Rpc {
         action: "read the deployed code",
         source: Box::new(source),
     })?;
+    let expected = &artifact.deployed_bytecode[..];
     if !code_matches(&code, expected, artifact.has_immutables) {
         return Err(DeployError::CodeMismatch {
             contract: artifact.name,
-            address: deployed.address,
+            address,
             actual_len: code.len(),
             expected_len: expected.len(),
         });
@@ -499,21 +509,9 @@ async fn deploy_one_from<P: Provider + Clone>(
         source: Box::new(RpcError::NullResp),
     })?;
 
-    let code = provider.get_code_at(address).await.map_err(|source| DeployError::Rpc {
-        action: "read the deployed code",
-        source: Box::new(source),
-    })?;
-    let expected = &artifact.deployed_bytecode[..];
-    if !code_matches(&code, expected, artifact.has_immutables) {
-        return Err(DeployError::CodeMismatch {
-            contract,
-            address,
-            actual_len: code.len(),
-            expected_len: expected.len(),
-        });
-    }
-    let deployed =
-        DeployedContract { address, block, tx_hash, deployed_bytecode_hash: keccak256(expected) };
+    check_code(provider, artifact, address).await?;
+    let deployed_bytecode_hash = keccak256(&artifact.deployed_bytecode[..]);
+    let deployed = DeployedContract { address, block, tx_hash, deployed_bytecode_hash };
     Ok((deployed, receipt.from))
 }
 

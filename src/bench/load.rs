@@ -17,7 +17,6 @@ use alloy::primitives::B256;
 use alloy::providers::Provider;
 use crossgov_deploy::local::{LocalConsortium, keys};
 use crossgov_relayer::bindings::TxState;
-use crossgov_relayer::two_phase::{HookAction, ProtocolPoint};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::demo::{Demo, swap_amounts};
@@ -224,26 +223,7 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
     let a = relayers.into_iter().next().ok_or("no relayer")?;
     let _ = a.server.shutdown().await;
     a.handle.shutdown().await;
-    let hook: crossgov_relayer::two_phase::ProtocolHook = Arc::new(|p: &ProtocolPoint| {
-        if matches!(p, ProtocolPoint::Prepared { step: 0, .. }) {
-            HookAction::Halt
-        } else {
-            HookAction::Continue
-        }
-    });
-    let crashing = demo
-        .net
-        .start_relayer(1, keys::RELAYER_A, "bench-crashing", Some(hook))
-        .await
-        .map_err(|e| e.to_string())?;
-    let tx = demo.transfer(&crashing, 1).await?;
-    let deadline = Instant::now() + demo.timeout;
-    while !crashing.is_stopped() {
-        if Instant::now() > deadline {
-            return Err("the crashing relayer never reached prepare".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (crashing, tx) = demo.transfer_dying_after_prepare("bench-crashing", 1).await?;
     let crashed_at = Instant::now();
     let crashed_block = block(&gov).await?;
     let takeover = demo

@@ -193,6 +193,34 @@ impl Demo {
         Ok(tx_id)
     }
 
+    /// Starts a relayer of Bank A (its first account, state under `name`) that dies right after
+    /// `prepare` on chain A, submits "alice pays bob `amount`" through it, and returns once it
+    /// has died: the transfer is prepared on A and not voted.
+    pub(crate) async fn transfer_dying_after_prepare(
+        &self,
+        name: &str,
+        amount: u64,
+    ) -> Result<(RelayerHandle, B256), String> {
+        let hook: crossgov_relayer::two_phase::ProtocolHook = Arc::new(|p: &ProtocolPoint| {
+            if matches!(p, ProtocolPoint::Prepared { step: 0, .. }) {
+                HookAction::Halt
+            } else {
+                HookAction::Continue
+            }
+        });
+        let crashing = self
+            .net
+            .start_relayer(1, keys::RELAYER_A, name, Some(hook))
+            .await
+            .map_err(|e| e.to_string())?;
+        let tx = self.transfer(&crashing, amount).await?;
+        wait_for("the relayer to die after prepare", self.timeout, self.narrate, || async {
+            Ok(crashing.is_stopped().then_some(()))
+        })
+        .await?;
+        Ok((crashing, tx))
+    }
+
     /// Blocks, transactions, gas and audit records of one subject.
     async fn row(
         &self,
@@ -318,23 +346,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     let a = relayers.remove(0);
     let _ = a.server.shutdown().await;
     a.handle.shutdown().await;
-    let hook: crossgov_relayer::two_phase::ProtocolHook = Arc::new(|p: &ProtocolPoint| {
-        if matches!(p, ProtocolPoint::Prepared { step: 0, .. }) {
-            HookAction::Halt
-        } else {
-            HookAction::Continue
-        }
-    });
-    let crashing = demo
-        .net
-        .start_relayer(1, keys::RELAYER_A, "bank-a-crashing", Some(hook))
-        .await
-        .map_err(|e| e.to_string())?;
-    let tx4 = demo.transfer(&crashing, 25).await?;
-    wait_for("the relayer to die after prepare", demo.timeout, demo.narrate, || async {
-        Ok(crashing.is_stopped().then_some(()))
-    })
-    .await?;
+    let (crashing, tx4) = demo.transfer_dying_after_prepare("bank-a-crashing", 25).await?;
     let state = demo.tx_state(tx4).await?;
     let xa = demo.net.a.xa(keys::DEPLOYER).stateOf(tx4).call().await.map_err(|e| e.to_string())?;
     let xa = XaTxState::try_from(xa).map_err(|e| e.to_string())?;
