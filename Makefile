@@ -9,13 +9,15 @@ NPM_PLATFORM := $(shell node -p "process.platform + '-' + ({x64: 'amd64', arm64:
 FORGE := $(CURDIR)/node_modules/@foundry-rs/forge-$(NPM_PLATFORM)/bin/forge
 TOOLCHAIN_STAMP := node_modules/.crossgov-toolchain
 USERS ?= 20
+TRIALS ?= 100
+JOBS ?= 2
 TEST_LOGS := $(CURDIR)/target/test-logs
 # CI=true raises fuzz and invariant effort (foundry.toml [profile.ci]).
 FORGE_PROFILE := $(if $(filter true,$(CI)),ci,default)
 # Fuzz and invariant gas varies with the random inputs, so the committed snapshot holds unit tests only.
 SNAPSHOT_FILTER := --no-match-test '^(testFuzz|invariant)_'
 
-.PHONY: help toolchain contracts test test-contracts test-rust lint-solidity gas-snapshot demo bench-gas bench
+.PHONY: help toolchain contracts test test-contracts test-rust lint-solidity gas-snapshot demo bench-gas bench chaos
 
 help:
 	@echo "make test       build and run every check and test (what CI runs)"
@@ -23,6 +25,7 @@ help:
 	@echo "make demo       run a local consortium through 2PC, HTLC, a relayer crash and the audit"
 	@echo "make bench-gas  gas per 2PC transfer and HTLC swap vs a lower bound and the baseline"
 	@echo "make bench      bench-gas, then throughput, latency and resume time at 1 s blocks"
+	@echo "make chaos      TRIALS=N seeded fault trials (SEED=base to repeat a run, REPLAY=seed for one trial)"
 
 # The npm registry is the only source of anvil, forge and solc here; package-lock.json pins them.
 # `npm install` rather than `npm ci`: the lock holds only the platform packages this registry serves,
@@ -80,3 +83,8 @@ bench-gas: toolchain
 # the relayers' CPU is part of the figures).
 bench: bench-gas
 	cargo run --release --quiet --bin crossgov-bench -- load --users $(USERS) --block-time 1 --out bench/results/load.json
+
+# Seeded randomized fault trials against the local consortium; prints a summary and fails on any
+# violation, naming the failing seed and `make chaos REPLAY=<seed>`, which replays that trial.
+chaos: toolchain
+	cargo run --quiet --bin crossgov-chaos -- $(if $(REPLAY),--replay $(REPLAY),--trials $(TRIALS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)))

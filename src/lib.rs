@@ -2,4 +2,5 @@
 //! in [`cli`]. The logic lives in the `crossgov-relayer` and `crossgov-deploy` crates.
 
 pub mod bench;
+pub mod chaos;
 pub mod cli;

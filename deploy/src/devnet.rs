@@ -100,6 +100,44 @@ pub fn spawn_anvil_with_chain_id(chain_id: u64) -> Result<AnvilInstance, DevnetE
     spawn_with(Anvil::new().chain_id(chain_id))
 }
 
+/// Like [`spawn_anvil_with_chain_id`], persisting the chain in `state_file` (anvil's `--state`:
+/// loaded at start when it exists, written when the node stops on SIGTERM/SIGINT), on `port`
+/// when given (a restart keeps its endpoint) or on one the OS picks.
+pub fn spawn_anvil_persistent(
+    chain_id: u64,
+    state_file: &Path,
+    port: Option<u16>,
+) -> Result<AnvilInstance, DevnetError> {
+    let mut builder = Anvil::new().chain_id(chain_id).arg("--state").arg(state_file.as_os_str());
+    if let Some(port) = port {
+        builder = builder.port(port);
+    }
+    spawn_with(builder)
+}
+
+/// Stops anvil as an operator would (SIGTERM), so that a node started with `--state` writes its
+/// state file, and waits for the process to exit.
+pub fn stop_anvil(anvil: &mut AnvilInstance) -> std::io::Result<()> {
+    let child = anvil.child_mut();
+    if child.try_wait()?.is_some() {
+        return Ok(());
+    }
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        // Exited in between (kill finds no such process).
+        if child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        return Err(std::io::Error::other(format!("kill -TERM {} failed", child.id())));
+    }
+    child.wait().map(drop)
+}
+
 fn spawn_with(builder: Anvil) -> Result<AnvilInstance, DevnetError> {
     let path = anvil_binary()?;
     builder.path(&path).try_spawn().map_err(|source| DevnetError::Spawn { path, source })

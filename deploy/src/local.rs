@@ -120,11 +120,23 @@ pub struct LocalChain {
     pub anvil: AnvilInstance,
     /// One provider per anvil dev key, signing with it.
     pub providers: Vec<DynProvider>,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Where the node persists its chain (anvil `--state`), if it does: then it can be stopped
+    /// and started again with its chain.
+    pub state_file: Option<PathBuf>,
 }
 
 impl LocalChain {
-    fn start(name: &str, chain_id: u64) -> Result<LocalChain, LocalError> {
-        let anvil = devnet::spawn_anvil_with_chain_id(chain_id)?;
+    fn start(
+        name: &str,
+        chain_id: u64,
+        state_file: Option<PathBuf>,
+    ) -> Result<LocalChain, LocalError> {
+        let anvil = match &state_file {
+            Some(file) => devnet::spawn_anvil_persistent(chain_id, file, None)?,
+            None => devnet::spawn_anvil_with_chain_id(chain_id)?,
+        };
         let providers = anvil
             .keys()
             .iter()
@@ -140,7 +152,31 @@ impl LocalChain {
                     .erased()
             })
             .collect();
-        Ok(LocalChain { name: name.to_owned(), anvil, providers })
+        Ok(LocalChain { name: name.to_owned(), anvil, providers, chain_id, state_file })
+    }
+
+    /// Stops the node as an operator would (SIGTERM): a persistent node writes its chain to its
+    /// state file first. Its endpoint refuses connections until [`LocalChain::restart`].
+    pub fn stop(&mut self) -> Result<(), LocalError> {
+        devnet::stop_anvil(&mut self.anvil).map_err(|e| LocalError::Step {
+            what: format!("stop {}", self.name),
+            message: e.to_string(),
+        })
+    }
+
+    /// Starts the node again on the same port from its state file (after [`LocalChain::stop`]):
+    /// same endpoint, same chain (blocks, receipts, logs, nonces). Transactions that were only in
+    /// its pool are gone, as on a real node restart.
+    pub fn restart(&mut self) -> Result<(), LocalError> {
+        let Some(file) = self.state_file.clone() else {
+            return Err(LocalError::Step {
+                what: format!("restart {}", self.name),
+                message: "the node was started without a state file".into(),
+            });
+        };
+        self.stop()?;
+        self.anvil = devnet::spawn_anvil_persistent(self.chain_id, &file, Some(self.anvil.port()))?;
+        Ok(())
     }
 
     /// The node's HTTP endpoint.
@@ -303,12 +339,39 @@ impl LocalConsortium {
     /// Starts the three anvils and builds the consortium, reporting each step to `progress`.
     /// Manifests are written to `dir` (`governance.json`, `zoneA.chainA.json`, `zoneB.chainB.json`).
     pub async fn start(dir: &Path, progress: &dyn Fn(&str)) -> Result<LocalConsortium, LocalError> {
+        Self::start_with(dir, progress, false).await
+    }
+
+    /// Like [`LocalConsortium::start`], with every node persisting its chain under `dir/chains`
+    /// (anvil `--state`), so that nodes can be stopped and restarted ([`LocalChain::restart`])
+    /// and the whole consortium saved and copied ([`LocalConsortium::save_state`]).
+    pub async fn start_persistent(
+        dir: &Path,
+        progress: &dyn Fn(&str),
+    ) -> Result<LocalConsortium, LocalError> {
+        Self::start_with(dir, progress, true).await
+    }
+
+    async fn start_with(
+        dir: &Path,
+        progress: &dyn Fn(&str),
+        persistent: bool,
+    ) -> Result<LocalConsortium, LocalError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| LocalError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
         progress("starting three anvil chains (governance, zoneA.chainA, zoneB.chainB)");
-        let gov = LocalChain::start("governance", GOV_CHAIN_ID)?;
-        let chain_a = LocalChain::start("zoneA.chainA", CHAIN_A_ID)?;
-        let chain_b = LocalChain::start("zoneB.chainB", CHAIN_B_ID)?;
+        let state_file = |name: &str| -> Result<Option<PathBuf>, LocalError> {
+            if !persistent {
+                return Ok(None);
+            }
+            let chains = dir.join("chains");
+            std::fs::create_dir_all(&chains)
+                .map_err(|e| LocalError::Io { path: chains.clone(), message: e.to_string() })?;
+            Ok(Some(chains.join(format!("{name}.json"))))
+        };
+        let gov = LocalChain::start("governance", GOV_CHAIN_ID, state_file("governance")?)?;
+        let chain_a = LocalChain::start("zoneA.chainA", CHAIN_A_ID, state_file("zoneA.chainA")?)?;
+        let chain_b = LocalChain::start("zoneB.chainB", CHAIN_B_ID, state_file("zoneB.chainB")?)?;
         let signers: Vec<PrivateKeySigner> =
             gov.anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
         let address = |k: usize| signers[k].address();
@@ -375,6 +438,67 @@ impl LocalConsortium {
             name: "Regulator R".into(),
         };
         net.pass(net.deployment.supervision.address, &call, "admit regulator R").await?;
+        Ok(net)
+    }
+
+    fn chains_mut(&mut self) -> [&mut LocalChain; 3] {
+        [&mut self.gov, &mut self.a.chain, &mut self.b.chain]
+    }
+
+    /// Saves the three chains to `to` (a directory): each node is stopped, which writes its state
+    /// file, the file copied, and the node started again. Needs [`LocalConsortium::start_persistent`].
+    pub fn save_state(&mut self, to: &Path) -> Result<(), LocalError> {
+        std::fs::create_dir_all(to)
+            .map_err(|e| LocalError::Io { path: to.to_path_buf(), message: e.to_string() })?;
+        for chain in self.chains_mut() {
+            let Some(file) = chain.state_file.clone() else {
+                return Err(step(format!("save {}", chain.name))(
+                    "the node was started without a state file".into(),
+                ));
+            };
+            chain.stop()?;
+            let copy = to.join(format!("{}.json", chain.name));
+            std::fs::copy(&file, &copy)
+                .map_err(|e| LocalError::Io { path: copy, message: e.to_string() })?;
+            chain.restart()?;
+        }
+        Ok(())
+    }
+
+    /// A second consortium, identical to this one when `from` was saved
+    /// ([`LocalConsortium::save_state`]): three new anvils loaded from copies of the saved chains,
+    /// persisting under `dir/chains`, manifests in `dir`. Addresses, keys and balances are this
+    /// one's; the two run independently.
+    pub fn load_state(&self, from: &Path, dir: &Path) -> Result<LocalConsortium, LocalError> {
+        let chains = dir.join("chains");
+        std::fs::create_dir_all(&chains)
+            .map_err(|e| LocalError::Io { path: chains.clone(), message: e.to_string() })?;
+        let copy = |chain: &LocalChain| -> Result<LocalChain, LocalError> {
+            let file = chains.join(format!("{}.json", chain.name));
+            let saved = from.join(format!("{}.json", chain.name));
+            std::fs::copy(&saved, &file)
+                .map_err(|e| LocalError::Io { path: saved, message: e.to_string() })?;
+            LocalChain::start(&chain.name, chain.chain_id, Some(file))
+        };
+        let business = |b: &LocalBusinessChain| -> Result<LocalBusinessChain, LocalError> {
+            Ok(LocalBusinessChain {
+                chain: copy(&b.chain)?,
+                zone: b.zone,
+                chain_name: b.chain_name,
+                resources: b.resources.clone(),
+                owner_institution: b.owner_institution,
+            })
+        };
+        let net = LocalConsortium {
+            gov: copy(&self.gov)?,
+            a: business(&self.a)?,
+            b: business(&self.b)?,
+            deployment: self.deployment.clone(),
+            regulator: self.regulator.clone(),
+            signers: self.signers.clone(),
+            dir: dir.to_path_buf(),
+        };
+        net.write_manifests()?;
         Ok(net)
     }
 

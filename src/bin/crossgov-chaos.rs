@@ -1,0 +1,5 @@
+//! `crossgov-chaos`: randomized fault trials; everything lives in [`crossgov::chaos`].
+
+fn main() -> std::process::ExitCode {
+    crossgov::chaos::main()
+}

@@ -1,0 +1,229 @@
+//! A JSON-RPC proxy between the relayers and a node that fails requests on demand: dropped before
+//! the node sees them, answered by the node but the answer lost, or held for a while. When the
+//! node is down the proxy answers 502, as a load balancer in front of a stopped node would.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alloy::transports::http::reqwest::{self, Url};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// What the proxy does to the next requests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    drop: u32,
+    lose: u32,
+    delay: u32,
+    delay_by: Duration,
+}
+
+/// Requests seen and failed, for the trial's report.
+#[derive(Debug, Default)]
+pub struct ProxyStats {
+    /// Requests received.
+    pub requests: AtomicU64,
+    /// Dropped before the node.
+    pub dropped: AtomicU64,
+    /// Handled by the node, answer lost.
+    pub lost: AtomicU64,
+    /// Held before forwarding.
+    pub delayed: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    upstream: Url,
+    client: reqwest::Client,
+    pending: Mutex<Pending>,
+    stats: ProxyStats,
+}
+
+/// A running proxy; stops when dropped.
+#[derive(Debug)]
+pub struct RpcProxy {
+    url: Url,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RpcProxy {
+    /// Listens on a port the OS picks and forwards to `upstream`.
+    pub async fn start(upstream: Url) -> std::io::Result<RpcProxy> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let addr = listener.local_addr()?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared {
+            upstream,
+            client,
+            pending: Mutex::new(Pending::default()),
+            stats: ProxyStats::default(),
+        });
+        let router = axum::Router::new().fallback(forward).with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::warn!(%err, "rpc proxy stopped");
+            }
+        });
+        let url = format!("http://{addr}").parse().map_err(std::io::Error::other)?;
+        Ok(RpcProxy { url, shared, task })
+    }
+
+    /// The proxy's endpoint (give this to the relayers).
+    pub fn url(&self) -> Url {
+        self.url.clone()
+    }
+
+    /// Fails the next `n` requests before they reach the node.
+    pub fn drop_next(&self, n: u32) {
+        lock(&self.shared.pending).drop += n;
+    }
+
+    /// Lets the node handle the next `n` requests and loses their answers.
+    pub fn lose_next(&self, n: u32) {
+        lock(&self.shared.pending).lose += n;
+    }
+
+    /// Holds each of the next `n` requests for `by` before forwarding it.
+    pub fn delay_next(&self, n: u32, by: Duration) {
+        let mut p = lock(&self.shared.pending);
+        p.delay += n;
+        p.delay_by = by;
+    }
+
+    /// Requests seen and failed so far.
+    pub fn stats(&self) -> &ProxyStats {
+        &self.shared.stats
+    }
+}
+
+impl Drop for RpcProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+enum Fate {
+    Drop,
+    Lose,
+    Delay(Duration),
+    Pass,
+}
+
+async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let fate = {
+        let mut p = lock(&shared.pending);
+        if p.drop > 0 {
+            p.drop -= 1;
+            Fate::Drop
+        } else if p.lose > 0 {
+            p.lose -= 1;
+            Fate::Lose
+        } else if p.delay > 0 {
+            p.delay -= 1;
+            Fate::Delay(p.delay_by)
+        } else {
+            Fate::Pass
+        }
+    };
+    match fate {
+        Fate::Drop => {
+            shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            return (StatusCode::SERVICE_UNAVAILABLE, "chaos proxy: request dropped")
+                .into_response();
+        }
+        Fate::Delay(by) => {
+            shared.stats.delayed.fetch_add(1, Ordering::Relaxed);
+            // The injected latency itself, not a wait for some state.
+            tokio::time::sleep(by).await;
+        }
+        Fate::Lose | Fate::Pass => {}
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_owned();
+    let answer = async {
+        let response = shared
+            .client
+            .post(shared.upstream.clone())
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok::<_, reqwest::Error>((status, response.bytes().await?))
+    }
+    .await;
+    match (answer, fate) {
+        (Err(err), _) => (StatusCode::BAD_GATEWAY, format!("chaos proxy: node unreachable: {err}"))
+            .into_response(),
+        (Ok(_), Fate::Lose) => {
+            shared.stats.lost.fetch_add(1, Ordering::Relaxed);
+            (StatusCode::BAD_GATEWAY, "chaos proxy: response lost").into_response()
+        }
+        (Ok((status, bytes)), _) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            [(header::CONTENT_TYPE, "application/json")],
+            bytes.to_vec(),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn rpc(url: &Url) -> Result<serde_json::Value, String> {
+        let client = reqwest::Client::new();
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+        let response = client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("{}", response.status()));
+        }
+        response.json().await.map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn forwards_drops_loses_and_delays_as_told() {
+        let anvil = crossgov_deploy::devnet::spawn_anvil_with_chain_id(4242).expect("anvil");
+        let proxy = RpcProxy::start(anvil.endpoint_url()).await.expect("proxy");
+        let ok = rpc(&proxy.url()).await.expect("forwarded");
+        assert_eq!(ok["result"], "0x1092");
+        proxy.drop_next(2);
+        assert_eq!(rpc(&proxy.url()).await, Err("503 Service Unavailable".into()));
+        assert_eq!(rpc(&proxy.url()).await, Err("503 Service Unavailable".into()));
+        proxy.lose_next(1);
+        assert_eq!(rpc(&proxy.url()).await, Err("502 Bad Gateway".into()));
+        proxy.delay_next(1, Duration::from_millis(1));
+        assert!(rpc(&proxy.url()).await.is_ok());
+        assert!(rpc(&proxy.url()).await.is_ok());
+        let s = proxy.stats();
+        assert_eq!(s.requests.load(Ordering::Relaxed), 6);
+        assert_eq!(s.dropped.load(Ordering::Relaxed), 2);
+        assert_eq!(s.lost.load(Ordering::Relaxed), 1);
+        assert_eq!(s.delayed.load(Ordering::Relaxed), 1);
+        drop(anvil);
+        assert_eq!(rpc(&proxy.url()).await, Err("502 Bad Gateway".into()));
+    }
+}
