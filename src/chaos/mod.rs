@@ -115,8 +115,9 @@ impl Summary {
         let mins = (self.secs / 60.0).floor();
         let _ = writeln!(
             out,
-            "chaos: {} trials (base seed {:#018x}) in {}m {:02.0}s, slowest trial {:.1}s",
+            "chaos: {} trial{} (base seed {:#018x}) in {}m {:02.0}s, slowest trial {:.1}s",
             self.trials,
+            if self.trials == 1 { "" } else { "s" },
             self.base_seed,
             mins,
             self.secs - mins * 60.0,
@@ -239,7 +240,12 @@ pub fn main() -> ExitCode {
     };
     let mut failed = false;
     let code = crate::cli::block_on(async {
-        let mut summary = run_trials(&seeds, cli.jobs, cli.keep.as_deref(), &progress).await?;
+        // Ending on a signal drops the running trials, which stops their anvils.
+        let mut signals = crate::cli::Signals::install()?;
+        let mut summary = tokio::select! {
+            summary = run_trials(&seeds, cli.jobs, cli.keep.as_deref(), &progress) => summary?,
+            signal = signals.wait() => return Err(format!("stopped by {signal}")),
+        };
         summary.base_seed = base;
         print!("{}", summary.table());
         failed = summary.violations() > 0;
