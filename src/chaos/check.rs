@@ -244,7 +244,8 @@ pub async fn invariants(
                     let recorded = LegState::try_from(leg).map_err(err)?;
                     let agrees = matches!(
                         (recorded, onchain),
-                        (LegState::Unlocked, HtlcLockState::Unlocked)
+                        (LegState::Locked, HtlcLockState::Locked)
+                            | (LegState::Unlocked, HtlcLockState::Unlocked)
                             | (LegState::Refunded, HtlcLockState::Refunded)
                             | (LegState::Void | LegState::None, HtlcLockState::None)
                     );

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
-use crossgov_deploy::local::{LocalChain, LocalConsortium, SAFETY_MARGIN_SECS, keys};
+use crossgov_deploy::local::{LocalChain, LocalConsortium, keys};
 use crossgov_relayer::IPath;
 use crossgov_relayer::htlc::SwapSubmitError;
 use crossgov_relayer::protocol::htlc::{LegId, Secret, hashlock_of};
@@ -36,6 +36,12 @@ use super::schedule::{
 pub const SETTLE: Duration = Duration::from_secs(5);
 /// How long the relayers have to finish once every deadline has passed.
 pub const GRACE: Duration = Duration::from_secs(30);
+/// How far the governance chain's and chain B's clocks jump when the trial passes the deadlines.
+/// Every deadline and timelock is at most `3 * DEADLINE_SECS` past the latest of the three clocks
+/// at signing, and the schedule's clock jumps put at most `4 * 2 * DEADLINE_SECS` between them.
+pub const PAST_LEG_B_SECS: u64 = 2 * 86_400;
+/// How far chain A's clock jumps (after chain B's): past leg A's timelocks.
+pub const PAST_LEG_A_SECS: u64 = 4 * 86_400;
 /// How long a submission keeps retrying (its relayer may be down or its RPC failing).
 const SUBMIT_BOUND: Duration = Duration::from_secs(60);
 /// How often the trial looks at the chains.
@@ -228,8 +234,12 @@ async fn sign(ctx: &Ctx, index: usize, work: Work) -> Result<(B256, Signed), Str
         }
         Work::Swap { amount_a, amount_b } => {
             let (alice, bob) = (ctx.alice.address(), ctx.bob.address());
-            let now_a = Ctx::now(&ctx.chain_a).await?;
-            let now_b = Ctx::now(&ctx.chain_b).await?;
+            // Timelocks are business-chain times that the governance chain also checks against
+            // its own clock (leg B's is the acceptance deadline); a governance clock jump leaves
+            // the clocks apart, so the user picks times valid on all of them.
+            let now_gov = Ctx::now(&ctx.gov).await?;
+            let now_a = Ctx::now(&ctx.chain_a).await?.max(now_gov);
+            let now_b = Ctx::now(&ctx.chain_b).await?.max(now_gov);
             let secret = crossgov_relayer::protocol::random_b256();
             let request = SwapRequest::new(
                 hashlock_of(&secret),
@@ -690,9 +700,8 @@ pub async fn run(
                 // Everything recovered and still open. Move the governance chain and chain B
                 // past the 2PC deadlines, the acceptance time and leg B's timelock first.
                 report.deadline_passed = true;
-                let secs = DEADLINE_SECS + SAFETY_MARGIN_SECS + 60;
-                advance(run.provider(Node::Governance), secs).await?;
-                advance(run.provider(Node::ChainB), secs).await?;
+                advance(run.provider(Node::Governance), PAST_LEG_B_SECS).await?;
+                advance(run.provider(Node::ChainB), PAST_LEG_B_SECS).await?;
                 phase = Phase::PastLegB { since: Instant::now() };
             }
             Phase::PastLegB { since } => {
@@ -702,11 +711,7 @@ pub async fn run(
                 let waiting = check::revealed_but_locked(&run.net, &schedule.work, &subjects).await;
                 if waiting.is_empty() || since.elapsed() > GRACE {
                     report.violations.extend(waiting);
-                    advance(
-                        run.provider(Node::ChainA),
-                        3 * DEADLINE_SECS + SAFETY_MARGIN_SECS + 60,
-                    )
-                    .await?;
+                    advance(run.provider(Node::ChainA), PAST_LEG_A_SECS).await?;
                     phase = Phase::PastAll { until: Instant::now() + GRACE };
                 }
             }
