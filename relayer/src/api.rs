@@ -337,14 +337,19 @@ fn parse_request(body: &[u8]) -> Result<(TxRequest, Bytes), ApiError> {
     Ok((TxRequest { txId: r.tx_id, steps, deadline: r.deadline, nonce }, body.signature))
 }
 
-fn body_error(rejection: BytesRejection) -> ApiError {
+/// Status, code and message for a body that could not be read (over [`MAX_BODY_BYTES`], or
+/// broken off); shared with the swap routes so every route answers in the same JSON shape.
+pub(crate) fn body_rejection(rejection: BytesRejection) -> (StatusCode, &'static str, String) {
     let status = rejection.status();
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "BodyTooLarge" } else { "BadBody" };
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!("the body exceeds {MAX_BODY_BYTES} bytes")
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        (status, "BodyTooLarge", format!("the body exceeds {MAX_BODY_BYTES} bytes"))
     } else {
-        rejection.body_text()
-    };
+        (status, "BadBody", rejection.body_text())
+    }
+}
+
+fn body_error(rejection: BytesRejection) -> ApiError {
+    let (status, code, message) = body_rejection(rejection);
     ApiError::new(status, code, message)
 }
 

@@ -109,7 +109,7 @@ fn line(v: &Value) -> String {
 async fn run_async(cmd: ChainCommand) -> Result<(), String> {
     match cmd {
         ChainCommand::List { gov } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let r =
                 ChainRegistryInstance::new(g.deployment.chain_registry.address, g.reader.clone());
             let count = r.chainCount().call().await.map_err(|e| e.to_string())?;
@@ -132,7 +132,7 @@ async fn run_async(cmd: ChainCommand) -> Result<(), String> {
             Ok(())
         }
         ChainCommand::Show { chain, gov } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let (z, c) = words(&chain)?;
             let r =
                 ChainRegistryInstance::new(g.deployment.chain_registry.address, g.reader.clone());
@@ -145,7 +145,7 @@ async fn run_async(cmd: ChainCommand) -> Result<(), String> {
             Ok(())
         }
         ChainCommand::SetRelayers { chain, relayers, remove, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let (z, c) = words(&chain)?;
             let list =
                 relayers.iter().map(|a| address("--relayer", a)).collect::<Result<Vec<_>, _>>()?;

@@ -73,14 +73,33 @@ pub struct Gov {
 }
 
 impl GovArgs {
-    /// Reads the manifest and connects.
-    pub fn connect(&self) -> Result<Gov, String> {
+    /// Reads the manifest, connects, and checks that the endpoint is the chain the manifest
+    /// describes. Against another chain the suite's addresses hold no code: reads would report
+    /// nothing, and a signed call to a code-less address is mined as a successful no-op.
+    pub async fn connect(&self) -> Result<Gov, String> {
         let deployment = Deployment::read_manifest(&self.manifest).map_err(|e| {
             format!(
                 "{e} (pass --manifest FILE, written by `crossgov deploy`, or set CROSSGOV_MANIFEST)"
             )
         })?;
         let reader = ProviderBuilder::new().connect_http(self.rpc_url.clone()).erased();
+        let url = &self.rpc_url;
+        let chain_id = reader.get_chain_id().await.map_err(|e| format!("{url}: {e}"))?;
+        if chain_id != deployment.chain_id {
+            return Err(format!(
+                "{url} is chain id {chain_id} but {} describes chain id {}: pass the governance chain's --rpc-url, or its manifest",
+                self.manifest.display(),
+                deployment.chain_id
+            ));
+        }
+        let registry = deployment.institution_registry.address;
+        let code = reader.get_code_at(registry).await.map_err(|e| format!("{url}: {e}"))?;
+        if code.is_empty() {
+            return Err(format!(
+                "{url} (chain id {chain_id}) has no contract at the InstitutionRegistry address {registry} of {}: another chain with the same id?",
+                self.manifest.display()
+            ));
+        }
         Ok(Gov { reader, deployment, url: self.rpc_url.clone() })
     }
 }

@@ -234,7 +234,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
     match cmd {
         GovCommand::Propose { action } => propose(action).await,
         GovCommand::Vote { id, reject, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let r = registry_at(&g, g.signing(signer.load()?));
             let receipt = send(&format!("vote on proposal {id}"), r.vote(id, !reject)).await?;
             let state = r.proposalState(id).call().await.map_err(|e| e.to_string())?;
@@ -251,7 +251,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
             Ok(())
         }
         GovCommand::Execute { id, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let data = proposal_data(&g, id).await?.0;
             let r = registry_at(&g, g.signing(signer.load()?));
             let receipt = send(&format!("execute proposal {id}"), r.execute(id, data)).await?;
@@ -260,7 +260,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
             Ok(())
         }
         GovCommand::Withdraw { id, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let r = registry_at(&g, g.signing(signer.load()?));
             let receipt = send(&format!("withdraw proposal {id}"), r.withdraw(id)).await?;
             let v = json!({ "proposal": id.to_string(), "withdrawn": true, "txHash": receipt.transaction_hash });
@@ -270,7 +270,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
         GovCommand::List { gov } => list(&gov).await,
         GovCommand::Show { id, gov } => show(&gov, id).await,
         GovCommand::AddAccount { account, role, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let account = address("--account", &account)?;
             let role = match role {
                 RoleArg::Admin => Role::Admin,
@@ -288,7 +288,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
             Ok(())
         }
         GovCommand::RemoveAccount { account, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let account = address("--account", &account)?;
             let r = registry_at(&g, g.signing(signer.load()?));
             let receipt = send("remove account", r.removeAccount(account)).await?;
@@ -389,7 +389,7 @@ async fn propose(action: Action) -> Result<(), String> {
                 (common, Target::Raw(target), data.to_vec(), format!("call {target}"))
             }
         };
-    let g = common.gov.connect()?;
+    let g = common.gov.connect().await?;
     let d = &g.deployment;
     let target = match target_of {
         Target::Registry => d.institution_registry.address,
@@ -453,7 +453,7 @@ async fn proposal_data(g: &super::common::Gov, id: U256) -> Result<(Bytes, Strin
 }
 
 async fn list(gov: &GovArgs) -> Result<(), String> {
-    let g = gov.connect()?;
+    let g = gov.connect().await?;
     let r = registry_at(&g, g.reader.clone());
     let logs = r
         .ProposalCreated_filter()
@@ -496,7 +496,7 @@ async fn list(gov: &GovArgs) -> Result<(), String> {
 }
 
 async fn show(gov: &GovArgs, id: U256) -> Result<(), String> {
-    let g = gov.connect()?;
+    let g = gov.connect().await?;
     let (data, description) = proposal_data(&g, id).await?;
     let r = registry_at(&g, g.reader.clone());
     let p = r.proposal(id).call().await.map_err(|e| e.to_string())?;

@@ -76,10 +76,16 @@ async fn run_async(cmd: PermCommand) -> Result<(), String> {
         PermCommand::Grant { what, gov, signer } => change(true, what, gov, signer).await,
         PermCommand::Revoke { what, gov, signer } => change(false, what, gov, signer).await,
         PermCommand::Check { account, path, op, gov } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let account = address("--account", &account)?;
             let p: IPath = path.parse().map_err(|e| format!("--path {path:?}: {e}"))?;
             let ops: Ops = op.parse().map_err(|e| format!("--op {op:?}: {e}"))?;
+            // The contract takes exactly one bit; a set would come back as an undecoded revert.
+            if ops.bits().count_ones() != 1 {
+                return Err(format!(
+                    "--op {op:?}: name exactly one op (get_data, set_data, call, send_tx, event, two_phase, htlc)"
+                ));
+            }
             let (z, c, r) = p.to_words();
             let m = PermissionManagerInstance::new(
                 g.deployment.permission_manager.address,
@@ -107,7 +113,7 @@ async fn change(
     gov: GovArgs,
     signer: SignerArgs,
 ) -> Result<(), String> {
-    let g = gov.connect()?;
+    let g = gov.connect().await?;
     let pattern: Pattern =
         what.pattern.parse().map_err(|e| format!("--pattern {:?}: {e}", what.pattern))?;
     let ops: Ops = what.ops.parse().map_err(|e| format!("--ops {:?}: {e}", what.ops))?;

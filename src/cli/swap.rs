@@ -224,7 +224,7 @@ async fn run_async(cmd: SwapCommand) -> Result<(), String> {
             if out.exists() {
                 return Err(format!("{} exists; pass another --out", out.display()));
             }
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let me = signer.load()?;
             let (path_a, recipient, amount_a) = leg_arg("--leg-a", &leg_a)?;
             let (path_b, counterparty, amount_b) = leg_arg("--leg-b", &leg_b)?;
@@ -267,7 +267,7 @@ async fn run_async(cmd: SwapCommand) -> Result<(), String> {
             Ok(())
         }
         SwapCommand::Accept { request, asset_b, chain_id_b, relayer, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let me = signer.load()?;
             let text = std::fs::read_to_string(&request)
                 .map_err(|e| format!("{}: {e}", request.display()))?;

@@ -77,7 +77,7 @@ fn parse_step(s: &str) -> Result<(IPath, XaOp), String> {
 async fn run_async(cmd: TxCommand) -> Result<(), String> {
     match cmd {
         TxCommand::Submit { steps, deadline_secs, relayer, gov, signer } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let user = signer.load()?;
             let block = g
                 .reader
@@ -139,7 +139,7 @@ async fn run_async(cmd: TxCommand) -> Result<(), String> {
             Ok(())
         }
         TxCommand::Status { id, gov } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let tm = TransactionManagerInstance::new(
                 g.deployment.transaction_manager.address,
                 g.reader.clone(),
@@ -174,7 +174,7 @@ async fn run_async(cmd: TxCommand) -> Result<(), String> {
             Ok(())
         }
         TxCommand::List { gov } => {
-            let g = gov.connect()?;
+            let g = gov.connect().await?;
             let d = &g.deployment;
             let chains = ChainRegistry::new(d.chain_registry.address, g.reader.clone());
             let tm =

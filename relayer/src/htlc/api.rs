@@ -12,11 +12,13 @@
 //!   secret only once revealed on chain, and the transactions this relayer sent; or 404.
 //!
 //! Errors are `{"error": {"code", "message"}}`: 400 for bad input (bad JSON, invalid request or
-//! timelocks, wrong secret, forged Lock signature), 404 for an unknown swap, 422 when the
-//! TransactionManager refuses (code = its custom error's name), 503 when a chain is unreachable.
+//! timelocks, wrong secret, forged Lock signature), 404 for an unknown swap, 413 for a body over
+//! [`MAX_BODY_BYTES`], 422 when the TransactionManager refuses (code = its custom error's name),
+//! 503 when a chain is unreachable.
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use axum::Router;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,7 +26,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::{SwapStatus, SwapSubmitError};
-use crate::api::MAX_BODY_BYTES;
+use crate::api::{MAX_BODY_BYTES, body_rejection};
 use crate::ipath::Segment;
 use crate::protocol::{Leg, Secret, SwapRequest};
 use crate::runtime::RelayerHandle;
@@ -239,8 +241,16 @@ fn parse_leg(name: &str, l: LegBody) -> Result<Leg, ApiError> {
     })
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad("MalformedJson", e.to_string()))
+/// The body as JSON; an unreadable body (over the limit, broken off) is the same JSON error as
+/// on the 2PC routes, not axum's plain-text rejection.
+fn parse_json<T: serde::de::DeserializeOwned>(
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|rejection| {
+        let (status, code, message) = body_rejection(rejection);
+        ApiError { status, code: code.to_owned(), message }
+    })?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::bad("MalformedJson", e.to_string()))
 }
 
 fn parse_id(id: &str) -> Result<B256, ApiError> {
@@ -257,9 +267,12 @@ fn respond<T: Serialize>(ok: StatusCode, result: Result<T, ApiError>) -> Respons
     }
 }
 
-async fn propose(State(handle): State<RelayerHandle>, body: axum::body::Bytes) -> Response {
+async fn propose(
+    State(handle): State<RelayerHandle>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
     let result = async {
-        let body: ProposeBody = parse_json(&body)?;
+        let body: ProposeBody = parse_json(body)?;
         let r = body.request;
         let nonce = r
             .nonce
@@ -297,11 +310,11 @@ async fn generate(State(handle): State<RelayerHandle>) -> Response {
 async fn accept(
     State(handle): State<RelayerHandle>,
     Path(swap_id): Path<String>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
         let swap_id = parse_id(&swap_id)?;
-        let body: AcceptBody = parse_json(&body)?;
+        let body: AcceptBody = parse_json(body)?;
         let hash =
             handle.accept_swap(swap_id, body.counterparty_signature, body.lock_signature).await?;
         Ok(SwapSubmitted { swap_id, governance_tx_hash: hash })
@@ -351,13 +364,13 @@ mod tests {
             },
             "initiatorSignature": "0x01", "lockSignature": "0x02"
         });
-        let parsed: ProposeBody = parse_json(body.to_string().as_bytes()).expect("parses");
+        let parsed: ProposeBody = parse_json(Ok(body.to_string().into())).expect("parses");
         assert!(parsed.secret.is_none());
         let leg_a = parse_leg("legA", parsed.request.leg_a).expect("leg");
         assert_eq!(leg_a.amount, U256::from(100));
         let mut bad = body.clone();
         bad["extra"] = serde_json::json!(1);
-        assert!(parse_json::<ProposeBody>(bad.to_string().as_bytes()).is_err());
+        assert!(parse_json::<ProposeBody>(Ok(bad.to_string().into())).is_err());
         let bad_leg = LegBody {
             zone: "no.dots".into(),
             chain: "c".into(),
