@@ -6,6 +6,7 @@
 
 mod admission;
 mod audit;
+mod bad_input;
 mod chaos;
 mod cli;
 mod consortium;
