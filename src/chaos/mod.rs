@@ -237,6 +237,9 @@ pub fn main() -> ExitCode {
             r.faults.values().sum::<usize>(),
             r.secs
         );
+        for v in &r.violations {
+            eprintln!("    - {v}");
+        }
     };
     let mut failed = false;
     let code = crate::cli::block_on(async {

@@ -570,7 +570,8 @@ async fn relayer_2pc_submit_rejects_bad_input() {
 
 /// The relayer's [`TxSender`](crossgov_relayer::chain::TxSender): concurrent sends get distinct
 /// consecutive nonces, a refused call is a typed error that burns no nonce, and a transaction
-/// that is not mined is replaced on the same nonce with higher fees.
+/// the node dropped is replaced on the same nonce with higher fees (the other trigger, blocks
+/// passing without it, is [`should_replace`](crossgov_relayer::chain::should_replace)'s unit test).
 #[tokio::test]
 async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
     use alloy::sol_types::SolCall;
@@ -632,16 +633,6 @@ async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
     let balance = chain.xa(DEPLOYER).balanceOf(alice).call().await.expect("balance");
     assert_eq!(balance, U256::from(8));
 
-    // Fee bump: with automine off, drop the first version from the pool and mine empty blocks.
-    let _: serde_json::Value =
-        provider.raw_request("evm_setAutomine".into(), [false]).await.expect("automine off");
-    let send = {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let data = XaLedger::mintCall { to: alice, amount: U256::from(1) }.abi_encode();
-            client.sender().send("bumped mint", ledger, data.into()).await
-        })
-    };
     let pool_hash = |content: serde_json::Value| -> Option<String> {
         let pending = content.get("pending")?.as_object()?;
         let (_, by_nonce) =
@@ -649,34 +640,51 @@ async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
         let (_, tx) = by_nonce.as_object()?.iter().next()?;
         Some(tx.get("hash")?.as_str()?.to_owned())
     };
-    let first = wait_for("the first version in the pool", || async {
-        let content: serde_json::Value =
-            provider.raw_request("txpool_content".into(), ()).await.expect("txpool_content");
-        pool_hash(content)
-    })
-    .await;
-    let _: serde_json::Value =
-        provider.raw_request("anvil_dropAllTransactions".into(), ()).await.expect("drop");
-    let _: serde_json::Value =
-        provider.raw_request("anvil_mine".into(), [4u64]).await.expect("mine");
-    let second = wait_for("a replacement in the pool", || async {
-        let content: serde_json::Value =
-            provider.raw_request("txpool_content".into(), ()).await.expect("txpool_content");
-        pool_hash(content)
-    })
-    .await;
-    assert_ne!(first, second, "the replacement is a new transaction");
-    let _: serde_json::Value =
-        provider.raw_request("evm_mine".into(), Vec::<u64>::new()).await.expect("mine");
-    let receipt = send.await.expect("join").expect("bumped send");
-    assert_eq!(format!("{:#x}", receipt.transaction_hash), second.to_ascii_lowercase());
-    let tx = provider
-        .get_transaction_by_hash(receipt.transaction_hash)
-        .await
-        .expect("get tx")
-        .expect("tx");
+    let in_pool = |what: &'static str, not: Option<String>| {
+        let provider = provider.clone();
+        async move {
+            wait_for(what, || async {
+                let content: serde_json::Value = provider
+                    .raw_request("txpool_content".into(), ())
+                    .await
+                    .expect("txpool_content");
+                pool_hash(content).filter(|h| Some(h) != not.as_ref())
+            })
+            .await
+        }
+    };
+    let mint = |what: &'static str| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let data = XaLedger::mintCall { to: alice, amount: U256::from(1) }.abi_encode();
+            client.sender().send(what, ledger, data.into()).await
+        })
+    };
+    let rpc = |method: &'static str, params: serde_json::Value| {
+        let provider = provider.clone();
+        async move {
+            let _: serde_json::Value =
+                provider.raw_request(method.into(), params).await.expect(method);
+        }
+    };
     use alloy::consensus::Transaction as _;
-    assert_eq!(tx.nonce(), start + 8, "same nonce as the dropped version");
+
+    // Dropped by the node (as a restarted node's pool is): replaced on the same nonce with higher
+    // fees at once, with no block needed to notice (on an on-demand chain none would come).
+    rpc("evm_setAutomine", serde_json::json!([false])).await;
+    let send = mint("replaced mint");
+    let first = in_pool("the mint in the pool", None).await;
+    rpc("anvil_dropAllTransactions", serde_json::json!([])).await;
+    let second = in_pool("a replacement in the pool", Some(first.clone())).await;
+    rpc("evm_mine", serde_json::json!([])).await;
+    let receipt = send.await.expect("join").expect("replaced send");
+    assert_eq!(format!("{:#x}", receipt.transaction_hash), second.to_ascii_lowercase());
+    let tx = provider.get_transaction_by_hash(receipt.transaction_hash).await.expect("tx");
+    let tx = tx.expect("tx");
+    assert_eq!(tx.nonce(), start + 8, "the same nonce as the dropped version");
+    let dropped =
+        provider.get_transaction_by_hash(first.parse().expect("hash")).await.expect("lookup");
+    assert!(dropped.is_none(), "the first version is gone");
     assert_eq!(provider.get_transaction_count(owner).await.expect("nonce"), start + 9);
 
     // Confirmations: with a depth of 3 the send returns only once 2 more blocks are on top.

@@ -20,7 +20,7 @@ use alloy::transports::http::reqwest::Url;
 use alloy::transports::{RpcError, TransportErrorKind};
 
 pub use backoff::Backoff;
-pub use sender::{SendOptions, TxSender};
+pub use sender::{SendOptions, TxSender, should_replace};
 
 use crate::errors::ContractRevert;
 

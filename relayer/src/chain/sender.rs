@@ -11,6 +11,14 @@ use tokio::sync::Mutex;
 use super::{ChainConfig, ChainError, is_nonce_message, retry};
 use crate::chain::Backoff;
 
+/// Whether a transaction sent at block `sent_at` and not mined by `head` is replaced now (same
+/// nonce, higher fees): when the node no longer knows it (a restarted node's pool is empty, a
+/// full pool evicts the cheapest), or when `bump_after` blocks passed without it. The first
+/// matters on chains that mine only when there is something to mine: no block would ever come.
+pub fn should_replace(dropped: bool, head: u64, sent_at: u64, bump_after: u64) -> bool {
+    dropped || head >= sent_at.saturating_add(bump_after)
+}
+
 /// How a sent transaction is pushed through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendOptions {
@@ -210,8 +218,10 @@ impl TxSender {
                     Err(err) => return Err(err),
                 }
             }
+            let latest = *hashes.last().unwrap_or(&first_hash);
+            let dropped = self.dropped(what, latest).await;
             let head = self.head(what).await?;
-            if head >= sent_at + self.options.bump_after_blocks {
+            if should_replace(dropped, head, sent_at, self.options.bump_after_blocks) {
                 if bumps >= self.options.max_bumps {
                     return Err(ChainError::NotMined {
                         chain: self.chain.clone(),
@@ -233,7 +243,8 @@ impl TxSender {
                 sent_at = head;
                 match self.provider.send_transaction(tx.clone()).await {
                     Ok(pending) => {
-                        tracing::info!(chain = %self.chain, what, nonce, bumps, "fee bumped");
+                        let why = if dropped { "dropped by the node" } else { "not mined" };
+                        tracing::info!(chain = %self.chain, what, nonce, bumps, why, "fee bumped");
                         hashes.push(*pending.tx_hash());
                     }
                     // "nonce too low": an earlier version was mined; the next poll finds it.
@@ -243,6 +254,19 @@ impl TxSender {
                 }
             }
             tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    /// Whether the node answers that it knows nothing of `hash` (neither pending nor mined); an
+    /// unreachable node is not taken as an answer.
+    async fn dropped(&self, what: &str, hash: B256) -> bool {
+        match self.provider.get_transaction_by_hash(hash).await {
+            Ok(found) => found.is_none(),
+            Err(e) => {
+                let err = ChainError::from_rpc(&self.chain, what, &e);
+                tracing::debug!(%err, "transaction lookup");
+                false
+            }
         }
     }
 
@@ -274,5 +298,21 @@ impl TxSender {
                 .map_err(|e| ChainError::from_rpc(&self.chain, what, &e))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::should_replace;
+
+    #[test]
+    fn replaces_when_dropped_or_after_enough_blocks() {
+        // Known to the node, fewer blocks than the limit: keep waiting.
+        assert!(!should_replace(false, 10, 10, 3));
+        assert!(!should_replace(false, 12, 10, 3));
+        // Blocks passed without it.
+        assert!(should_replace(false, 13, 10, 3));
+        // The node forgot it: at once, even with no new block.
+        assert!(should_replace(true, 10, 10, 3));
     }
 }
