@@ -386,8 +386,6 @@ contract PermissionManagerInvariantTest is GovernanceFixture {
     /// each run, on all of it.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 50
-    /// forge-config: ci.invariant.runs = 256
-    /// forge-config: ci.invariant.depth = 50
     function invariant_grantsFollowModel() public view {
         assertEq(handler.violations(), 0, handler.lastViolation());
         uint256 slice = handler.steps();

@@ -32,8 +32,7 @@ use crossgov_relayer::bindings::{
 };
 use crossgov_relayer::htlc::{HtlcSettings, PeerChain};
 use crossgov_relayer::runtime::{
-    ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
-    ServedChain,
+    ChainEndpoint, Metrics, Relayer, RelayerHandle, RelayerSettings, ServedChain,
 };
 use crossgov_relayer::two_phase::ProtocolHook;
 use crossgov_relayer::{ContractRevert, IPath, Ops, Segment};
@@ -652,13 +651,7 @@ impl LocalConsortium {
         state_dir: PathBuf,
     ) -> (RelayerSettings, HtlcSettings) {
         let d = &self.deployment;
-        let contracts = GovernanceAddresses {
-            registry: d.institution_registry.address,
-            chain_registry: d.chain_registry.address,
-            permission_manager: d.permission_manager.address,
-            transaction_manager: d.transaction_manager.address,
-            supervision: d.supervision.address,
-        };
+        let contracts = d.governance_addresses();
         let (served, peer) = if institution == 1 { (&self.a, &self.b) } else { (&self.b, &self.a) };
         let settings = RelayerSettings {
             institution,

@@ -88,6 +88,17 @@ impl Deployment {
     pub fn read_manifest(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
         read_json(path.as_ref())
     }
+
+    /// The suite's addresses as a relayer's settings name them.
+    pub fn governance_addresses(&self) -> crossgov_relayer::runtime::GovernanceAddresses {
+        crossgov_relayer::runtime::GovernanceAddresses {
+            registry: self.institution_registry.address,
+            chain_registry: self.chain_registry.address,
+            permission_manager: self.permission_manager.address,
+            transaction_manager: self.transaction_manager.address,
+            supervision: self.supervision.address,
+        }
+    }
 }
 
 impl ResourceDeployment {

@@ -30,6 +30,7 @@ use super::proxy::RpcProxy;
 use super::schedule::{
     DEADLINE_SECS, Death, Direction, Fault, FaultKind, Node, Recovery, Schedule, Work,
 };
+use crate::cli::common::latest_block_time;
 
 /// How long the trial waits for everything to finish, after the last recovery, before it moves
 /// the clocks past every deadline.
@@ -178,15 +179,6 @@ impl Ctx {
             .filter(|(s, _)| s.institution == institution)
             .find_map(|(_, h)| h.clone().filter(|h| !h.is_stopped()))
     }
-
-    async fn now(provider: &DynProvider) -> Result<u64, String> {
-        let block = provider
-            .get_block_by_number(alloy::rpc::types::BlockNumberOrTag::Latest)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("no latest block")?;
-        Ok(block.header.timestamp)
-    }
 }
 
 fn path(s: &str) -> IPath {
@@ -222,7 +214,7 @@ async fn sign(ctx: &Ctx, index: usize, work: Work) -> Result<(B256, Signed), Str
                     (&ctx.bob, &ctx.alice, "zoneB.chainB.ledger", "zoneA.chainA.ledger", 2)
                 }
             };
-            let deadline = Ctx::now(&ctx.gov).await? + DEADLINE_SECS;
+            let deadline = latest_block_time(&ctx.gov).await? + DEADLINE_SECS;
             let request = TxRequest::builder()
                 .xa_step(&path(from), &XaOp::debit(payer.address(), U256::from(amount)))
                 .xa_step(&path(to), &XaOp::credit(payee.address(), U256::from(amount)))
@@ -237,9 +229,9 @@ async fn sign(ctx: &Ctx, index: usize, work: Work) -> Result<(B256, Signed), Str
             // Timelocks are business-chain times that the governance chain also checks against
             // its own clock (leg B's is the acceptance deadline); a governance clock jump leaves
             // the clocks apart, so the user picks times valid on all of them.
-            let now_gov = Ctx::now(&ctx.gov).await?;
-            let now_a = Ctx::now(&ctx.chain_a).await?.max(now_gov);
-            let now_b = Ctx::now(&ctx.chain_b).await?.max(now_gov);
+            let now_gov = latest_block_time(&ctx.gov).await?;
+            let now_a = latest_block_time(&ctx.chain_a).await?.max(now_gov);
+            let now_b = latest_block_time(&ctx.chain_b).await?.max(now_gov);
             let secret = crossgov_relayer::protocol::random_b256();
             let request = SwapRequest::new(
                 hashlock_of(&secret),

@@ -197,3 +197,13 @@ pub fn print(json: bool, value: &serde_json::Value, text: &str) {
 pub fn address(flag: &str, s: &str) -> Result<Address, String> {
     s.parse().map_err(|_| format!("{flag} {s:?} is not a 0x-prefixed 20-byte address"))
 }
+
+/// The timestamp of `provider`'s latest block.
+pub(crate) async fn latest_block_time(provider: &DynProvider) -> Result<u64, String> {
+    let block = provider
+        .get_block_by_number(alloy::rpc::types::BlockNumberOrTag::Latest)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no latest block")?;
+    Ok(block.header.timestamp)
+}

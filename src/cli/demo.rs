@@ -31,6 +31,7 @@ use crossgov_relayer::protocol::{Leg, SwapRequest, TxRequest, XaOp, htlc_domain,
 use crossgov_relayer::runtime::RelayerHandle;
 use crossgov_relayer::two_phase::{HookAction, ProtocolPoint};
 
+use super::common::latest_block_time;
 use super::dev::start_relayers;
 
 /// `crossgov demo` options.
@@ -126,15 +127,6 @@ impl Demo {
         TransactionManager::new(self.net.deployment.transaction_manager.address, self.gov())
     }
 
-    async fn now(&self, provider: &DynProvider) -> Result<u64, String> {
-        let block = provider
-            .get_block_by_number(alloy::rpc::types::BlockNumberOrTag::Latest)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("no latest block")?;
-        Ok(block.header.timestamp)
-    }
-
     pub(crate) async fn tx_state(&self, tx_id: B256) -> Result<TxState, String> {
         let t = self.tm().transaction(tx_id).call().await.map_err(|e| e.to_string())?;
         TxState::try_from(t.state).map_err(|e| e.to_string())
@@ -171,7 +163,7 @@ impl Demo {
         amount: u64,
     ) -> Result<B256, String> {
         let (alice, bob) = (self.net.address(keys::ALICE), self.net.address(keys::BOB));
-        let deadline = self.now(self.gov()).await? + 3600;
+        let deadline = latest_block_time(self.gov()).await? + 3600;
         let request = TxRequest::builder()
             .xa_step(&path("zoneA.chainA.ledger")?, &XaOp::debit(alice, U256::from(amount)))
             .xa_step(&path("zoneB.chainB.ledger")?, &XaOp::credit(bob, U256::from(amount)))
@@ -410,8 +402,8 @@ pub(crate) async fn swap_amounts(
 ) -> Result<B256, String> {
     let net = &demo.net;
     let (alice, bob) = (net.address(keys::ALICE), net.address(keys::BOB));
-    let now_a = demo.now(net.a.chain.provider(keys::DEPLOYER)).await?;
-    let now_b = demo.now(net.b.chain.provider(keys::DEPLOYER)).await?;
+    let now_a = latest_block_time(net.a.chain.provider(keys::DEPLOYER)).await?;
+    let now_b = latest_block_time(net.b.chain.provider(keys::DEPLOYER)).await?;
     let hashlock = bank_a.generate_swap_secret().map_err(|e| e.to_string())?;
     let request = SwapRequest::new(
         hashlock,

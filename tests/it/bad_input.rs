@@ -28,8 +28,7 @@ use crossgov_relayer::protocol::{
     Leg, Secret, SwapRequest, TxRequest, XaOp, htlc_domain, tm_domain,
 };
 use crossgov_relayer::runtime::{
-    ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
-    ServedChain,
+    ChainEndpoint, Metrics, Relayer, RelayerHandle, RelayerSettings, ServedChain,
 };
 use crossgov_relayer::{IPath, Ops, Pattern, Segment};
 
@@ -206,13 +205,7 @@ fn settings(net: &Consortium, state_dir: PathBuf) -> (RelayerSettings, HtlcSetti
             rpc_url: net.gov.anvil.endpoint_url(),
             chain_id: Some(d.chain_id),
             confirmations: 1,
-            contracts: GovernanceAddresses {
-                registry: d.institution_registry.address,
-                chain_registry: d.chain_registry.address,
-                permission_manager: d.permission_manager.address,
-                transaction_manager: d.transaction_manager.address,
-                supervision: d.supervision.address,
-            },
+            contracts: d.governance_addresses(),
         },
         chains: vec![served(&net.a, "zoneA", "chainA")],
         state_dir,

@@ -15,8 +15,7 @@ use alloy::sol_types::{Eip712Domain, SolEvent};
 use crossgov_relayer::bindings::{TransactionManager, TxState, XaTxState};
 use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
 use crossgov_relayer::runtime::{
-    ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
-    ServedChain, SubmitError,
+    ChainEndpoint, Metrics, Relayer, RelayerHandle, RelayerSettings, ServedChain, SubmitError,
 };
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
 use crossgov_relayer::{IPath, Ops};
@@ -97,13 +96,7 @@ impl Net {
 
     fn settings(&mut self, institution: u64) -> RelayerSettings {
         let d = &self.gov.deployment;
-        let contracts = GovernanceAddresses {
-            registry: d.institution_registry.address,
-            chain_registry: d.chain_registry.address,
-            permission_manager: d.permission_manager.address,
-            transaction_manager: d.transaction_manager.address,
-            supervision: d.supervision.address,
-        };
+        let contracts = d.governance_addresses();
         let (zone, chain, business, ledger) = if institution == 1 {
             ("zoneA", "chainA", &self.a, "ledger")
         } else {

@@ -21,7 +21,7 @@ use crossgov_relayer::bindings::{Role, TransactionManager, TxState};
 use crossgov_relayer::metrics::{Metrics, spawn_balance_watcher};
 use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
 use crossgov_relayer::runtime::{
-    ChainEndpoint, GovernanceAddresses, Relayer, RelayerHandle, RelayerSettings, ServedChain,
+    ChainEndpoint, Relayer, RelayerHandle, RelayerSettings, ServedChain,
 };
 use crossgov_relayer::{IPath, Ops, Pattern, Segment};
 
@@ -86,13 +86,7 @@ impl ApiNet {
                 rpc_url: self.gov.anvil.endpoint_url(),
                 chain_id: Some(d.chain_id),
                 confirmations: 1,
-                contracts: GovernanceAddresses {
-                    registry: d.institution_registry.address,
-                    chain_registry: d.chain_registry.address,
-                    permission_manager: d.permission_manager.address,
-                    transaction_manager: d.transaction_manager.address,
-                    supervision: d.supervision.address,
-                },
+                contracts: d.governance_addresses(),
             },
             chains: vec![ServedChain {
                 zone: seg("zoneA"),

@@ -27,8 +27,7 @@ use crossgov_relayer::htlc::{HtlcSettings, PeerChain, SwapSubmitError};
 use crossgov_relayer::protocol::htlc::{LegId, SwapRequestError, htlc_domain};
 use crossgov_relayer::protocol::{Leg, Secret, SwapRequest, tm_domain};
 use crossgov_relayer::runtime::{
-    ChainEndpoint, GovernanceAddresses, Metrics, Relayer, RelayerHandle, RelayerSettings,
-    ServedChain,
+    ChainEndpoint, Metrics, Relayer, RelayerHandle, RelayerSettings, ServedChain,
 };
 use crossgov_relayer::two_phase::{HookAction, ProtocolHook, ProtocolPoint};
 use crossgov_relayer::{IPath, Ops};
@@ -116,13 +115,7 @@ impl Net {
 
     fn settings(&self, institution: u64, state_dir: PathBuf) -> (RelayerSettings, HtlcSettings) {
         let d = &self.gov.deployment;
-        let contracts = GovernanceAddresses {
-            registry: d.institution_registry.address,
-            chain_registry: d.chain_registry.address,
-            permission_manager: d.permission_manager.address,
-            transaction_manager: d.transaction_manager.address,
-            supervision: d.supervision.address,
-        };
+        let contracts = d.governance_addresses();
         let side = |zone: &str, chain: &str, business: &BusinessChain| ServedChain {
             zone: seg(zone),
             chain: seg(chain),
