@@ -319,13 +319,7 @@ pub async fn verify_governance<P>(provider: &P, deployment: &Deployment) -> Resu
 where
     P: Provider + Clone,
 {
-    let chain_id = read_chain_id(provider).await?;
-    if chain_id != deployment.chain_id {
-        return Err(DeployError::ManifestMismatch(format!(
-            "it names chain id {}, the endpoint serves chain id {chain_id}",
-            deployment.chain_id
-        )));
-    }
+    check_chain_id(provider, deployment.chain_id).await?;
     for (artifact, deployed) in [
         (Artifact::INSTITUTION_REGISTRY, &deployment.institution_registry),
         (Artifact::CHAIN_REGISTRY, &deployment.chain_registry),
@@ -363,13 +357,7 @@ pub async fn verify_resources<P>(
 where
     P: Provider + Clone,
 {
-    let chain_id = read_chain_id(provider).await?;
-    if chain_id != deployment.chain_id {
-        return Err(DeployError::ManifestMismatch(format!(
-            "it names chain id {}, the endpoint serves chain id {chain_id}",
-            deployment.chain_id
-        )));
-    }
+    check_chain_id(provider, deployment.chain_id).await?;
     verify_code(provider, Artifact::XA_LEDGER, &deployment.xa_ledger).await?;
     verify_code(provider, Artifact::HTLC_ASSET, &deployment.htlc_asset).await?;
     let xa = XaLedger::new(deployment.xa_ledger.address, provider.clone());
@@ -412,6 +400,17 @@ async fn check_code<P: Provider>(
             actual_len: code.len(),
             expected_len: expected.len(),
         });
+    }
+    Ok(())
+}
+
+/// A manifest's chain id against the endpoint's.
+async fn check_chain_id<P: Provider>(provider: &P, named: u64) -> Result<(), DeployError> {
+    let chain_id = read_chain_id(provider).await?;
+    if chain_id != named {
+        return Err(DeployError::ManifestMismatch(format!(
+            "it names chain id {named}, the endpoint serves chain id {chain_id}"
+        )));
     }
     Ok(())
 }

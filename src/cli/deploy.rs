@@ -101,14 +101,30 @@ pub fn run(args: DeployArgs) -> ExitCode {
     })
 }
 
-fn report(target: &Target, status: &str, manifest: &Path, value: &serde_json::Value) {
+fn report(target: &Target, status: &str, deployment: &impl serde::Serialize) -> Result<(), String> {
+    let value = serde_json::to_value(deployment).map_err(|e| e.to_string())?;
+    let manifest = &target.manifest;
     if target.json {
         println!("{}", json!({ "status": status, "manifest": manifest, "deployment": value }));
     } else {
-        let text = serde_json::to_string_pretty(value).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
         println!("{status}: {}\n{text}", manifest.display());
     }
+    Ok(())
 }
+
+/// The refusal when an existing manifest does not match the chain.
+fn existing(
+    target: &Target,
+    deploy_new: &'static str,
+) -> impl FnOnce(crossgov_deploy::DeployError) -> String {
+    let manifest = target.manifest.display().to_string();
+    move |e| {
+        format!("{manifest} exists and {e}; to deploy {deploy_new}, pass another --manifest path")
+    }
+}
+
+const ALREADY_DEPLOYED: &str = "already deployed (manifest checked against the chain)";
 
 async fn governance(config: &Path, target: &Target) -> Result<(), String> {
     // The genesis is checked before anything else: a bad file sends nothing.
@@ -117,20 +133,8 @@ async fn governance(config: &Path, target: &Target) -> Result<(), String> {
     if target.manifest.exists() {
         let deployment = Deployment::read_manifest(&target.manifest).map_err(|e| e.to_string())?;
         let provider = ProviderBuilder::new().connect_http(target.rpc_url.clone()).erased();
-        verify_governance(&provider, &deployment).await.map_err(|e| {
-            format!(
-                "{} exists and {e}; to deploy a new suite, pass another --manifest path",
-                target.manifest.display()
-            )
-        })?;
-        let value = serde_json::to_value(&deployment).map_err(|e| e.to_string())?;
-        report(
-            target,
-            "already deployed (manifest checked against the chain)",
-            &target.manifest,
-            &value,
-        );
-        return Ok(());
+        verify_governance(&provider, &deployment).await.map_err(existing(target, "a new suite"))?;
+        return report(target, ALREADY_DEPLOYED, &deployment);
     }
     let provider = target.provider()?;
     eprintln!(
@@ -141,9 +145,7 @@ async fn governance(config: &Path, target: &Target) -> Result<(), String> {
         format!("{e}\nno manifest was written: contracts created by this attempt are abandoned (nothing refers to them)")
     })?;
     deployment.write_manifest(&target.manifest).map_err(|e| e.to_string())?;
-    let value = serde_json::to_value(&deployment).map_err(|e| e.to_string())?;
-    report(target, "deployed", &target.manifest, &value);
-    Ok(())
+    report(target, "deployed", &deployment)
 }
 
 async fn resources(target: &Target) -> Result<(), String> {
@@ -151,20 +153,10 @@ async fn resources(target: &Target) -> Result<(), String> {
         let deployment =
             ResourceDeployment::read_manifest(&target.manifest).map_err(|e| e.to_string())?;
         let provider = ProviderBuilder::new().connect_http(target.rpc_url.clone()).erased();
-        verify_resources(&provider, &deployment).await.map_err(|e| {
-            format!(
-                "{} exists and {e}; to deploy new resources, pass another --manifest path",
-                target.manifest.display()
-            )
-        })?;
-        let value = serde_json::to_value(&deployment).map_err(|e| e.to_string())?;
-        report(
-            target,
-            "already deployed (manifest checked against the chain)",
-            &target.manifest,
-            &value,
-        );
-        return Ok(());
+        verify_resources(&provider, &deployment)
+            .await
+            .map_err(existing(target, "new resources"))?;
+        return report(target, ALREADY_DEPLOYED, &deployment);
     }
     let provider = target.provider()?;
     eprintln!("crossgov deploy: deploying XaLedger and HtlcAsset");
@@ -172,7 +164,5 @@ async fn resources(target: &Target) -> Result<(), String> {
         format!("{e}\nno manifest was written: contracts created by this attempt are abandoned")
     })?;
     deployment.write_manifest(&target.manifest).map_err(|e| e.to_string())?;
-    let value = serde_json::to_value(&deployment).map_err(|e| e.to_string())?;
-    report(target, "deployed", &target.manifest, &value);
-    Ok(())
+    report(target, "deployed", &deployment)
 }
