@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Writes fixtures/audit_vectors.json: an audit envelope (version 1) built by an implementation
-independent of the Rust one (Python `cryptography`), from fixed TEST keys and fixed "random"
-bytes. The relayer's unit test `envelope::tests::matches_the_independent_vector` seals the same
-plaintext with the same bytes and must produce the same envelope, and opens it with both keys.
+"""Writes fixtures/audit_vectors.json: the same audit record as an envelope of each version (1: the
+record as is; 2: the record compressed with raw DEFLATE, here by Python's zlib), built by an
+implementation independent of the Rust one (Python `cryptography`), from fixed TEST keys and fixed
+"random" bytes. The relayer's unit test `envelope::tests::matches_the_independent_vector` seals each
+body with the same bytes and must produce the same envelope, and opens each with both keys back to
+the record. (Two DEFLATE encoders may compress the same input differently, so the Rust test seals
+Python's compressed body rather than its own.)
 
 Run: python3 tools/audit_vectors.py > fixtures/audit_vectors.json   (needs python3-cryptography)
 Regulator addresses are keccak256-based; Python's stdlib has no keccak, so they were computed with
@@ -10,6 +13,7 @@ Regulator addresses are keccak256-based; Python's stdlib has no keccak, so they 
 """
 
 import json
+import zlib
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,9 +77,9 @@ def compressed(public):
     return public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
 
 
-def main():
-    header = bytes([1, len(COVERS)]) + b"".join(bytes(c) for c in COVERS) + bytes([len(REGULATORS)])
-    steps = []
+def envelope(version, body_plaintext):
+    header = bytes([version, len(COVERS)]) + b"".join(bytes(c) for c in COVERS) + bytes([len(REGULATORS)])
+    wraps = []
     for (secret, address), eph_secret in zip(REGULATORS, EPHEMERAL):
         recipient = private_key(secret).public_key()
         eph = private_key(eph_secret)
@@ -85,11 +89,23 @@ def main():
         kek, nonce = okm[:32], okm[32:]
         wrapped = AESGCM(kek).encrypt(nonce, DATA_KEY, bytes.fromhex(address[2:]) + SUBJECT)
         header += bytes.fromhex(address[2:]) + eph_pub + wrapped
-        steps.append({"ephemeralPublicKey": "0x" + eph_pub.hex(), "sharedX": "0x" + shared_x.hex(), "kek": "0x" + kek.hex(), "wrapNonce": "0x" + nonce.hex()})
-    body = AESGCM(DATA_KEY).encrypt(BODY_NONCE, PLAINTEXT, BODY_AAD + SUBJECT + header)
-    envelope = header + BODY_NONCE + len(body).to_bytes(4, "big") + body
+        wraps.append({"ephemeralPublicKey": "0x" + eph_pub.hex(), "sharedX": "0x" + shared_x.hex(), "kek": "0x" + kek.hex(), "wrapNonce": "0x" + nonce.hex()})
+    body = AESGCM(DATA_KEY).encrypt(BODY_NONCE, body_plaintext, BODY_AAD + SUBJECT + header)
+    return header + BODY_NONCE + len(body).to_bytes(4, "big") + body, wraps
+
+
+def deflate_raw(data):
+    compressor = zlib.compressobj(level=9, wbits=-15)  # negative wbits: raw DEFLATE, no zlib header
+    return compressor.compress(data) + compressor.flush()
+
+
+def main():
+    envelopes = []
+    for version, body in [(1, PLAINTEXT), (2, deflate_raw(PLAINTEXT))]:
+        wire, wraps = envelope(version, body)
+        envelopes.append({"version": version, "body": "0x" + body.hex(), "envelope": "0x" + wire.hex()})
     out = {
-        "comment": "Audit envelope v1 test vector, built by tools/audit_vectors.py (Python cryptography), checked by the relayer's Rust test. TEST KEYS ONLY. randomness = the bytes the sealer draws, in order: data key (32), one ephemeral secret per recipient (32 each), body nonce (12).",
+        "comment": "Audit envelope test vectors (versions 1 and 2 of one record), built by tools/audit_vectors.py (Python cryptography, zlib), checked by the relayer's Rust test. TEST KEYS ONLY. randomness = the bytes the sealer draws, in order: data key (32), one ephemeral secret per recipient (32 each), body nonce (12). body = the body's plaintext: the record (version 1) or the record deflated (version 2).",
         "regulators": [
             {"privateKey": "0x" + s.hex(), "address": a, "publicKey": "0x" + private_key(s).public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)[1:].hex()}
             for s, a in REGULATORS
@@ -97,9 +113,9 @@ def main():
         "subject": "0x" + SUBJECT.hex(),
         "covers": [{"kind": k, "index": i} for k, i in COVERS],
         "randomness": "0x" + (DATA_KEY + b"".join(EPHEMERAL) + BODY_NONCE).hex(),
-        "wraps": steps,
+        "wraps": wraps,
         "plaintext": PLAINTEXT.decode(),
-        "envelope": "0x" + envelope.hex(),
+        "envelopes": envelopes,
     }
     print(json.dumps(out, indent=2))
 

@@ -1,27 +1,32 @@
-//! The audit envelope, version 1: a record encrypted once under a fresh AES-256-GCM data key, the
-//! data key wrapped for every regulator with ECIES over secp256k1.
+//! The audit envelope: a record encrypted once under a fresh AES-256-GCM data key, the data key
+//! wrapped for every regulator with ECIES over secp256k1.
 //!
 //! Layout (all integers big-endian):
 //!
 //! | bytes            | field                                                                    |
 //! |------------------|--------------------------------------------------------------------------|
-//! | 1                | version = 1                                                              |
+//! | 1                | version: 2 (written), 1 (still read)                                     |
 //! | 1                | `k`, the number of covered operations (1..=255)                          |
 //! | 2·k              | covered operations, each (kind, index): see [`CoverKey`]                 |
 //! | 1                | `n`, the number of recipients (1..=[`MAX_RECIPIENTS`])                   |
 //! | 101·n            | per recipient: regulator address (20), ephemeral public key, SEC1 compressed (33), wrapped data key (32 + 16-byte tag) |
 //! | 12               | body nonce                                                               |
 //! | 4                | body length `m`                                                          |
-//! | m                | body: AES-256-GCM ciphertext of the record, tag appended                 |
+//! | m                | body: AES-256-GCM ciphertext, tag appended                               |
+//!
+//! The body's plaintext is the record (JSON) in version 1 and the record compressed with raw
+//! DEFLATE (RFC 1951) in version 2: every envelope byte is paid for as calldata and log data, and
+//! the JSON's names and hex digits compress to about half. The version byte is in the header, which
+//! the body authenticates, so an envelope cannot be passed off as the other version.
 //!
 //! Key wrap for regulator `R` (public key `P`): a fresh ephemeral key `e`, `E = e·G`;
 //! `z` = x-coordinate of `e·P`; `kek ‖ nonce` = HKDF-SHA256(salt = `E ‖ P` (both compressed),
 //! ikm = `z`, info = [`WRAP_INFO`], 44 bytes); wrapped = AES-256-GCM(`kek`, `nonce`, data key,
 //! aad = `R ‖ subject`). The nonce may be derived because each `kek` is used once.
 //!
-//! Body: AES-256-GCM(data key, body nonce, record, aad = [`BODY_AAD`] ‖ subject ‖ header), where
-//! the header is every byte before the body nonce. Moving an envelope to another subject, or
-//! editing its covered operations or recipients, makes decryption fail.
+//! Body: AES-256-GCM(data key, body nonce, body plaintext, aad = [`BODY_AAD`] ‖ subject ‖ header),
+//! where the header is every byte before the body nonce. Moving an envelope to another subject, or
+//! editing its version, covered operations or recipients, makes decryption fail.
 //!
 //! The covered operations are public on purpose: they name governance events (already public)
 //! so any relayer can tell whether an operation is audited without reading the record.
@@ -36,8 +41,16 @@ use sha2::Sha256;
 
 use super::record::CoverKey;
 
-/// The envelope version this code writes and reads.
-pub const ENVELOPE_VERSION: u8 = 1;
+/// The envelope version this code writes (it reads [`ENVELOPE_V1`] too).
+pub const ENVELOPE_VERSION: u8 = 2;
+/// The first version: the record uncompressed. Records of that version stay on chain, so they
+/// stay readable.
+pub const ENVELOPE_V1: u8 = 1;
+/// The largest record (uncompressed) an envelope may carry: far above any real record (16 steps
+/// of at most 1 KiB each), and the bound that keeps a hostile body from inflating without limit.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+/// DEFLATE level: the best ratio; records are a few KiB, so the time does not matter.
+const DEFLATE_LEVEL: u8 = 9;
 /// HKDF info of the key wrap.
 pub const WRAP_INFO: &[u8] = b"crossgov/audit/v1/key-wrap";
 /// Prefix of the body's associated data.
@@ -68,8 +81,22 @@ pub enum EnvelopeError {
     #[error("envelope has {0} bytes after its body")]
     TrailingBytes(usize),
     /// A version this code does not know.
-    #[error("unsupported envelope version {0} (this build reads version {ENVELOPE_VERSION})")]
+    #[error(
+        "unsupported envelope version {0} (this build reads versions {ENVELOPE_V1} and {ENVELOPE_VERSION})"
+    )]
     UnsupportedVersion(u8),
+    /// A record too large for an envelope.
+    #[error("the record has {size} bytes, more than the {max} an envelope may carry")]
+    RecordTooLarge {
+        /// Its size, uncompressed.
+        size: usize,
+        /// [`MAX_RECORD_BYTES`].
+        max: usize,
+    },
+    /// The decrypted body of a version-2 envelope is not valid DEFLATE data, or inflates past
+    /// [`MAX_RECORD_BYTES`] (only a writer that ignores the format produces either).
+    #[error("the decrypted record does not inflate: {0}")]
+    BadCompression(String),
     /// A count outside its range.
     #[error("envelope declares {count} {what}, expected {min} to {max}")]
     BadCount {
@@ -155,6 +182,8 @@ pub struct WrappedKey {
 /// A parsed envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// [`ENVELOPE_VERSION`], or [`ENVELOPE_V1`] for an old record.
+    pub version: u8,
     /// The operations the record covers (public).
     pub covers: Vec<CoverKey>,
     /// The recipients, in the order written.
@@ -174,8 +203,28 @@ pub fn os_random(buf: &mut [u8]) -> Result<(), EnvelopeError> {
 }
 
 impl Envelope {
-    /// Encrypts `plaintext` about `subject` for `recipients`.
+    /// Compresses and encrypts the record `plaintext` about `subject` for `recipients`, as a
+    /// version-2 envelope.
     pub fn seal(
+        subject: B256,
+        covers: &[CoverKey],
+        plaintext: &[u8],
+        recipients: &[Recipient],
+        fill: Fill<'_>,
+    ) -> Result<Envelope, EnvelopeError> {
+        if plaintext.len() > MAX_RECORD_BYTES {
+            return Err(EnvelopeError::RecordTooLarge {
+                size: plaintext.len(),
+                max: MAX_RECORD_BYTES,
+            });
+        }
+        let body = miniz_oxide::deflate::compress_to_vec(plaintext, DEFLATE_LEVEL);
+        Envelope::seal_body(ENVELOPE_VERSION, subject, covers, &body, recipients, fill)
+    }
+
+    /// Encrypts a body plaintext that is already in `version`'s form.
+    fn seal_body(
+        version: u8,
         subject: B256,
         covers: &[CoverKey],
         plaintext: &[u8],
@@ -206,8 +255,13 @@ impl Envelope {
         }
         let mut nonce = [0u8; NONCE];
         fill(&mut nonce)?;
-        let mut envelope =
-            Envelope { covers: covers.to_vec(), recipients: wrapped_keys, nonce, body: Vec::new() };
+        let mut envelope = Envelope {
+            version,
+            covers: covers.to_vec(),
+            recipients: wrapped_keys,
+            nonce,
+            body: Vec::new(),
+        };
         let aad = body_aad(subject, &envelope.header());
         envelope.body = encrypt(&data_key, &nonce, plaintext, &aad);
         Ok(envelope)
@@ -217,7 +271,7 @@ impl Envelope {
     pub fn header(&self) -> Vec<u8> {
         let mut out =
             Vec::with_capacity(3 + 2 * self.covers.len() + RECIPIENT_BYTES * self.recipients.len());
-        out.push(ENVELOPE_VERSION);
+        out.push(self.version);
         out.push(u8::try_from(self.covers.len()).unwrap_or(u8::MAX));
         for c in &self.covers {
             out.extend_from_slice(&[c.kind as u8, c.index]);
@@ -244,7 +298,7 @@ impl Envelope {
     pub fn decode(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.take("version", 1)?[0];
-        if version != ENVELOPE_VERSION {
+        if version != ENVELOPE_VERSION && version != ENVELOPE_V1 {
             return Err(EnvelopeError::UnsupportedVersion(version));
         }
         let k = usize::from(r.take("cover count", 1)?[0]);
@@ -284,7 +338,7 @@ impl Envelope {
         if r.at != bytes.len() {
             return Err(EnvelopeError::TrailingBytes(bytes.len() - r.at));
         }
-        Ok(Envelope { covers, recipients, nonce, body })
+        Ok(Envelope { version, covers, recipients, nonce, body })
     }
 
     /// The regulators the data key is wrapped for.
@@ -292,8 +346,24 @@ impl Envelope {
         self.recipients.iter().map(|r| r.regulator).collect()
     }
 
-    /// Decrypts the record with a regulator's key.
+    /// Decrypts the record with a regulator's key (and inflates it, for version 2).
     pub fn open(&self, subject: B256, key: &SecretKey) -> Result<Vec<u8>, EnvelopeError> {
+        let body = self.open_body(subject, key)?;
+        if self.version == ENVELOPE_V1 {
+            return Ok(body);
+        }
+        miniz_oxide::inflate::decompress_to_vec_with_limit(&body, MAX_RECORD_BYTES).map_err(|e| {
+            EnvelopeError::BadCompression(match e.status {
+                miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                    format!("it inflates past {MAX_RECORD_BYTES} bytes")
+                }
+                status => format!("{status:?}"),
+            })
+        })
+    }
+
+    /// Decrypts the body plaintext, in the envelope version's form.
+    fn open_body(&self, subject: B256, key: &SecretKey) -> Result<Vec<u8>, EnvelopeError> {
         let public = key.public_key();
         let address = address_of(&public);
         let entry = self
@@ -473,20 +543,105 @@ mod tests {
             serde_json::from_slice(&plaintext).expect("the plaintext is a version-1 record");
         assert_eq!(record.covers(), covers);
         let randomness = hex_bytes(&v["randomness"]);
-        let mut at = 0;
-        let mut fixed = |buf: &mut [u8]| {
-            buf.copy_from_slice(&randomness[at..at + buf.len()]);
-            at += buf.len();
-            Ok(())
-        };
-        let sealed =
-            Envelope::seal(subject, &covers, &plaintext, &recipients, &mut fixed).expect("seal");
-        let expected = hex_bytes(&v["envelope"]);
-        assert_eq!(hex::encode(sealed.encode()), hex::encode(&expected));
-        let parsed = Envelope::decode(&expected).expect("decode");
-        for key in &keys {
-            assert_eq!(parsed.open(subject, key).expect("open"), plaintext);
+        let versions: Vec<u64> = v["envelopes"]
+            .as_array()
+            .expect("envelopes")
+            .iter()
+            .map(|e| e["version"].as_u64().expect("version"))
+            .collect();
+        assert_eq!(versions, [u64::from(ENVELOPE_V1), u64::from(ENVELOPE_VERSION)]);
+        for e in v["envelopes"].as_array().expect("envelopes") {
+            let version = u8::try_from(e["version"].as_u64().expect("version")).expect("byte");
+            let body = hex_bytes(&e["body"]);
+            let mut at = 0;
+            let mut fixed = |buf: &mut [u8]| {
+                buf.copy_from_slice(&randomness[at..at + buf.len()]);
+                at += buf.len();
+                Ok(())
+            };
+            let sealed =
+                Envelope::seal_body(version, subject, &covers, &body, &recipients, &mut fixed)
+                    .expect("seal");
+            let expected = hex_bytes(&e["envelope"]);
+            assert_eq!(hex::encode(sealed.encode()), hex::encode(&expected), "version {version}");
+            let parsed = Envelope::decode(&expected).expect("decode");
+            assert_eq!(parsed.version, version);
+            for key in &keys {
+                assert_eq!(
+                    parsed.open(subject, key).expect("open"),
+                    plaintext,
+                    "version {version}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn version_2_compresses_and_round_trips_a_real_record() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/audit_vectors.json"
+        ))
+        .expect("read fixtures/audit_vectors.json");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let plaintext = v["plaintext"].as_str().expect("plaintext").as_bytes();
+        let r1 = key(1);
+        let covers = [CoverKey { kind: CoverKind::Voted, index: 0 }];
+        let env = Envelope::seal(B256::ZERO, &covers, plaintext, &[recipient(&r1)], &mut counter())
+            .expect("seal");
+        assert_eq!(env.version, ENVELOPE_VERSION);
+        let wire = env.encode();
+        assert_eq!(wire[0], ENVELOPE_VERSION);
+        // The record is JSON with hex fields: DEFLATE must at least shave a third off its body.
+        assert!(
+            env.body.len() - 16 < plaintext.len() * 2 / 3,
+            "{} of {}",
+            env.body.len(),
+            plaintext.len()
+        );
+        let parsed = Envelope::decode(&wire).expect("decode");
+        assert_eq!(parsed.open(B256::ZERO, &r1).expect("open"), plaintext);
+    }
+
+    #[test]
+    fn oversize_records_and_bodies_that_do_not_inflate_are_refused() {
+        let r1 = key(1);
+        let covers = [CoverKey { kind: CoverKind::Voted, index: 0 }];
+        let huge = vec![b' '; MAX_RECORD_BYTES + 1];
+        let err = Envelope::seal(B256::ZERO, &covers, &huge, &[recipient(&r1)], &mut counter())
+            .expect_err("too large");
+        assert_eq!(
+            err,
+            EnvelopeError::RecordTooLarge { size: MAX_RECORD_BYTES + 1, max: MAX_RECORD_BYTES }
+        );
+        // A hostile writer: a well-formed, authenticated version-2 envelope whose body is not
+        // DEFLATE data, and one whose body inflates past the limit.
+        let garbage = Envelope::seal_body(
+            ENVELOPE_VERSION,
+            B256::ZERO,
+            &covers,
+            b"\xff\xff\xff\xff",
+            &[recipient(&r1)],
+            &mut counter(),
+        )
+        .expect("seal");
+        assert!(matches!(garbage.open(B256::ZERO, &r1), Err(EnvelopeError::BadCompression(_))));
+        let bomb = miniz_oxide::deflate::compress_to_vec(&vec![0u8; MAX_RECORD_BYTES + 1], 9);
+        let bomb = Envelope::seal_body(
+            ENVELOPE_VERSION,
+            B256::ZERO,
+            &covers,
+            &bomb,
+            &[recipient(&r1)],
+            &mut counter(),
+        )
+        .expect("seal");
+        assert_eq!(
+            bomb.open(B256::ZERO, &r1),
+            Err(EnvelopeError::BadCompression(format!(
+                "it inflates past {MAX_RECORD_BYTES} bytes"
+            )))
+        );
     }
 
     #[test]
@@ -501,7 +656,8 @@ mod tests {
         assert_eq!(parsed.open(subject, &r2).expect("r2"), b"{\"hello\":1}");
         let stranger = address_of(&other.public_key());
         assert_eq!(parsed.open(subject, &other), Err(EnvelopeError::NotARecipient(stranger)));
-        assert_eq!(wire.len(), 3 + 2 + 2 * RECIPIENT_BYTES + 12 + 4 + 11 + 16);
+        let deflated = miniz_oxide::deflate::compress_to_vec(b"{\"hello\":1}", DEFLATE_LEVEL);
+        assert_eq!(wire.len(), 3 + 2 + 2 * RECIPIENT_BYTES + 12 + 4 + deflated.len() + 16);
     }
 
     #[test]
@@ -534,9 +690,11 @@ mod tests {
         let mut long = wire.clone();
         long.push(0);
         assert_eq!(Envelope::decode(&long), Err(EnvelopeError::TrailingBytes(1)));
-        let mut v2 = wire;
-        v2[0] = 2;
-        assert_eq!(Envelope::decode(&v2), Err(EnvelopeError::UnsupportedVersion(2)));
+        for version in [0, 3, 255] {
+            let mut other = wire.clone();
+            other[0] = version;
+            assert_eq!(Envelope::decode(&other), Err(EnvelopeError::UnsupportedVersion(version)));
+        }
     }
 
     #[test]

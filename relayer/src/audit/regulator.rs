@@ -41,3 +41,51 @@ pub fn open_record(trail: &TrailRecord, key: &SecretKey) -> Result<AuditRecord, 
     }
     Ok(record)
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::{Address, B256, Bytes, keccak256};
+
+    use super::*;
+    use crate::audit::envelope::{ENVELOPE_V1, ENVELOPE_VERSION};
+
+    /// Records written before version 2 stay on chain: a regulator reads both versions, through
+    /// the same checks, to the same record.
+    #[test]
+    fn records_of_both_envelope_versions_open_to_the_same_record() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/audit_vectors.json"
+        ))
+        .expect("read fixtures/audit_vectors.json");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let hex = |v: &serde_json::Value| {
+            hex::decode(v.as_str().expect("hex").trim_start_matches("0x")).expect("hex")
+        };
+        let key = SecretKey::from_slice(&hex(&v["regulators"][0]["privateKey"])).expect("key");
+        let subject = B256::from_slice(&hex(&v["subject"]));
+        let expected: AuditRecord =
+            serde_json::from_str(v["plaintext"].as_str().expect("plaintext")).expect("record");
+        let mut versions = Vec::new();
+        for e in v["envelopes"].as_array().expect("envelopes") {
+            let envelope = Bytes::from(hex(&e["envelope"]));
+            let trail = TrailRecord {
+                index: 0,
+                subject,
+                institution: expected.institution,
+                relayer: expected.relayer,
+                record_hash: keccak256(&envelope),
+                head: B256::ZERO,
+                envelope,
+                block: 1,
+                tx_hash: B256::ZERO,
+                timestamp: None,
+            };
+            assert_eq!(open_record(&trail, &key).expect("opens"), expected);
+            let forged = TrailRecord { relayer: Address::repeat_byte(9), ..trail };
+            assert!(matches!(open_record(&forged, &key), Err(AuditError::BadRecord { .. })));
+            versions.push(e["version"].as_u64().expect("version"));
+        }
+        assert_eq!(versions, [u64::from(ENVELOPE_V1), u64::from(ENVELOPE_VERSION)]);
+    }
+}
