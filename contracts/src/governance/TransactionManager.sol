@@ -83,13 +83,13 @@ contract TransactionManager is ITransactionManager {
         _nonceUsed[initiator][request.nonce] = true;
         _transactions[txId] = Transaction({
             initiator: initiator,
-            deadline: request.deadline,
             state: TxState.Preparing,
             // forge-lint: disable-next-line(unsafe-typecast)
             stepCount: uint8(count), // count <= MAX_STEPS (16)
             votedMask: 0,
             yesMask: 0,
             ackedMask: 0,
+            deadline: request.deadline,
             institution: institution,
             beganBlock: uint64(block.number)
         });

@@ -37,15 +37,17 @@ interface ITransactionManager {
         uint256 nonce;
     }
 
+    /// Two storage slots. The first holds everything `vote` and `ack` write (state and the three
+    /// masks), so each of them rewrites one slot; the second holds what never changes after `begin`.
     struct Transaction {
         address initiator;
-        uint64 deadline;
         TxState state;
         uint8 stepCount;
         /// bit i set: step i voted / voted yes / acknowledged
         uint16 votedMask;
         uint16 yesMask;
         uint16 ackedMask;
+        uint64 deadline;
         uint64 institution;
         /// block of the TransactionBegun event carrying the full steps
         uint64 beganBlock;
