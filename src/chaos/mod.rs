@@ -73,6 +73,8 @@ pub struct Summary {
     pub rpc_requests: u64,
     /// Of which failed on purpose.
     pub rpc_failed: u64,
+    /// Relayer RPC calls by JSON-RPC method.
+    pub rpc_by_method: BTreeMap<String, u64>,
     /// Trials that needed the clocks moved past the deadlines.
     pub deadline_passed: u64,
     /// Failing trials: seed and violations.
@@ -96,6 +98,9 @@ impl Summary {
         }
         self.rpc_requests += r.rpc_requests;
         self.rpc_failed += r.rpc_failed;
+        for (m, n) in &r.rpc_by_method {
+            *self.rpc_by_method.entry(m.clone()).or_insert(0) += n;
+        }
         self.deadline_passed += u64::from(r.deadline_passed);
         self.slowest_secs = self.slowest_secs.max(r.secs);
         if !r.violations.is_empty() {
@@ -140,6 +145,16 @@ impl Summary {
             "  relayer RPC requests through the proxies: {} ({} failed on purpose)",
             self.rpc_requests, self.rpc_failed
         );
+        let mut methods: Vec<(&String, &u64)> = self.rpc_by_method.iter().collect();
+        methods.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let per_trial = |n: u64| {
+            #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+            let avg = n as f64 / self.trials.max(1) as f64;
+            avg
+        };
+        for (method, n) in methods {
+            let _ = writeln!(out, "    {method:<28} {n:>8} ({:.0} per trial)", per_trial(*n));
+        }
         let _ = writeln!(out, "  outcomes:");
         for (k, n) in &self.outcomes {
             let _ = writeln!(out, "    {k:<32} {n:>6}");

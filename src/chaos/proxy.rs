@@ -2,6 +2,7 @@
 //! the node sees them, answered by the node but the answer lost, or held for a while. When the
 //! node is down the proxy answers 502, as a load balancer in front of a stopped node would.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,27 @@ pub struct ProxyStats {
     pub lost: AtomicU64,
     /// Held before forwarding.
     pub delayed: AtomicU64,
+    /// JSON-RPC calls by method (a batch counts each of its calls).
+    pub methods: Mutex<BTreeMap<String, u64>>,
+}
+
+impl ProxyStats {
+    /// A copy of the per-method counts.
+    pub fn by_method(&self) -> BTreeMap<String, u64> {
+        lock(&self.methods).clone()
+    }
+}
+
+/// The method names of a JSON-RPC request body: one, or one per call of a batch.
+fn methods_of(body: &[u8]) -> Vec<String> {
+    let name = |call: &serde_json::Value| {
+        call.get("method").and_then(|m| m.as_str()).unwrap_or("(no method)").to_owned()
+    };
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(calls)) => calls.iter().map(name).collect(),
+        Ok(call) => vec![name(&call)],
+        Err(_) => vec!["(not JSON)".to_owned()],
+    }
 }
 
 #[derive(Debug)]
@@ -123,6 +145,12 @@ enum Fate {
 
 async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    {
+        let mut methods = lock(&shared.stats.methods);
+        for m in methods_of(&body) {
+            *methods.entry(m).or_insert(0) += 1;
+        }
+    }
     let fate = {
         let mut p = lock(&shared.pending);
         if p.drop > 0 {
@@ -188,6 +216,16 @@ async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
 mod tests {
     use super::*;
 
+    #[test]
+    fn methods_are_named_for_single_calls_and_batches() {
+        assert_eq!(methods_of(br#"{"jsonrpc":"2.0","id":1,"method":"eth_call"}"#), ["eth_call"]);
+        assert_eq!(
+            methods_of(br#"[{"method":"eth_call"},{"method":"eth_blockNumber"},{}]"#),
+            ["eth_call", "eth_blockNumber", "(no method)"]
+        );
+        assert_eq!(methods_of(b"garbage"), ["(not JSON)"]);
+    }
+
     async fn rpc(url: &Url) -> Result<serde_json::Value, String> {
         let client = reqwest::Client::new();
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
@@ -223,6 +261,7 @@ mod tests {
         assert_eq!(s.dropped.load(Ordering::Relaxed), 2);
         assert_eq!(s.lost.load(Ordering::Relaxed), 1);
         assert_eq!(s.delayed.load(Ordering::Relaxed), 1);
+        assert_eq!(s.by_method(), BTreeMap::from([("eth_chainId".to_owned(), 6)]));
         drop(anvil);
         assert_eq!(rpc(&proxy.url()).await, Err("502 Bad Gateway".into()));
     }

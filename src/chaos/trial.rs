@@ -65,6 +65,8 @@ pub struct TrialReport {
     pub rpc_requests: u64,
     /// Requests dropped, answers lost, requests delayed.
     pub rpc_failed: u64,
+    /// Relayer RPC calls by JSON-RPC method.
+    pub rpc_by_method: BTreeMap<String, u64>,
     /// Whether the clocks had to be moved past the deadlines.
     pub deadline_passed: bool,
     /// Invariant violations (empty: the trial passed).
@@ -735,6 +737,9 @@ pub async fn run(
         let s = proxy.stats();
         report.rpc_requests += s.requests.load(Relaxed);
         report.rpc_failed += s.dropped.load(Relaxed) + s.lost.load(Relaxed);
+        for (method, n) in s.by_method() {
+            *report.rpc_by_method.entry(method).or_insert(0) += n;
+        }
     }
     report.secs = started.elapsed().as_secs_f64();
     Ok(report)

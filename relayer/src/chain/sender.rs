@@ -118,13 +118,16 @@ impl TxSender {
     }
 
     /// Pre-flights, sends and waits for `confirmations`: the receipt of a successful transaction.
+    ///
+    /// The gas estimate is the pre-flight: it executes the call as `eth_call` would and a refusal
+    /// comes back with the same revert data, typed the same ([`ChainError::Reverted`]), before
+    /// anything is sent. (A separate `eth_call` first would cost one more request per send.)
     pub async fn send(
         &self,
         what: &str,
         to: Address,
         data: Bytes,
     ) -> Result<TransactionReceipt, ChainError> {
-        self.preflight(what, to, &data).await?;
         let mut tx = self.request(to, data);
         let gas = retry(&self.backoff, || async {
             self.provider
@@ -202,7 +205,9 @@ impl TxSender {
         first_hash: B256,
     ) -> Result<TransactionReceipt, ChainError> {
         let mut hashes = vec![first_hash];
-        let mut sent_at = self.head(what).await?;
+        // The head when the transaction was first seen unmined: asked only then, since on most
+        // sends the first receipt poll finds it mined.
+        let mut unmined_since: Option<u64> = None;
         let mut bumps = 0u32;
         loop {
             for hash in hashes.iter().rev() {
@@ -221,7 +226,8 @@ impl TxSender {
             let latest = *hashes.last().unwrap_or(&first_hash);
             let dropped = self.dropped(what, latest).await;
             let head = self.head(what).await?;
-            if should_replace(dropped, head, sent_at, self.options.bump_after_blocks) {
+            let since = *unmined_since.get_or_insert(head);
+            if should_replace(dropped, head, since, self.options.bump_after_blocks) {
                 if bumps >= self.options.max_bumps {
                     return Err(ChainError::NotMined {
                         chain: self.chain.clone(),
@@ -240,7 +246,7 @@ impl TxSender {
                 tx.set_max_priority_fee_per_gas(bump(tip));
                 tx.set_nonce(nonce);
                 bumps += 1;
-                sent_at = head;
+                unmined_since = Some(head);
                 match self.provider.send_transaction(tx.clone()).await {
                     Ok(pending) => {
                         let why = if dropped { "dropped by the node" } else { "not mined" };
@@ -283,7 +289,11 @@ impl TxSender {
             });
         }
         let mined = receipt.block_number.unwrap_or_default();
-        let needed = mined + self.confirmations.saturating_sub(1);
+        if self.confirmations <= 1 {
+            // The receipt's own block is the one confirmation: no head to ask for.
+            return Ok(receipt);
+        }
+        let needed = mined + self.confirmations - 1;
         while self.head(what).await? < needed {
             tokio::time::sleep(self.poll).await;
         }
