@@ -13,10 +13,9 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::transports::http::reqwest;
 use clap::Subcommand;
+use crossgov_relayer::IPath;
 use crossgov_relayer::protocol::htlc::LegId;
-use crossgov_relayer::protocol::{Leg, SwapRequest, htlc_domain, tm_domain};
-use crossgov_relayer::{IPath, Segment};
-use serde::{Deserialize, Serialize};
+use crossgov_relayer::protocol::{Leg, SwapRequest, SwapRequestJson, htlc_domain, tm_domain};
 use serde_json::{Value, json};
 
 use super::common::{GovArgs, SignerArgs, address, print};
@@ -89,70 +88,6 @@ pub enum SwapCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// The request as `propose` writes it and `accept` reads it (the relayer API's shape).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RequestFile {
-    swap_id: B256,
-    hashlock: B256,
-    leg_a: LegFile,
-    leg_b: LegFile,
-    nonce: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct LegFile {
-    zone: String,
-    chain: String,
-    resource: String,
-    sender: Address,
-    recipient: Address,
-    amount: String,
-    timelock: u64,
-}
-
-fn seg(w: B256) -> String {
-    Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string())
-}
-
-impl RequestFile {
-    fn of(r: &SwapRequest) -> RequestFile {
-        let leg = |l: &Leg| LegFile {
-            zone: seg(l.zone),
-            chain: seg(l.chain),
-            resource: seg(l.resource),
-            sender: l.sender,
-            recipient: l.recipient,
-            amount: l.amount.to_string(),
-            timelock: l.timelock,
-        };
-        RequestFile {
-            swap_id: r.swapId,
-            hashlock: r.hashlock,
-            leg_a: leg(&r.legA),
-            leg_b: leg(&r.legB),
-            nonce: r.nonce.to_string(),
-        }
-    }
-
-    fn request(&self) -> Result<SwapRequest, String> {
-        let leg = |l: &LegFile| -> Result<Leg, String> {
-            let path: IPath = format!("{}.{}.{}", l.zone, l.chain, l.resource)
-                .parse()
-                .map_err(|e| format!("{e}"))?;
-            let amount: U256 =
-                l.amount.parse().map_err(|_| format!("amount {:?} is not a number", l.amount))?;
-            Ok(Leg::new(&path, l.sender, l.recipient, amount, l.timelock))
-        };
-        let mut r = SwapRequest::new(self.hashlock, leg(&self.leg_a)?, leg(&self.leg_b)?);
-        r.swapId = self.swap_id;
-        r.nonce =
-            self.nonce.parse().map_err(|_| format!("nonce {:?} is not a number", self.nonce))?;
-        Ok(r)
-    }
 }
 
 /// Runs a `swap` subcommand.
@@ -248,7 +183,7 @@ async fn run_async(cmd: SwapCommand) -> Result<(), String> {
                 .lock(LegId::A)
                 .sign(&htlc_domain(chain_a, asset_a), &me)
                 .map_err(|e| e.to_string())?;
-            let file = RequestFile::of(&request);
+            let file = SwapRequestJson::of(&request);
             let body =
                 json!({ "request": file, "initiatorSignature": signature, "lockSignature": lock });
             let answer = post(&relayer, "v1/swaps", &body).await?;
@@ -271,9 +206,9 @@ async fn run_async(cmd: SwapCommand) -> Result<(), String> {
             let me = signer.load()?;
             let text = std::fs::read_to_string(&request)
                 .map_err(|e| format!("{}: {e}", request.display()))?;
-            let file: RequestFile = serde_json::from_str(&text)
+            let file: SwapRequestJson = serde_json::from_str(&text)
                 .map_err(|e| format!("{}: not a swap request: {e}", request.display()))?;
-            let r = file.request()?;
+            let r = file.to_request().map_err(|e| format!("{}: {e}", request.display()))?;
             if r.legB.sender != me.address() {
                 return Err(format!(
                     "leg B is paid by {}, not by the signing account {}",

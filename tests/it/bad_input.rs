@@ -661,6 +661,13 @@ async fn swap_rows(
             .about(id),
     );
     let mut v = body.clone();
+    v["request"]["nonce"] = json!("");
+    rows.push(
+        post("swap: empty nonce", route, Body::Json(v), 400, "MalformedJson")
+            .saying("request.nonce")
+            .about(id),
+    );
+    let mut v = body.clone();
     v["request"]["legB"]["sender"] = json!("0x1234");
     rows.push(
         post("swap: malformed address", route, Body::Json(v), 400, "MalformedJson").about(id),

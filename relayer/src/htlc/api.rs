@@ -16,7 +16,7 @@
 //! [`MAX_BODY_BYTES`], 422 when the TransactionManager refuses (code = its custom error's name),
 //! 503 when a chain is unreachable.
 
-use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::primitives::{Address, B256, Bytes};
 use axum::Router;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -27,8 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{SwapStatus, SwapSubmitError};
 use crate::api::{MAX_BODY_BYTES, body_rejection};
-use crate::ipath::Segment;
-use crate::protocol::{Leg, Secret, SwapRequest};
+use crate::protocol::{Secret, SwapJsonError, SwapRequest, SwapRequestJson};
 use crate::runtime::RelayerHandle;
 
 /// The swap routes over `handle`.
@@ -44,30 +43,8 @@ pub fn routes(handle: RelayerHandle) -> Router {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct LegBody {
-    zone: String,
-    chain: String,
-    resource: String,
-    sender: Address,
-    recipient: Address,
-    amount: String,
-    timelock: u64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RequestBody {
-    swap_id: B256,
-    hashlock: B256,
-    leg_a: LegBody,
-    leg_b: LegBody,
-    nonce: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ProposeBody {
-    request: RequestBody,
+    request: SwapRequestJson,
     initiator_signature: Bytes,
     lock_signature: Bytes,
     #[serde(default)]
@@ -220,24 +197,14 @@ impl From<SwapSubmitError> for ApiError {
     }
 }
 
-fn parse_leg(name: &str, l: LegBody) -> Result<Leg, ApiError> {
-    let seg = |field: &str, value: &str| {
-        Segment::new(value)
-            .map(|s| s.to_word())
-            .map_err(|e| ApiError::bad("SwapBadPath", format!("{name}.{field} {value:?}: {e}")))
-    };
-    let amount = l
-        .amount
-        .parse::<U256>()
-        .map_err(|e| ApiError::bad("MalformedJson", format!("{name}.amount: {e}")))?;
-    Ok(Leg {
-        zone: seg("zone", &l.zone)?,
-        chain: seg("chain", &l.chain)?,
-        resource: seg("resource", &l.resource)?,
-        sender: l.sender,
-        recipient: l.recipient,
-        amount,
-        timelock: l.timelock,
+/// The request of a propose body; the message names the field as it sits in the body.
+fn parse_request(r: &SwapRequestJson) -> Result<SwapRequest, ApiError> {
+    r.to_request().map_err(|e| {
+        let code = match e {
+            SwapJsonError::Segment { .. } => "SwapBadPath",
+            _ => "MalformedJson",
+        };
+        ApiError::bad(code, format!("request.{e}"))
     })
 }
 
@@ -273,18 +240,7 @@ async fn propose(
 ) -> Response {
     let result = async {
         let body: ProposeBody = parse_json(body)?;
-        let r = body.request;
-        let nonce = r
-            .nonce
-            .parse::<U256>()
-            .map_err(|e| ApiError::bad("MalformedJson", format!("request.nonce: {e}")))?;
-        let request = SwapRequest {
-            swapId: r.swap_id,
-            hashlock: r.hashlock,
-            legA: parse_leg("request.legA", r.leg_a)?,
-            legB: parse_leg("request.legB", r.leg_b)?,
-            nonce,
-        };
+        let request = parse_request(&body.request)?;
         let proposed = handle
             .propose_swap(
                 request,
@@ -347,6 +303,7 @@ async fn status(State(handle): State<RelayerHandle>, Path(swap_id): Path<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::primitives::U256;
 
     #[test]
     fn propose_body_parses_and_rejects_unknown_fields() {
@@ -366,20 +323,22 @@ mod tests {
         });
         let parsed: ProposeBody = parse_json(Ok(body.to_string().into())).expect("parses");
         assert!(parsed.secret.is_none());
-        let leg_a = parse_leg("legA", parsed.request.leg_a).expect("leg");
-        assert_eq!(leg_a.amount, U256::from(100));
+        let request = parse_request(&parsed.request).expect("converts");
+        assert_eq!(request.legA.amount, U256::from(100));
         let mut bad = body.clone();
         bad["extra"] = serde_json::json!(1);
         assert!(parse_json::<ProposeBody>(Ok(bad.to_string().into())).is_err());
-        let bad_leg = LegBody {
-            zone: "no.dots".into(),
-            chain: "c".into(),
-            resource: "r".into(),
-            sender: Address::ZERO,
-            recipient: Address::ZERO,
-            amount: "1".into(),
-            timelock: 1,
-        };
-        assert_eq!(parse_leg("legA", bad_leg).expect_err("bad").code, "SwapBadPath");
+        let mut bad_leg = parsed.request.clone();
+        bad_leg.leg_a.zone = "no.dots".into();
+        let err = parse_request(&bad_leg).expect_err("bad");
+        assert_eq!(err.code, "SwapBadPath");
+        assert!(err.message.starts_with("request.legA.zone \"no.dots\""), "{}", err.message);
+        let mut bad_amount = parsed.request;
+        bad_amount.leg_b.amount = "lots".into();
+        let err = parse_request(&bad_amount).expect_err("bad");
+        assert_eq!(
+            (err.code.as_str(), err.message.as_str()),
+            ("MalformedJson", "request.legB.amount \"lots\" is not a number")
+        );
     }
 }

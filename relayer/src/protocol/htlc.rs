@@ -18,8 +18,10 @@ use alloy::signers::{Signer, SignerSync};
 use alloy::sol_types::{Eip712Domain, SolStruct, SolValue};
 use sha2::{Digest, Sha256};
 
+use serde::{Deserialize, Serialize};
+
 use super::{SignError, random_b256, sign_digest, sign_digest_async};
-use crate::ipath::{IPath, IPathError};
+use crate::ipath::{IPath, IPathError, Segment, SegmentError};
 
 pub use crate::bindings::transaction_manager::ITransactionManager::{Leg, SwapRequest};
 pub use lock::Lock;
@@ -324,6 +326,142 @@ impl Lock {
     }
 }
 
+/// A [`SwapRequest`] as JSON: the relayer API's `request` and the request file of
+/// `crossgov swap propose` / `accept`. Path segments are names, amount and nonce decimal strings
+/// (a `uint256` does not fit a JSON number); unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SwapRequestJson {
+    /// The swap id.
+    pub swap_id: B256,
+    /// `sha256(secret)`.
+    pub hashlock: B256,
+    /// Leg A (the initiator pays).
+    pub leg_a: LegJson,
+    /// Leg B (the counterparty pays).
+    pub leg_b: LegJson,
+    /// The initiator's nonce.
+    pub nonce: String,
+}
+
+/// One leg of a [`SwapRequestJson`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LegJson {
+    /// Zone segment.
+    pub zone: String,
+    /// Chain segment.
+    pub chain: String,
+    /// Resource segment.
+    pub resource: String,
+    /// Who pays.
+    pub sender: Address,
+    /// Who is paid.
+    pub recipient: Address,
+    /// Amount, decimal (or 0x-hex).
+    pub amount: String,
+    /// Refundable from this business-chain timestamp.
+    pub timelock: u64,
+}
+
+/// A [`SwapRequestJson`] field that does not convert. `field` names it as in the JSON
+/// (`legA.zone`, `nonce`). Not retryable: the input is what it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SwapJsonError {
+    /// A path segment that is not a valid name.
+    #[error("{field} {value:?} {source}")]
+    Segment {
+        /// The field.
+        field: String,
+        /// Its value.
+        value: String,
+        /// Why.
+        source: SegmentError,
+    },
+    /// An amount or nonce that is not a number.
+    #[error("{field} {value:?} is not a number")]
+    Number {
+        /// The field.
+        field: String,
+        /// Its value.
+        value: String,
+    },
+}
+
+impl SwapJsonError {
+    /// The field at fault.
+    pub fn field(&self) -> &str {
+        match self {
+            SwapJsonError::Segment { field, .. } | SwapJsonError::Number { field, .. } => field,
+        }
+    }
+}
+
+impl SwapRequestJson {
+    /// The JSON form of `request` (a segment that is not a valid name is written as its hex word).
+    pub fn of(request: &SwapRequest) -> SwapRequestJson {
+        let seg = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+        let leg = |l: &Leg| LegJson {
+            zone: seg(l.zone),
+            chain: seg(l.chain),
+            resource: seg(l.resource),
+            sender: l.sender,
+            recipient: l.recipient,
+            amount: l.amount.to_string(),
+            timelock: l.timelock,
+        };
+        SwapRequestJson {
+            swap_id: request.swapId,
+            hashlock: request.hashlock,
+            leg_a: leg(&request.legA),
+            leg_b: leg(&request.legB),
+            nonce: request.nonce.to_string(),
+        }
+    }
+
+    /// The request it describes.
+    pub fn to_request(&self) -> Result<SwapRequest, SwapJsonError> {
+        Ok(SwapRequest {
+            swapId: self.swap_id,
+            hashlock: self.hashlock,
+            legA: self.leg_a.to_leg("legA")?,
+            legB: self.leg_b.to_leg("legB")?,
+            nonce: number("nonce", &self.nonce)?,
+        })
+    }
+}
+
+impl LegJson {
+    fn to_leg(&self, name: &str) -> Result<Leg, SwapJsonError> {
+        let seg = |field: &str, value: &str| {
+            Segment::new(value).map(|s| s.to_word()).map_err(|source| SwapJsonError::Segment {
+                field: format!("{name}.{field}"),
+                value: value.to_owned(),
+                source,
+            })
+        };
+        Ok(Leg {
+            zone: seg("zone", &self.zone)?,
+            chain: seg("chain", &self.chain)?,
+            resource: seg("resource", &self.resource)?,
+            sender: self.sender,
+            recipient: self.recipient,
+            amount: number(&format!("{name}.amount"), &self.amount)?,
+            timelock: self.timelock,
+        })
+    }
+}
+
+fn number(field: &str, value: &str) -> Result<U256, SwapJsonError> {
+    let bad = || SwapJsonError::Number { field: field.to_owned(), value: value.to_owned() };
+    // U256's parser reads "" as 0: a missing number must not become a zero.
+    if value.trim().is_empty() {
+        return Err(bad());
+    }
+    value.parse().map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,5 +642,39 @@ mod tests {
             r.check_timelocks(now),
             Err(SwapRequestError::Timelocks { timelock_a: r.legA.timelock, timelock_b: tb, now })
         );
+    }
+
+    #[test]
+    fn swap_request_json_round_trips_and_names_the_bad_field() {
+        let path: IPath = "zoneA.chainA.asset".parse().expect("path");
+        let leg =
+            Leg::new(&path, Address::repeat_byte(1), Address::repeat_byte(2), U256::from(5), 9);
+        let request = SwapRequest::new(B256::repeat_byte(3), leg.clone(), leg);
+        let json = SwapRequestJson::of(&request);
+        assert_eq!(json.leg_a.zone, "zoneA");
+        let text = serde_json::to_string(&json).expect("json");
+        let back: SwapRequestJson = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back.to_request().expect("converts"), request);
+
+        let mut bad = json.clone();
+        bad.leg_b.resource = "*".into();
+        let err = bad.to_request().expect_err("wildcard");
+        assert_eq!(err.field(), "legB.resource");
+        assert_eq!(
+            err.to_string(),
+            "legB.resource \"*\" is the wildcard '*', which only patterns accept"
+        );
+        let mut bad = json.clone();
+        bad.leg_a.amount = "ten".into();
+        assert_eq!(
+            bad.to_request(),
+            Err(SwapJsonError::Number { field: "legA.amount".into(), value: "ten".into() })
+        );
+        let mut bad = json;
+        bad.nonce = String::new();
+        assert_eq!(bad.to_request().expect_err("nonce").field(), "nonce");
+        let mut unknown = serde_json::to_value(&back).expect("value");
+        unknown["legA"]["extra"] = 1.into();
+        assert!(serde_json::from_value::<SwapRequestJson>(unknown).is_err());
     }
 }

@@ -14,7 +14,10 @@ pub mod htlc;
 pub mod two_phase;
 pub mod xa_op;
 
-pub use htlc::{Leg, Lock, Secret, SwapRequest, SwapRequestError, htlc_domain};
+pub use htlc::{
+    Leg, LegJson, Lock, Secret, SwapJsonError, SwapRequest, SwapRequestError, SwapRequestJson,
+    htlc_domain,
+};
 pub use two_phase::{Step, TxRequest, TxRequestBuilder, TxRequestError, tm_domain};
 pub use xa_op::{XaOp, XaOpError, XaOpKind};
 
