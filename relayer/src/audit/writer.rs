@@ -89,6 +89,9 @@ pub struct Auditor {
     scans: Mutex<HashMap<B256, SubjectScan>>,
     /// One writer per subject at a time, so two tasks do not both cover the same event.
     writing: Mutex<HashMap<B256, Arc<tokio::sync::Mutex<()>>>>,
+    /// Regulator keys by address. A regulator's address is the hash of its key, so an entry
+    /// never goes stale; who is active is still read before every record.
+    keys: Mutex<HashMap<Address, Recipient>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -112,6 +115,7 @@ impl Auditor {
             metrics,
             scans: Mutex::new(HashMap::new()),
             writing: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
         }
     }
 
@@ -222,7 +226,8 @@ impl Auditor {
         Ok(Audited::Written { tx_hashes, covers: all_covers })
     }
 
-    /// Every active regulator with its key.
+    /// Every active regulator with its key: the list is read each time (one call), a key only
+    /// the first time its regulator is seen.
     async fn regulators(&self) -> Result<Vec<Recipient>, AuditError> {
         let addr = self.supervision;
         let rpc = |e: ChainError| AuditError::Rpc { what: "regulators", message: e.to_string() };
@@ -233,6 +238,10 @@ impl Auditor {
             .map_err(rpc)?;
         let mut out = Vec::with_capacity(list.len());
         for regulator in list {
+            if let Some(known) = lock(&self.keys).get(&regulator) {
+                out.push(known.clone());
+                continue;
+            }
             let r = self
                 .gov
                 .read("regulatorOf", |p| async move {
@@ -245,6 +254,7 @@ impl Auditor {
             xy[32..].copy_from_slice(r.publicKeyY.as_slice());
             let recipient = Recipient::from_xy(&xy)
                 .map_err(|source| AuditError::Envelope { index: u64::MAX, source })?;
+            lock(&self.keys).insert(regulator, recipient.clone());
             out.push(recipient);
         }
         Ok(out)
