@@ -156,7 +156,20 @@ impl LocalChain {
 
     /// Stops the node as an operator would (SIGTERM): a persistent node writes its chain to its
     /// state file first. Its endpoint refuses connections until [`LocalChain::restart`].
-    pub fn stop(&mut self) -> Result<(), LocalError> {
+    ///
+    /// Mining is switched off first. anvil writes its state file while it still serves requests,
+    /// and a block mined during the write can end up in the accounts but not in the block history
+    /// (measured: 3 of 45 stops under a stream of transactions, none of 45 with mining off). A
+    /// real node keeps a block or loses it whole; with mining off, what arrives meanwhile stays in
+    /// the pool and is lost with it, as on a real restart.
+    pub async fn stop(&mut self) -> Result<(), LocalError> {
+        if self.anvil.child_mut().try_wait().ok().flatten().is_none() {
+            // Best effort: a node that no longer answers is not mining either.
+            let _ = self
+                .provider(keys::DEPLOYER)
+                .raw_request::<_, ()>("evm_setAutomine".into(), (false,))
+                .await;
+        }
         devnet::stop_anvil(&mut self.anvil).map_err(|e| LocalError::Step {
             what: format!("stop {}", self.name),
             message: e.to_string(),
@@ -165,15 +178,15 @@ impl LocalChain {
 
     /// Starts the node again on the same port from its state file (after [`LocalChain::stop`]):
     /// same endpoint, same chain (blocks, receipts, logs, nonces). Transactions that were only in
-    /// its pool are gone, as on a real node restart.
-    pub fn restart(&mut self) -> Result<(), LocalError> {
+    /// its pool are gone, as on a real node restart. It mines on every transaction again.
+    pub async fn restart(&mut self) -> Result<(), LocalError> {
         let Some(file) = self.state_file.clone() else {
             return Err(LocalError::Step {
                 what: format!("restart {}", self.name),
                 message: "the node was started without a state file".into(),
             });
         };
-        self.stop()?;
+        self.stop().await?;
         self.anvil = devnet::spawn_anvil_persistent(self.chain_id, &file, Some(self.anvil.port()))?;
         Ok(())
     }
@@ -446,7 +459,7 @@ impl LocalConsortium {
 
     /// Saves the three chains to `to` (a directory): each node is stopped, which writes its state
     /// file, the file copied, and the node started again. Needs [`LocalConsortium::start_persistent`].
-    pub fn save_state(&mut self, to: &Path) -> Result<(), LocalError> {
+    pub async fn save_state(&mut self, to: &Path) -> Result<(), LocalError> {
         std::fs::create_dir_all(to)
             .map_err(|e| LocalError::Io { path: to.to_path_buf(), message: e.to_string() })?;
         for chain in self.chains_mut() {
@@ -455,11 +468,11 @@ impl LocalConsortium {
                     "the node was started without a state file".into(),
                 ));
             };
-            chain.stop()?;
+            chain.stop().await?;
             let copy = to.join(format!("{}.json", chain.name));
             std::fs::copy(&file, &copy)
                 .map_err(|e| LocalError::Io { path: copy, message: e.to_string() })?;
-            chain.restart()?;
+            chain.restart().await?;
         }
         Ok(())
     }

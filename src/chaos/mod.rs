@@ -191,7 +191,7 @@ pub async fn run_trials(
         .await
         .map_err(|e| format!("building the consortium: {e}"))?;
     let saved = root.join("saved");
-    template.save_state(&saved).map_err(|e| e.to_string())?;
+    template.save_state(&saved).await.map_err(|e| e.to_string())?;
     let mut summary = Summary::default();
     let (template, saved) = (&template, &saved);
     let root = &root;

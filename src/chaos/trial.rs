@@ -488,7 +488,7 @@ impl Running {
             }
             FaultKind::RestartNode { node, down } => {
                 if !self.stopped_nodes.contains(&node) {
-                    self.chain_mut(node).stop().map_err(|e| e.to_string())?;
+                    self.chain_mut(node).stop().await.map_err(|e| e.to_string())?;
                     self.stopped_nodes.push(node);
                 }
                 self.deferred.push((now + down, Deferred::StartNode(node)));
@@ -539,7 +539,7 @@ impl Running {
                     if later.iter().chain(&self.deferred).any(|(_, a)| *a == action) {
                         true
                     } else if self.stopped_nodes.contains(&node) {
-                        self.chain_mut(node).restart().map_err(|e| e.to_string())?;
+                        self.chain_mut(node).restart().await.map_err(|e| e.to_string())?;
                         self.stopped_nodes.retain(|n| *n != node);
                         true
                     } else {
