@@ -470,8 +470,29 @@ fn decrypt(key: &[u8; 32], nonce: &[u8; 12], msg: &[u8], aad: &[u8]) -> Option<V
     cipher.decrypt(&Nonce::from(*nonce), Payload { msg, aad }).ok()
 }
 
+/// `fixtures/audit_vectors.json`, for the tests of the envelope and of the regulator's reading.
+#[cfg(test)]
+pub(crate) mod vectors {
+    /// The parsed file.
+    pub(crate) fn load() -> serde_json::Value {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/audit_vectors.json"
+        ))
+        .expect("read fixtures/audit_vectors.json");
+        serde_json::from_str(&text).expect("json")
+    }
+
+    /// A `0x…` hex field's bytes.
+    pub(crate) fn hex_bytes(v: &serde_json::Value) -> Vec<u8> {
+        let text = v.as_str().expect("hex string");
+        hex::decode(text.trim_start_matches("0x")).expect("hex")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::vectors::hex_bytes;
     use super::*;
     use crate::audit::record::CoverKind;
 
@@ -501,21 +522,11 @@ mod tests {
             .expect("seal")
     }
 
-    fn hex_bytes(v: &serde_json::Value) -> Vec<u8> {
-        let text = v.as_str().expect("hex string");
-        hex::decode(text.trim_start_matches("0x")).expect("hex")
-    }
-
     /// fixtures/audit_vectors.json was built by tools/audit_vectors.py with Python's
     /// `cryptography`: an independent implementation of the same envelope.
     #[test]
     fn matches_the_independent_vector() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/audit_vectors.json"
-        ))
-        .expect("read fixtures/audit_vectors.json");
-        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let v = vectors::load();
         let subject = B256::from_slice(&hex_bytes(&v["subject"]));
         let mut keys = Vec::new();
         let mut recipients = Vec::new();
@@ -578,12 +589,7 @@ mod tests {
 
     #[test]
     fn version_2_compresses_and_round_trips_a_real_record() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/audit_vectors.json"
-        ))
-        .expect("read fixtures/audit_vectors.json");
-        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let v = vectors::load();
         let plaintext = v["plaintext"].as_str().expect("plaintext").as_bytes();
         let r1 = key(1);
         let covers = [CoverKey { kind: CoverKind::Voted, index: 0 }];

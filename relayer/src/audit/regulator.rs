@@ -47,28 +47,22 @@ mod tests {
     use alloy::primitives::{Address, B256, Bytes, keccak256};
 
     use super::*;
+    use crate::audit::envelope::vectors::{self, hex_bytes};
     use crate::audit::envelope::{ENVELOPE_V1, ENVELOPE_VERSION};
 
     /// Records written before version 2 stay on chain: a regulator reads both versions, through
     /// the same checks, to the same record.
     #[test]
     fn records_of_both_envelope_versions_open_to_the_same_record() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/audit_vectors.json"
-        ))
-        .expect("read fixtures/audit_vectors.json");
-        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
-        let hex = |v: &serde_json::Value| {
-            hex::decode(v.as_str().expect("hex").trim_start_matches("0x")).expect("hex")
-        };
-        let key = SecretKey::from_slice(&hex(&v["regulators"][0]["privateKey"])).expect("key");
-        let subject = B256::from_slice(&hex(&v["subject"]));
+        let v = vectors::load();
+        let key =
+            SecretKey::from_slice(&hex_bytes(&v["regulators"][0]["privateKey"])).expect("key");
+        let subject = B256::from_slice(&hex_bytes(&v["subject"]));
         let expected: AuditRecord =
             serde_json::from_str(v["plaintext"].as_str().expect("plaintext")).expect("record");
         let mut versions = Vec::new();
         for e in v["envelopes"].as_array().expect("envelopes") {
-            let envelope = Bytes::from(hex(&e["envelope"]));
+            let envelope = Bytes::from(hex_bytes(&e["envelope"]));
             let trail = TrailRecord {
                 index: 0,
                 subject,
