@@ -155,6 +155,12 @@ impl Segment {
         Ok(Segment(B256::new(word)))
     }
 
+    /// The segment's name when `word` is a valid segment, else the word in hex: for showing
+    /// whatever a contract or request holds.
+    pub fn name_or_hex(word: B256) -> String {
+        Segment::from_word(word).map_or_else(|_| word.to_string(), |s| s.to_string())
+    }
+
     /// Validates the on-chain `bytes32` form, exactly as `IPath.isSegment` does.
     pub fn from_word(word: B256) -> Result<Self, SegmentError> {
         if word == WILDCARD {
@@ -455,6 +461,13 @@ impl FromStr for Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_or_hex_names_valid_segments_and_shows_others_in_hex() {
+        assert_eq!(Segment::name_or_hex(seg("zoneA").to_word()), "zoneA");
+        assert_eq!(Segment::name_or_hex(WILDCARD), WILDCARD.to_string());
+        assert_eq!(Segment::name_or_hex(B256::ZERO), B256::ZERO.to_string());
+    }
 
     fn seg(s: &str) -> Segment {
         Segment::new(s).expect("valid segment")

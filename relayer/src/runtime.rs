@@ -204,7 +204,7 @@ pub enum SubmitError {
 impl SubmitError {
     fn from_chain(err: ChainError) -> SubmitError {
         let ChainError::Reverted { revert, .. } = err else { return SubmitError::Chain(err) };
-        let seg = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+        let seg = Segment::name_or_hex;
         match revert {
             ContractRevert::TransactionManager(e) => match e {
                 TmErr::TxBadSignature(_) => SubmitError::BadSignature,

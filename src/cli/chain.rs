@@ -60,7 +60,7 @@ fn words(chain: &str) -> Result<(B256, B256), String> {
 }
 
 fn name(w: B256) -> String {
-    Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string())
+    Segment::name_or_hex(w)
 }
 
 async fn view(g: &Gov, c: &Chain) -> Result<Value, String> {

@@ -93,8 +93,7 @@ async fn run_async(cmd: TxCommand) -> Result<(), String> {
             let request = builder.build().map_err(|e| format!("invalid transaction: {e}"))?;
             let domain = tm_domain(g.deployment.chain_id, g.deployment.transaction_manager.address);
             let signature = request.sign(&domain, &user).map_err(|e| e.to_string())?;
-            let seg =
-                |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+            let seg = Segment::name_or_hex;
             let body = json!({
                 "request": {
                     "txId": request.txId,
@@ -185,9 +184,7 @@ async fn run_async(cmd: TxCommand) -> Result<(), String> {
             while i < count {
                 let key = chains.chainKeyAt(i).call().await.map_err(|e| e.to_string())?;
                 let c = chains.chainByKey(key).call().await.map_err(|e| e.to_string())?;
-                let name = |w: B256| {
-                    Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string())
-                };
+                let name = Segment::name_or_hex;
                 let mut offset = U256::ZERO;
                 loop {
                     let page = tm

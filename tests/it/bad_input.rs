@@ -317,7 +317,7 @@ impl HttpRow {
 
 /// `POST /v1/transactions`'s body.
 fn tx_body(r: &TxRequest, signature: &Bytes) -> Value {
-    let name = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+    let name = Segment::name_or_hex;
     let steps: Vec<Value> = r
         .steps
         .iter()

@@ -141,7 +141,7 @@ fn body(request: &TxRequest, signature: &Bytes) -> Value {
         .steps
         .iter()
         .map(|s| {
-            let name = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+            let name = Segment::name_or_hex;
             json!({"zone": name(s.zone), "chain": name(s.chain), "resource": name(s.resource), "op": s.op})
         })
         .collect();

@@ -401,7 +401,7 @@ impl SwapJsonError {
 impl SwapRequestJson {
     /// The JSON form of `request` (a segment that is not a valid name is written as its hex word).
     pub fn of(request: &SwapRequest) -> SwapRequestJson {
-        let seg = |w: B256| Segment::from_word(w).map_or_else(|_| w.to_string(), |s| s.to_string());
+        let seg = Segment::name_or_hex;
         let leg = |l: &Leg| LegJson {
             zone: seg(l.zone),
             chain: seg(l.chain),
