@@ -231,7 +231,13 @@ async fn relayer_2pc_commits_a_transfer() {
     net.wait_state(tx_id, TxState::Committed).await;
     net.assert_committed(tx_id, before, 100).await;
 
-    let status = r1.transaction_status(tx_id).await.expect("status").expect("known");
+    // The chain shows Committed once the last ack is mined; the relayer lists its ack once the
+    // receipt is back, which can be a poll later.
+    let status = wait_for("the relayer to list its ack", || async {
+        let status = r1.transaction_status(tx_id).await.expect("status").expect("known");
+        status.governance_txs.iter().any(|s| s.action == "ack").then_some(status)
+    })
+    .await;
     assert_eq!(status.state, TxState::Committed);
     assert_eq!(status.steps.len(), 2);
     assert!(status.steps[0].served && !status.steps[1].served);
