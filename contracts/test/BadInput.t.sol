@@ -100,6 +100,7 @@ contract BadInputTest is HtlcFixture {
     uint256 internal propUnknownRegulator;
     uint256 internal propBadPattern;
     uint256 internal propBadThreshold;
+    uint256 internal propHalfThreshold;
     mapping(uint256 proposalId => bytes data) internal _propData;
 
     function setUp() public override {
@@ -191,6 +192,7 @@ contract BadInputTest is HtlcFixture {
         propBadPattern =
             _passed(address(perms), abi.encodeCall(perms.grantToInstitution, (INST_1, W, CHAIN_A, W, HTLC)));
         propBadThreshold = _passed(address(registry), abi.encodeCall(registry.setThreshold, (1, 3)));
+        propHalfThreshold = _passed(address(registry), abi.encodeCall(registry.setThreshold, (1, 2)));
     }
 
     function _passed(address target, bytes memory data) internal returns (uint256 id) {
@@ -331,6 +333,13 @@ contract BadInputTest is HtlcFixture {
             _err1(IInstitutionRegistry.InstNotAdmin.selector, STRANGER)
         );
         cs[n++] = Case(
+            "vote by the institution the proposal would suspend",
+            ADMIN_3,
+            r,
+            abi.encodeCall(registry.vote, (propPending, false)),
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, propPending, INST_3)
+        );
+        cs[n++] = Case(
             "vote on a passed proposal",
             ADMIN_1,
             r,
@@ -383,6 +392,16 @@ contract BadInputTest is HtlcFixture {
             _failed(
                 propBadThreshold,
                 abi.encodeWithSelector(IInstitutionRegistry.GovBadThreshold.selector, uint16(1), uint16(3))
+            )
+        );
+        cs[n++] = Case(
+            "execute a threshold of exactly one half",
+            STRANGER,
+            r,
+            abi.encodeCall(registry.execute, (propHalfThreshold, _propData[propHalfThreshold])),
+            _failed(
+                propHalfThreshold,
+                abi.encodeWithSelector(IInstitutionRegistry.GovBadThreshold.selector, uint16(1), uint16(2))
             )
         );
         cs[n++] = Case(

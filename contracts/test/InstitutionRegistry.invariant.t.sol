@@ -28,9 +28,9 @@ contract InstitutionRegistryInvariantTest is Test {
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    /// Every executed proposal had at least the required approvals, the required count is strictly more
-    /// than the threshold fraction of the snapshotted electorate (and the least such count), and no more
-    /// approvals than electors.
+    /// Every executed proposal had at least the required approvals, the required count is at least the
+    /// threshold fraction of the snapshotted electorate (and the least such count), and no more approvals
+    /// than electors.
     function invariant_executedProposalsMetThreshold() public view {
         uint256 n = handler.executedCount();
         for (uint256 k; k < n; ++k) {
@@ -39,8 +39,8 @@ contract InstitutionRegistryInvariantTest is Test {
             IInstitutionRegistry.Proposal memory p = reg.proposal(r.proposalId);
 
             assertGe(r.approvals, r.required, "approvals >= required");
-            assertGt(uint256(r.required) * r.den, uint256(r.electorate) * r.num, "required > fraction");
-            assertLe(uint256(r.required - 1) * r.den, uint256(r.electorate) * r.num, "required is the least");
+            assertGe(uint256(r.required) * r.den, uint256(r.electorate) * r.num, "required >= fraction");
+            assertLt(uint256(r.required - 1) * r.den, uint256(r.electorate) * r.num, "required is the least");
             assertLe(r.approvals, r.electorate, "approvals <= electorate");
             // The registry's snapshot agrees with what the handler counted independently.
             assertEq(uint256(r.electorate), g.electorate, "electorate = active set at creation");
@@ -51,8 +51,9 @@ contract InstitutionRegistryInvariantTest is Test {
         }
     }
 
-    /// Per proposal: the votes come from institutions of the snapshotted electorate, one each, and the
-    /// stored counters and state are consistent with them.
+    /// Per proposal: the votes come from institutions of the snapshotted electorate, one each (never from
+    /// the institution a suspension or expulsion targets), and the stored counters and state are
+    /// consistent with them.
     function invariant_votesComeFromSnapshottedElectorate() public view {
         uint256 count = reg.proposalCount();
         for (uint256 id = 1; id <= count; ++id) {
@@ -63,6 +64,10 @@ contract InstitutionRegistryInvariantTest is Test {
             assertEq(uint256(p.approvals), g.approvals, "approvals");
             assertEq(uint256(p.rejections), g.rejections, "rejections");
             assertEq(uint256(p.electorate), g.electorate, "electorate");
+            assertEq(uint256(p.excluded), g.excluded, "excluded");
+            if (p.excluded != 0 && p.excluded < 256) {
+                assertEq((g.voterMask >> p.excluded) & 1, 0, "the target voted");
+            }
             assertLe(uint256(p.approvals) + p.rejections, p.electorate, "votes <= electorate");
             assertLe(p.approvals, p.required, "approvals stop at required");
             IInstitutionRegistry.ProposalState s = p.state;
@@ -81,6 +86,34 @@ contract InstitutionRegistryInvariantTest is Test {
                 assertEq(reg.hasVoted(id, i), (g.voterMask >> i) & 1 == 1, "hasVoted matches");
             }
         }
+    }
+
+    /// With any threshold in force and any target left out, a proposal needs a strict majority of its
+    /// electorate and no more than the electorate: two disjoint coalitions can never both pass, and
+    /// every proposal can pass without its target.
+    function invariant_requiredIsAReachableStrictMajority() public view {
+        uint256 count = reg.proposalCount();
+        for (uint256 id = 1; id <= count; ++id) {
+            IInstitutionRegistry.Proposal memory p = reg.proposal(id);
+            assertGe(p.electorate, 1, "an electorate");
+            assertGt(uint256(p.required) * 2, p.electorate, "required > electorate / 2");
+            assertLe(p.required, p.electorate, "required <= electorate");
+        }
+        assertEq(handler.ghostExcludedVoteSuccesses(), 0, "a target voted on its own case");
+        (uint16 num, uint16 den) = reg.threshold();
+        assertGt(uint256(num) * 2, den, "threshold above one half");
+        assertLe(num, den, "threshold at most one");
+    }
+
+    /// The bootstrap already follows the rule: founder 6's expulsion passed among the six others at
+    /// "at least 2/3" (four of six), without founder 6.
+    function test_handler_bootstrapLeftTheTargetOut() public view {
+        assertEq(handler.ghostExcludedVoteSuccesses(), 0, "no vote of a target");
+        IInstitutionRegistry.Proposal memory p = reg.proposal(1);
+        assertEq(uint256(p.excluded), 6, "excluded");
+        assertEq(uint256(p.electorate), 6, "electorate");
+        assertEq(uint256(p.required), 4, "required");
+        assertFalse(reg.hasVoted(1, 6), "no vote of the target");
     }
 
     /// An expelled institution never changes state: none of its accounts' calls succeeded or changed any

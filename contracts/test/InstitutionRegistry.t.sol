@@ -163,12 +163,17 @@ contract InstitutionRegistryTest is Test {
     }
 
     /// @dev Every eligible institution that has not voted approves, in id order, until the proposal passes.
+    /// The institution a suspension or expulsion targets is not eligible.
     function _approveUntilPassed(uint256 id) internal {
         uint32 proposalEpoch = reg.proposal(id).epoch;
+        uint64 excluded = reg.proposal(id).excluded;
         uint64 n = reg.institutionCount();
         for (uint64 i = 1; i <= n && reg.proposalState(id) == P_PENDING; ++i) {
             IInstitutionRegistry.Institution memory inst = reg.institution(i);
-            if (inst.status != S_ACTIVE || inst.activeSinceEpoch > proposalEpoch || reg.hasVoted(id, i)) {
+            if (
+                inst.status != S_ACTIVE || inst.activeSinceEpoch > proposalEpoch || reg.hasVoted(id, i)
+                    || i == excluded
+            ) {
                 continue;
             }
             _voteBy(i, id, true);
@@ -283,7 +288,7 @@ contract InstitutionRegistryTest is Test {
     function test_constructor_emitsEvents() public {
         IInstitutionRegistry.Founder[] memory f = _founders(2);
         vm.expectEmit(true, true, true, true);
-        emit IInstitutionRegistry.ThresholdChanged(1, 2);
+        emit IInstitutionRegistry.ThresholdChanged(2, 3);
         vm.expectEmit(true, true, true, true);
         emit IInstitutionRegistry.VotingPeriodChanged(PERIOD);
         for (uint64 i = 1; i <= 2; ++i) {
@@ -292,7 +297,7 @@ contract InstitutionRegistryTest is Test {
             vm.expectEmit(true, true, true, true);
             emit IInstitutionRegistry.AccountAdded(i, _founderAdmin(i), R_ADMIN);
         }
-        new InstitutionRegistry(f, 1, 2, PERIOD);
+        new InstitutionRegistry(f, 2, 3, PERIOD);
     }
 
     function test_constructor_acceptsMaxFounders() public {
@@ -319,13 +324,17 @@ contract InstitutionRegistryTest is Test {
     }
 
     function test_constructor_revertsWhenBadThreshold() public {
-        uint16[2][6] memory bad = [
+        uint16[2][10] memory bad = [
             [uint16(1), uint16(3)], // below one half
-            [uint16(3), uint16(3)], // unanimity (not below one)
+            [uint16(1), uint16(2)], // exactly one half: both halves of an even council could pass
+            [uint16(500), uint16(1000)], // one half again
             [uint16(4), uint16(3)], // above one
+            [uint16(1001), uint16(1000)], // above one
             [uint16(0), uint16(0)], // zero denominator
+            [uint16(1), uint16(0)], // zero denominator
             [uint16(0), uint16(1)], // zero numerator
-            [uint16(600), uint16(1001)] // denominator above 1000
+            [uint16(600), uint16(1001)], // denominator above 1000
+            [uint16(1001), uint16(1001)] // unanimity, but the denominator is above 1000
         ];
         IInstitutionRegistry.Founder[] memory f = _founders(3);
         for (uint256 k; k < bad.length; ++k) {
@@ -339,14 +348,20 @@ contract InstitutionRegistryTest is Test {
 
     function test_constructor_acceptsThresholdBounds() public {
         IInstitutionRegistry.Founder[] memory f = _founders(3);
-        InstitutionRegistry r = new InstitutionRegistry(f, 1, 2, PERIOD);
-        (uint16 num, uint16 den) = r.threshold();
-        assertEq(uint256(num), 1, "1/2 num");
-        assertEq(uint256(den), 2, "1/2 den");
-        r = new InstitutionRegistry(f, 999, 1000, PERIOD);
-        (num, den) = r.threshold();
-        assertEq(uint256(num), 999, "999/1000 num");
-        assertEq(uint256(den), 1000, "999/1000 den");
+        uint16[2][6] memory good = [
+            [uint16(51), uint16(100)], // just above one half
+            [uint16(501), uint16(1000)], // the least above one half at the largest denominator
+            [uint16(2), uint16(3)], // the deployer's default
+            [uint16(1), uint16(1)], // unanimity
+            [uint16(1000), uint16(1000)], // unanimity at the largest denominator
+            [uint16(999), uint16(1000)]
+        ];
+        for (uint256 k; k < good.length; ++k) {
+            InstitutionRegistry r = new InstitutionRegistry(f, good[k][0], good[k][1], PERIOD);
+            (uint16 num, uint16 den) = r.threshold();
+            assertEq(uint256(num), good[k][0], "num");
+            assertEq(uint256(den), good[k][1], "den");
+        }
     }
 
     function test_constructor_revertsWhenBadVotingPeriod() public {
@@ -743,42 +758,46 @@ contract InstitutionRegistryTest is Test {
         IInstitutionRegistry.Proposal memory p = reg.proposal(id);
         assertEq(uint256(p.electorate), n, "electorate");
         assertEq(uint256(p.required), expectedRequired, "required");
-        // required is the least count that is strictly more than num/den of the electorate.
-        assertGt(uint256(p.required) * den, n * num, "more than the fraction");
-        assertLe(uint256(p.required - 1) * den, n * num, "the least such");
+        // required is the least count that is at least num/den of the electorate.
+        assertGe(uint256(p.required) * den, n * num, "at least the fraction");
+        assertLt(uint256(p.required - 1) * den, n * num, "the least such");
     }
 
-    function test_propose_snapshotsElectorateTwoThirds() public {
-        _checkSnapshot(1, 2, 3, 1);
-        _checkSnapshot(2, 2, 3, 2);
-        _checkSnapshot(3, 2, 3, 3);
-        _checkSnapshot(4, 2, 3, 3);
-        _checkSnapshot(5, 2, 3, 4);
-        _checkSnapshot(7, 2, 3, 5);
+    /// At the default 2/3 ("at least two thirds"), electorates 1 to 10.
+    function test_propose_requiredAtTwoThirdsForElectoratesOneToTen() public {
+        uint16[10] memory expected = [uint16(1), 2, 2, 3, 4, 4, 5, 6, 6, 7];
+        for (uint256 n = 1; n <= expected.length; ++n) {
+            _checkSnapshot(n, 2, 3, expected[n - 1]);
+        }
     }
 
-    function test_propose_snapshotsElectorateOneHalf() public {
-        _checkSnapshot(1, 1, 2, 1);
-        _checkSnapshot(2, 1, 2, 2);
-        _checkSnapshot(3, 1, 2, 2);
-        _checkSnapshot(4, 1, 2, 3);
-        _checkSnapshot(5, 1, 2, 3);
-        _checkSnapshot(7, 1, 2, 4);
+    function test_propose_snapshotsElectorateBareMajority() public {
+        _checkSnapshot(1, 51, 100, 1);
+        _checkSnapshot(2, 51, 100, 2);
+        _checkSnapshot(3, 51, 100, 2);
+        _checkSnapshot(4, 51, 100, 3);
+        _checkSnapshot(5, 51, 100, 3);
+        _checkSnapshot(7, 51, 100, 4);
     }
 
-    function testFuzz_propose_requiredIsLeastStrictlyAboveFraction(uint256 n, uint256 num, uint256 den)
-        public
-    {
+    function test_propose_snapshotsElectorateUnanimity() public {
+        _checkSnapshot(1, 1, 1, 1);
+        _checkSnapshot(3, 1, 1, 3);
+        _checkSnapshot(7, 1000, 1000, 7);
+    }
+
+    function testFuzz_propose_requiredIsLeastAtLeastFraction(uint256 n, uint256 num, uint256 den) public {
         n = bound(n, 1, 32);
-        den = bound(den, 2, 1000);
-        num = bound(num, (den + 1) / 2, den - 1);
+        den = bound(den, 1, 1000);
+        num = bound(num, den / 2 + 1, den);
         reg = _deploy(n, uint16(num), uint16(den));
         uint256 id = _propose(_periodData(1 days));
         IInstitutionRegistry.Proposal memory p = reg.proposal(id);
         assertEq(uint256(p.electorate), n, "electorate");
-        assertGt(uint256(p.required) * den, n * num, "more than the fraction");
-        assertLe(uint256(p.required - 1) * den, n * num, "the least such");
+        assertGe(uint256(p.required) * den, n * num, "at least the fraction");
+        assertLt(uint256(p.required - 1) * den, n * num, "the least such");
         assertLe(uint256(p.required), n, "reachable");
+        assertGt(uint256(p.required) * 2, n, "a strict majority");
     }
 
     function test_propose_snapshotExcludesInactive() public {
@@ -787,14 +806,14 @@ contract InstitutionRegistryTest is Test {
         uint256 id = _propose(_periodData(1 days));
         IInstitutionRegistry.Proposal memory p = reg.proposal(id);
         assertEq(uint256(p.electorate), 3, "electorate");
-        assertEq(uint256(p.required), 3, "required: more than 2/3 of 3");
+        assertEq(uint256(p.required), 2, "required: at least 2/3 of 3");
         assertEq(uint256(p.epoch), reg.epoch(), "epoch");
     }
 
     function test_propose_snapshotUnaffectedByLaterChanges() public {
         uint256 id = _propose(_periodData(1 days));
         IInstitutionRegistry.Proposal memory before = reg.proposal(id);
-        _exec(_thresholdData(1, 2));
+        _exec(_thresholdData(3, 5));
         _admit("Newcomer", NEW_ADMIN);
         _suspend(2);
         _exec(_periodData(10 days));
@@ -805,11 +824,11 @@ contract InstitutionRegistryTest is Test {
     }
 
     function test_propose_usesCurrentThresholdAndPeriod() public {
-        _exec(_thresholdData(1, 2));
+        _exec(_thresholdData(4, 5));
         _exec(_periodData(1 days));
         uint256 id = _propose(_periodData(2 days));
         IInstitutionRegistry.Proposal memory p = reg.proposal(id);
-        assertEq(uint256(p.required), 3, "required: more than 1/2 of 5");
+        assertEq(uint256(p.required), 4, "required: at least 4/5 of 5");
         assertEq(uint256(p.votingEndsAt), block.timestamp + 1 days, "votingEndsAt");
         assertEq(uint256(p.executableUntil), block.timestamp + 2 days, "executableUntil");
     }
@@ -870,6 +889,190 @@ contract InstitutionRegistryTest is Test {
         _proposeBy(5, address(reg), _periodData(1 days));
         assertEq(_snap(), s, "state changed");
         assertEq(reg.proposalCount(), count, "proposalCount");
+    }
+
+    // ---------------------------------------------------------------- propose: suspend / expel targets
+
+    /// Three founders at 2/3: A and B expel C with two votes; C's vote is refused; execution expels C.
+    function test_propose_expelLeavesTheTargetOutOfTheElectorate() public {
+        reg = _deploy(3, 2, 3);
+        bytes memory data = _expelData(3);
+        _expectEmit();
+        emit IInstitutionRegistry.ProposalCreated(
+            1, 1, address(reg), data, "test proposal", uint64(block.timestamp) + PERIOD, 2, 2
+        );
+        uint256 id = _proposeBy(1, address(reg), data);
+        IInstitutionRegistry.Proposal memory p = reg.proposal(id);
+        assertEq(uint256(p.electorate), 2, "electorate without C");
+        assertEq(uint256(p.required), 2, "required");
+        assertEq(uint256(p.excluded), 3, "excluded");
+
+        bytes32 s = _snap();
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, id, uint64(3))
+        );
+        _voteBy(3, id, false);
+        assertEq(_snap(), s, "C's refused vote changed state");
+
+        _voteBy(1, id, true);
+        _assertState(id, P_PENDING);
+        _voteBy(2, id, true);
+        _assertState(id, P_PASSED);
+        assertEq(uint256(reg.proposal(id).approvals), 2, "two approvals");
+        // C still cannot vote once it passed (the proposal is no longer pending).
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotPending.selector, id, P_PASSED)
+        );
+        _voteBy(3, id, false);
+        reg.execute(id, data);
+        _assertStatus(3, S_EXPELLED);
+        assertEq(uint256(reg.activeCount()), 2, "two left");
+    }
+
+    function test_propose_suspendLeavesTheTargetOutOfTheElectorate() public {
+        reg = _deploy(3, 2, 3);
+        bytes memory data = _suspendData(3);
+        uint256 id = _proposeBy(2, address(reg), data);
+        assertEq(uint256(reg.proposal(id).electorate), 2, "electorate without C");
+        assertEq(uint256(reg.proposal(id).required), 2, "required");
+        assertEq(uint256(reg.proposal(id).excluded), 3, "excluded");
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, id, uint64(3))
+        );
+        _voteBy(3, id, true);
+        _voteBy(2, id, true);
+        _voteBy(1, id, true);
+        _assertState(id, P_PASSED);
+        reg.execute(id, data);
+        _assertStatus(3, S_SUSPENDED);
+    }
+
+    /// Without C's vote, one rejection of the two left makes the expulsion unpassable at once.
+    function test_propose_expelRejectedEarlyByTheRemainingElectorate() public {
+        reg = _deploy(3, 2, 3);
+        uint256 id = _proposeBy(1, address(reg), _expelData(3));
+        _expectEmit();
+        emit IInstitutionRegistry.ProposalRejected(id);
+        _voteBy(2, id, false);
+        _assertState(id, P_REJECTED);
+    }
+
+    /// Two founders: either suspends the other alone.
+    function test_propose_twoFoundersOneSuspendsTheOther() public {
+        reg = _deploy(2, 2, 3);
+        bytes memory data = _suspendData(1);
+        uint256 id = _proposeBy(2, address(reg), data);
+        assertEq(uint256(reg.proposal(id).electorate), 1, "electorate");
+        assertEq(uint256(reg.proposal(id).required), 1, "required");
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, id, uint64(1))
+        );
+        _voteBy(1, id, false);
+        _voteBy(2, id, true);
+        _assertState(id, P_PASSED);
+        reg.execute(id, data);
+        _assertStatus(1, S_SUSPENDED);
+        assertEq(uint256(reg.activeCount()), 1, "one left");
+    }
+
+    /// An institution may propose its own suspension; it then has no vote on it.
+    function test_propose_selfTargetingProposerHasNoVote() public {
+        reg = _deploy(3, 2, 3);
+        bytes memory data = _suspendData(1);
+        uint256 id = _proposeBy(1, address(reg), data);
+        assertEq(uint256(reg.proposal(id).proposer), 1, "proposer");
+        assertEq(uint256(reg.proposal(id).excluded), 1, "excluded");
+        assertEq(uint256(reg.proposal(id).electorate), 2, "electorate");
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, id, uint64(1))
+        );
+        _voteBy(1, id, true);
+        // It may still withdraw it.
+        vm.prank(adminOf[1]);
+        reg.withdraw(id);
+        _assertState(id, P_WITHDRAWN);
+        // Or let the others pass it.
+        id = _proposeBy(1, address(reg), data);
+        _voteBy(2, id, true);
+        _voteBy(3, id, true);
+        reg.execute(id, data);
+        _assertStatus(1, S_SUSPENDED);
+    }
+
+    /// The target is not active (suspended): it holds no vote anyway, the electorate is every active one,
+    /// and `excluded` still names it should it be reinstated meanwhile.
+    function test_propose_targetNotActiveKeepsTheFullElectorate() public {
+        _suspend(5);
+        uint256 id = _propose(_expelData(5));
+        IInstitutionRegistry.Proposal memory p = reg.proposal(id);
+        assertEq(uint256(p.electorate), 4, "every active institution");
+        assertEq(uint256(p.required), 3, "at least 2/3 of 4");
+        assertEq(uint256(p.excluded), 5, "excluded");
+        _reinstate(5);
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, id, uint64(5))
+        );
+        _voteBy(5, id, false);
+        // An unknown institution: no electorate change either.
+        id = _propose(_suspendData(99));
+        assertEq(uint256(reg.proposal(id).electorate), 5, "unknown target");
+        assertEq(uint256(reg.proposal(id).excluded), 99, "excluded");
+    }
+
+    /// Only this registry's suspendInstitution and expelInstitution with a decodable id exclude anyone.
+    function test_propose_excludesOnlySuspendAndExpelOfThisRegistry() public {
+        bytes[6] memory calls = [
+            _reinstateData(3),
+            _admitData("x", bytes32(0), OTHER),
+            _thresholdData(3, 4),
+            // the selector alone, and an id word that does not fit uint64 (execution would fail to decode)
+            abi.encodePacked(IInstitutionRegistry.suspendInstitution.selector),
+            abi.encodePacked(IInstitutionRegistry.expelInstitution.selector, uint256(1) << 64 | 3),
+            abi.encodePacked(IInstitutionRegistry.suspendInstitution.selector, bytes31(0))
+        ];
+        for (uint256 k; k < calls.length; ++k) {
+            uint256 id = _propose(calls[k]);
+            assertEq(uint256(reg.proposal(id).excluded), 0, "excluded");
+            assertEq(uint256(reg.proposal(id).electorate), 5, "electorate");
+        }
+        // The same calldata to another contract excludes nobody.
+        uint256 other = _proposeBy(1, address(target), _expelData(3));
+        assertEq(uint256(reg.proposal(other).excluded), 0, "other target");
+        assertEq(uint256(reg.proposal(other).electorate), 5, "other target electorate");
+        // Extra bytes after the id word do not matter.
+        uint256 padded = _propose(bytes.concat(_expelData(3), hex"00"));
+        assertEq(uint256(reg.proposal(padded).excluded), 3, "padded");
+        assertEq(uint256(reg.proposal(padded).electorate), 4, "padded electorate");
+    }
+
+    /// Any electorate and threshold: a proposal against an active member has that member out of its
+    /// electorate and required computed on the rest.
+    function testFuzz_propose_targetExcludedFromElectorate(
+        uint256 n,
+        uint256 t,
+        uint256 num,
+        uint256 den,
+        bool expel
+    ) public {
+        n = bound(n, 2, 32);
+        den = bound(den, 1, 1000);
+        num = bound(num, den / 2 + 1, den);
+        reg = _deploy(n, uint16(num), uint16(den));
+        uint64 targetId = uint64(bound(t, 1, n));
+        uint256 id = _proposeBy(
+            targetId == 1 ? 2 : 1, address(reg), expel ? _expelData(targetId) : _suspendData(targetId)
+        );
+        IInstitutionRegistry.Proposal memory p = reg.proposal(id);
+        uint256 e = n - 1;
+        assertEq(uint256(p.electorate), e, "electorate");
+        assertEq(uint256(p.excluded), targetId, "excluded");
+        assertEq(uint256(p.required), (e * num + den - 1) / den, "required");
+        assertGt(uint256(p.required) * 2, e, "a strict majority of the rest");
+        assertLe(uint256(p.required), e, "reachable without the target");
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalNotEligible.selector, id, targetId)
+        );
+        _voteBy(targetId, id, true);
     }
 
     // ================================================================ vote
@@ -947,8 +1150,8 @@ contract InstitutionRegistryTest is Test {
         assertFalse(reg.hasVoted(id, 4), "hasVoted");
     }
 
-    function test_vote_rejectsEarlyWithOneHalfThreshold() public {
-        reg = _deploy(4, 1, 2); // required 3 of 4
+    function test_vote_rejectsEarlyWithBareMajorityThreshold() public {
+        reg = _deploy(4, 51, 100); // required 3 of 4
         uint256 id = _propose(_periodData(1 days));
         _voteBy(1, id, false);
         _assertState(id, P_PENDING);
@@ -1368,7 +1571,7 @@ contract InstitutionRegistryTest is Test {
         (uint16 num, uint16 den) = reg.threshold();
         assertEq(uint256(num), 3, "num");
         assertEq(uint256(den), 4, "den");
-        assertEq(uint256(reg.proposal(_propose(_periodData(1 days))).required), 4, "more than 3/4 of 5");
+        assertEq(uint256(reg.proposal(_propose(_periodData(1 days))).required), 4, "at least 3/4 of 5");
     }
 
     function test_execute_setVotingPeriod() public {
@@ -1681,26 +1884,48 @@ contract InstitutionRegistryTest is Test {
         assertEq(_snap(), s, "state changed");
     }
 
+    /// Two proposals passed while two were active, each suspending one of them: the second to execute
+    /// would leave nobody, and fails.
     function test_suspendInstitution_revertsWhenLastActive() public {
         reg = _deploy(2, 2, 3);
-        _suspend(2);
+        bytes memory data1 = _suspendData(1);
+        bytes memory data2 = _suspendData(2);
+        uint256 id1 = _pass(data1); // electorate 1 (institution 2), required 1
+        uint256 id2 = _pass(data2); // electorate 1 (institution 1), required 1
+        reg.execute(id1, data1);
         assertEq(uint256(reg.activeCount()), 1, "one left");
-        bytes memory data = _suspendData(1);
-        uint256 id = _pass(data); // electorate 1, required 1
         bytes32 s = _snap();
-        bytes memory inner = abi.encodeWithSelector(IInstitutionRegistry.InstLastActive.selector, uint64(1));
+        bytes memory inner = abi.encodeWithSelector(IInstitutionRegistry.InstLastActive.selector, uint64(2));
         vm.expectRevert(
-            abi.encodeWithSelector(IInstitutionRegistry.ProposalExecutionFailed.selector, id, inner)
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalExecutionFailed.selector, id2, inner)
         );
-        reg.execute(id, data);
+        reg.execute(id2, data2);
         assertEq(_snap(), s, "state changed");
         // And directly.
-        vm.expectRevert(abi.encodeWithSelector(IInstitutionRegistry.InstLastActive.selector, uint64(1)));
+        vm.expectRevert(abi.encodeWithSelector(IInstitutionRegistry.InstLastActive.selector, uint64(2)));
         vm.prank(address(reg));
-        reg.suspendInstitution(1);
+        reg.suspendInstitution(2);
         assertEq(_snap(), s, "state changed");
         assertEq(uint256(reg.activeCount()), 1, "activeCount");
-        _assertStatus(1, S_ACTIVE);
+        _assertStatus(2, S_ACTIVE);
+    }
+
+    /// The last active institution cannot even propose its own suspension or expulsion: with it left
+    /// out, nobody could vote.
+    function test_propose_revertsWhenTargetIsTheLastActive() public {
+        reg = _deploy(2, 2, 3);
+        _suspend(2);
+        bytes[2] memory calls = [_suspendData(1), _expelData(1)];
+        for (uint256 k; k < calls.length; ++k) {
+            bytes32 s = _snap();
+            vm.expectRevert(abi.encodeWithSelector(IInstitutionRegistry.InstLastActive.selector, uint64(1)));
+            _proposeBy(1, address(reg), calls[k]);
+            assertEq(_snap(), s, "state changed");
+        }
+        // Proposals about the suspended one keep the full electorate of one.
+        uint256 id = _proposeBy(1, address(reg), _expelData(2));
+        assertEq(uint256(reg.proposal(id).electorate), 1, "electorate");
+        assertEq(uint256(reg.proposal(id).excluded), 2, "excluded");
     }
 
     function test_expelInstitution_revertsWhenNotGovernance() public {
@@ -1737,17 +1962,20 @@ contract InstitutionRegistryTest is Test {
         assertEq(_snap(), s, "state changed");
     }
 
+    /// Two proposals passed while two were active, each expelling one of them: the second fails.
     function test_expelInstitution_revertsWhenLastActive() public {
         reg = _deploy(2, 2, 3);
-        _expel(2);
-        bytes memory data = _expelData(1);
-        uint256 id = _pass(data);
+        bytes memory data1 = _expelData(2);
+        bytes memory data2 = _expelData(1);
+        uint256 id1 = _pass(data1);
+        uint256 id2 = _pass(data2);
+        reg.execute(id1, data1);
         bytes32 s = _snap();
         bytes memory inner = abi.encodeWithSelector(IInstitutionRegistry.InstLastActive.selector, uint64(1));
         vm.expectRevert(
-            abi.encodeWithSelector(IInstitutionRegistry.ProposalExecutionFailed.selector, id, inner)
+            abi.encodeWithSelector(IInstitutionRegistry.ProposalExecutionFailed.selector, id2, inner)
         );
-        reg.execute(id, data);
+        reg.execute(id2, data2);
         assertEq(_snap(), s, "state changed");
         _assertStatus(1, S_ACTIVE);
     }
@@ -1826,11 +2054,37 @@ contract InstitutionRegistryTest is Test {
         );
         reg.execute(id, data);
         vm.expectRevert(
-            abi.encodeWithSelector(IInstitutionRegistry.GovBadThreshold.selector, uint16(5), uint16(5))
+            abi.encodeWithSelector(IInstitutionRegistry.GovBadThreshold.selector, uint16(5), uint16(10))
         );
         vm.prank(address(reg));
-        reg.setThreshold(5, 5);
+        reg.setThreshold(5, 10);
         assertEq(_snap(), s, "state changed");
+    }
+
+    /// Strictly above one half, at most one: 1/2 and 0/0 refused, 51/100 and 1/1 accepted.
+    function test_setThreshold_boundaries() public {
+        uint16[2][5] memory cases = [
+            [uint16(1), uint16(2)],
+            [uint16(0), uint16(0)],
+            [uint16(501), uint16(1001)],
+            [uint16(51), uint16(100)],
+            [uint16(1), uint16(1)]
+        ];
+        for (uint256 k; k < cases.length; ++k) {
+            (uint16 num, uint16 den) = (cases[k][0], cases[k][1]);
+            bool valid = den != 0 && den <= 1000 && num <= den && 2 * uint256(num) > den;
+            if (!valid) {
+                vm.expectRevert(
+                    abi.encodeWithSelector(IInstitutionRegistry.GovBadThreshold.selector, num, den)
+                );
+            }
+            vm.prank(address(reg));
+            reg.setThreshold(num, den);
+            (uint16 n, uint16 d) = reg.threshold();
+            if (valid) assertTrue(n == num && d == den, "set");
+        }
+        // At unanimity, every active institution must approve.
+        assertEq(uint256(reg.proposal(_propose(_periodData(1 days))).required), 5, "1/1 of 5");
     }
 
     function test_setVotingPeriod_revertsWhenNotGovernance() public {
@@ -1967,7 +2221,7 @@ contract InstitutionRegistryTest is Test {
     function test_epoch_changesOnlyWithTheActiveSet() public {
         assertEq(uint256(reg.epoch()), 5, "genesis");
         _addAccount(1, RELAYER, R_RELAYER);
-        _exec(_thresholdData(1, 2));
+        _exec(_thresholdData(3, 5));
         _exec(_periodData(1 days));
         uint256 rejected = _propose(_periodData(2 days));
         _voteBy(2, rejected, false);

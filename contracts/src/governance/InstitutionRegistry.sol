@@ -11,6 +11,9 @@ contract InstitutionRegistry is IInstitutionRegistry {
     uint64 public constant MIN_VOTING_PERIOD = 1 minutes;
     uint64 public constant MAX_VOTING_PERIOD = 365 days;
     uint16 public constant MAX_THRESHOLD_DENOMINATOR = 1000;
+    /// Selectors of the calls whose target has no vote on them.
+    bytes4 private constant SUSPEND_SELECTOR = bytes4(keccak256("suspendInstitution(uint64)"));
+    bytes4 private constant EXPEL_SELECTOR = bytes4(keccak256("expelInstitution(uint64)"));
 
     struct Membership {
         uint64 institutionId;
@@ -37,7 +40,7 @@ contract InstitutionRegistry is IInstitutionRegistry {
     }
 
     /// @param founders the genesis list; each founder becomes an active institution with one admin
-    /// @param thresholdNumerator with `thresholdDenominator`: a proposal passes with more than this
+    /// @param thresholdNumerator with `thresholdDenominator`: a proposal passes with at least this
     /// fraction of its electorate approving
     constructor(
         Founder[] memory founders,
@@ -94,8 +97,16 @@ contract InstitutionRegistry is IInstitutionRegistry {
         if (data.length < 4) revert ProposalEmptyData();
 
         uint16 electorate = _activeCount;
-        // "More than numerator/denominator of the electorate": floor(e * n / d) + 1.
-        uint16 required = uint16((uint256(electorate) * _thresholdNumerator) / _thresholdDenominator + 1);
+        uint64 excluded = _targetOf(target, data);
+        // The target of a suspension or expulsion has no vote in it: it could veto its own.
+        if (excluded != 0 && isActive(excluded)) {
+            if (electorate == 1) revert InstLastActive(excluded);
+            electorate -= 1;
+        }
+        // "At least numerator/denominator of the electorate": ceil(e * n / d).
+        uint256 d = _thresholdDenominator;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint16 required = uint16((uint256(electorate) * _thresholdNumerator + d - 1) / d); // <= electorate
         uint64 votingEndsAt = uint64(block.timestamp) + _votingPeriod;
 
         proposalId = ++_proposalCount;
@@ -110,7 +121,8 @@ contract InstitutionRegistry is IInstitutionRegistry {
             required: required,
             approvals: 0,
             rejections: 0,
-            state: ProposalState.Pending
+            state: ProposalState.Pending,
+            excluded: excluded
         });
         emit ProposalCreated(
             proposalId, proposer, target, data, description, votingEndsAt, electorate, required
@@ -121,7 +133,9 @@ contract InstitutionRegistry is IInstitutionRegistry {
     function vote(uint256 proposalId, bool approve) external {
         uint64 voter = _requireActiveAdmin();
         Proposal storage p = _requirePending(proposalId);
-        if (_institutions[voter].activeSinceEpoch > p.epoch) revert ProposalNotEligible(proposalId, voter);
+        if (_institutions[voter].activeSinceEpoch > p.epoch || voter == p.excluded) {
+            revert ProposalNotEligible(proposalId, voter);
+        }
         if (_voted[proposalId][voter]) revert ProposalAlreadyVoted(proposalId, voter);
 
         _voted[proposalId][voter] = true;
@@ -322,11 +336,11 @@ contract InstitutionRegistry is IInstitutionRegistry {
     }
 
     function _setThreshold(uint16 numerator, uint16 denominator) private {
-        // At least one half keeps two disjoint coalitions from both passing; below one lets councils of
-        // four or more pass without unanimity (three or fewer need every vote at 2/3).
+        // Strictly more than one half keeps two disjoint coalitions from both passing ("at least" 1/2 of
+        // an even electorate would let both halves pass); 1/1 is unanimity.
         if (
-            denominator == 0 || denominator > MAX_THRESHOLD_DENOMINATOR || numerator >= denominator
-                || uint256(numerator) * 2 < denominator
+            denominator == 0 || denominator > MAX_THRESHOLD_DENOMINATOR || numerator > denominator
+                || uint256(numerator) * 2 <= denominator
         ) revert GovBadThreshold(numerator, denominator);
         _thresholdNumerator = numerator;
         _thresholdDenominator = denominator;
@@ -339,6 +353,24 @@ contract InstitutionRegistry is IInstitutionRegistry {
         }
         _votingPeriod = newVotingPeriod;
         emit VotingPeriodChanged(newVotingPeriod);
+    }
+
+    /// @dev The institution a self-call of suspendInstitution or expelInstitution targets, else 0. An id
+    /// word that does not fit uint64 would fail to decode at execution: it targets nobody.
+    function _targetOf(address target, bytes calldata data) private view returns (uint64) {
+        if (target != address(this) || data.length < 36) return 0;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes4 selector = bytes4(data); // the first four bytes are the selector
+        if (selector != SUSPEND_SELECTOR && selector != EXPEL_SELECTOR) return 0;
+        // The id word after the selector, read byte by byte: solang, the second front end, has no
+        // calldata slices.
+        uint256 word;
+        for (uint256 i = 4; i < 36; ++i) {
+            word = (word << 8) | uint8(data[i]);
+        }
+        if (word > type(uint64).max) return 0;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(word); // checked above
     }
 
     function _requireActiveAdmin() private view returns (uint64 id) {

@@ -7,6 +7,12 @@ pragma solidity 0.8.28;
 /// calldata whose hash the proposal stored. The registry governs itself through self-calls (admit,
 /// suspend, expel, reinstate, threshold, voting period) and other contracts through their
 /// governance-only functions (e.g. ChainRegistry.admitChain).
+///
+/// A proposal passes once at least `numerator/denominator` of its electorate approve: `required =
+/// ceil(electorate * numerator / denominator)`, with the threshold strictly above one half so two
+/// disjoint coalitions can never both pass. The electorate is the institutions active at creation,
+/// except that a proposal to suspend or expel an institution leaves that institution out: the target
+/// of such a vote has no vote in it, so it cannot veto its own suspension or expulsion.
 interface IInstitutionRegistry {
     enum InstitutionStatus {
         None,
@@ -62,6 +68,9 @@ interface IInstitutionRegistry {
         uint16 approvals;
         uint16 rejections;
         ProposalState state;
+        /// The institution a suspend or expel proposal targets, outside that proposal's electorate (0 for
+        /// other proposals).
+        uint64 excluded;
     }
 
     // ---------------------------------------------------------------- events
@@ -117,7 +126,7 @@ interface IInstitutionRegistry {
     error InstLastActive(uint64 institutionId);
     /// @notice Genesis needs 1 to MAX_FOUNDERS founding institutions.
     error InstBadFounderCount(uint256 count);
-    /// @notice Threshold must satisfy 1/2 <= numerator/denominator < 1 and denominator <= 1000.
+    /// @notice Threshold must satisfy 1/2 < numerator/denominator <= 1 and 1 <= denominator <= 1000.
     error GovBadThreshold(uint16 numerator, uint16 denominator);
     error GovBadVotingPeriod(uint64 votingPeriod);
     error ProposalBadTarget(address target);
@@ -125,7 +134,8 @@ interface IInstitutionRegistry {
     error ProposalNotFound(uint256 proposalId);
     error ProposalNotPending(uint256 proposalId, ProposalState state);
     error ProposalAlreadyVoted(uint256 proposalId, uint64 institutionId);
-    /// @notice The institution was not in the electorate snapshotted when the proposal was created.
+    /// @notice The institution was not in the electorate snapshotted when the proposal was created, or is
+    /// the institution the proposal would suspend or expel.
     error ProposalNotEligible(uint256 proposalId, uint64 institutionId);
     error ProposalNotProposer(uint256 proposalId, uint64 institutionId);
     error ProposalNotPassed(uint256 proposalId, ProposalState state);
@@ -143,13 +153,17 @@ interface IInstitutionRegistry {
     // ---------------------------------------------------------------- proposals
 
     /// @notice Opens a proposal to call `target` with `data` once passed. Caller: an admin of an active
-    /// institution. The electorate (active institutions) and threshold are snapshotted now.
+    /// institution. The electorate (active institutions) and threshold are snapshotted now. A call of
+    /// this registry's `suspendInstitution` or `expelInstitution` records its target as `excluded` and,
+    /// when that institution is active, leaves it out of the electorate (InstLastActive when nobody
+    /// would be left to vote).
     function propose(address target, bytes calldata data, string calldata description)
         external
         returns (uint256 proposalId);
 
     /// @notice Casts the caller's institution's vote. Reaching the required approvals passes the proposal
     /// at once; enough rejections that the rest of the electorate could no longer pass it reject it at once.
+    /// The institution a proposal would suspend or expel may not vote on it (ProposalNotEligible).
     function vote(uint256 proposalId, bool approve) external;
 
     /// @notice Withdraws a pending proposal. Caller: an admin of the proposing institution.

@@ -35,9 +35,12 @@ contract InstitutionHandler {
         uint64 subject;
         address newAdmin;
         bytes data;
-        /// Active institutions counted by the handler at creation, and their set as a bitmask of ids.
+        /// Active institutions counted by the handler at creation, and their set as a bitmask of ids, less
+        /// the institution a suspension or expulsion targets.
         uint16 electorate;
         uint256 electorateMask;
+        /// The target of a suspension or expulsion (0 for other kinds): it has no vote on the proposal.
+        uint64 excluded;
         /// Threshold in force at creation.
         uint16 num;
         uint16 den;
@@ -74,6 +77,10 @@ contract InstitutionHandler {
     uint256 public ghostExpelledCalls;
     uint256 public ghostExpelledCallSuccesses;
     uint256 public ghostExpelledStateChanges;
+    /// Votes that succeeded from the institution a proposal suspends or expels (must stay 0), and votes it
+    /// tried.
+    uint256 public ghostExcludedVoteSuccesses;
+    uint256 public ghostExcludedVoteAttempts;
 
     /// Coverage counters (successful outcomes by name), to check the runs reach interesting states.
     mapping(bytes32 what => uint256) public hits;
@@ -160,13 +167,15 @@ contract InstitutionHandler {
                 )
             );
         } else if (kind == Kind.Threshold) {
-            uint16[2][7] memory fractions = [
+            // Valid: strictly above one half, at most one. 1/2 and 1/3 are refused at execution.
+            uint16[2][8] memory fractions = [
                 [uint16(1), 2],
                 [uint16(2), 3],
                 [uint16(3), 4],
                 [uint16(3), 5],
                 [uint16(51), 100],
                 [uint16(4), 5],
+                [uint16(1), 1],
                 [uint16(1), 3]
             ];
             uint16[2] memory f = fractions[argSeed % fractions.length];
@@ -342,6 +351,14 @@ contract InstitutionHandler {
     function _propose(address who, uint64 inst, Ghost memory g) internal returns (uint256 id) {
         (g.num, g.den) = reg.threshold();
         (g.electorate, g.electorateMask) = _activeSet();
+        if (g.kind == Kind.Suspend || g.kind == Kind.Expel) {
+            // The target has no vote on its own suspension or expulsion.
+            g.excluded = g.subject;
+            if ((g.electorateMask >> g.subject) & 1 == 1) {
+                g.electorate -= 1;
+                g.electorateMask &= ~(uint256(1) << g.subject);
+            }
+        }
         (bool expelled, bytes32 before) = _pre(inst, address(0), 0);
         vm.prank(who);
         try reg.propose(address(reg), g.data, "invariant") returns (uint256 created) {
@@ -407,9 +424,12 @@ contract InstitutionHandler {
 
     function _vote(address who, uint64 inst, uint256 id, bool approve) internal {
         (bool expelled, bytes32 before) = _pre(inst, address(0), id);
+        bool excluded = inst == _ghosts[id].excluded;
+        if (excluded) ghostExcludedVoteAttempts += 1;
         vm.prank(who);
         try reg.vote(id, approve) {
             _post(expelled, before, inst, address(0), id, true);
+            if (excluded) ghostExcludedVoteSuccesses += 1;
             Ghost storage g = _ghosts[id];
             if (approve) g.approvals += 1;
             else g.rejections += 1;
