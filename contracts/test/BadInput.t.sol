@@ -52,20 +52,22 @@ contract BadInputTest is HtlcFixture {
     uint256 internal constant OTHER_CHAIN_ID = 999;
     uint256 internal constant REGULATOR_PK = 0x7E6;
 
+    /// Request ids are bound to the initiator and nonce: keccak256(abi.encode(USER_1, nonce)), set in setUp.
     /// 2PC: TX_OPEN preparing (step 0 voted yes), TX_DECIDED committing (step 0 acked), TX_NEW never begun.
-    bytes32 internal constant TX_OPEN = keccak256("bad-input tx open");
-    bytes32 internal constant TX_DECIDED = keccak256("bad-input tx decided");
-    bytes32 internal constant TX_NEW = keccak256("bad-input tx new");
+    bytes32 internal TX_OPEN;
+    bytes32 internal TX_DECIDED;
+    bytes32 internal TX_NEW;
     uint256 internal constant TX_NONCE = 100;
     uint256 internal constant TX_DECIDED_NONCE = 101;
     /// A nonce no fixture call used: rows that must fail for another reason sign with it.
     uint256 internal constant FRESH = 500;
 
     /// HTLC on the governance chain: SWAP_ID (fixture) accepted with leg A locked, SWAP_2 accepted with
-    /// nothing locked, SWAP_PROPOSED never accepted, SWAP_NEW never proposed.
-    bytes32 internal constant SWAP_2 = keccak256("bad-input swap 2");
-    bytes32 internal constant SWAP_PROPOSED = keccak256("bad-input swap proposed");
-    bytes32 internal constant SWAP_NEW = keccak256("bad-input swap new");
+    /// nothing locked, SWAP_PROPOSED never accepted, SWAP_NEW never proposed (the same id as TX_NEW: one
+    /// nonce, one id, whichever kind of request uses it).
+    bytes32 internal SWAP_2;
+    bytes32 internal SWAP_PROPOSED;
+    bytes32 internal SWAP_NEW;
 
     /// XaLedger ids: prepared (debit 100 of USER_1), rolled back before prepare, committed, unknown.
     bytes32 internal constant XTX_PREPARED = keccak256("xa prepared");
@@ -105,6 +107,12 @@ contract BadInputTest is HtlcFixture {
 
     function setUp() public override {
         super.setUp();
+        TX_OPEN = _requestIdOf(USER_1, TX_NONCE);
+        TX_DECIDED = _requestIdOf(USER_1, TX_DECIDED_NONCE);
+        TX_NEW = _requestIdOf(USER_1, FRESH);
+        SWAP_2 = _requestIdOf(USER_1, NONCE + 1);
+        SWAP_PROPOSED = _requestIdOf(USER_1, NONCE + 2);
+        SWAP_NEW = _requestIdOf(USER_1, FRESH);
         supEmpty = new Supervision(registry);
         regulator = _admitRegulator(REGULATOR_PK, "Regulator R");
         vm.prank(RELAYER_1);
@@ -719,13 +727,40 @@ contract BadInputTest is HtlcFixture {
         );
         replay.txId = TX_NEW;
         cs[n++] = _beginCase(
-            "replayed nonce under a new txId",
+            "replayed nonce under the txId of another nonce",
             RELAYER_1,
             replay,
             _signTx(PK_INIT, replay),
-            abi.encodeWithSelector(ITransactionManager.TxNonceUsed.selector, USER_1, TX_NONCE)
+            abi.encodeWithSelector(ITransactionManager.TxIdNotBound.selector, TX_NEW, TX_OPEN)
         );
-        ITransactionManager.TxRequest memory bad = _transfer(bytes32(0), FRESH);
+        // The id of NONCE is free in the 2PC half (SWAP_ID took it in the swap half): the nonce refuses it.
+        ITransactionManager.TxRequest memory bad = _transfer(SWAP_ID, NONCE);
+        cs[n++] = _beginCase(
+            "nonce of an earlier swap",
+            RELAYER_1,
+            bad,
+            _signTx(PK_INIT, bad),
+            abi.encodeWithSelector(ITransactionManager.TxNonceUsed.selector, USER_1, NONCE)
+        );
+        bad = _transfer(TX_NEW, FRESH);
+        cs[n++] = _beginCase(
+            "USER_1's txId squatted by USER_2",
+            RELAYER_2,
+            bad,
+            _signTx(PK_CP, bad),
+            abi.encodeWithSelector(
+                ITransactionManager.TxIdNotBound.selector, TX_NEW, _requestIdOf(USER_2, FRESH)
+            )
+        );
+        bad = _transfer(keccak256("a txId of one's choosing"), FRESH);
+        cs[n++] = _beginCase(
+            "txId not derived from signer and nonce",
+            RELAYER_1,
+            bad,
+            _signTx(PK_INIT, bad),
+            abi.encodeWithSelector(ITransactionManager.TxIdNotBound.selector, bad.txId, TX_NEW)
+        );
+        bad = _transfer(bytes32(0), FRESH);
         cs[n++] = _beginCase(
             "zero txId", RELAYER_1, bad, _signTx(PK_INIT, bad), _err0(ITransactionManager.TxZeroId.selector)
         );
@@ -791,29 +826,37 @@ contract BadInputTest is HtlcFixture {
             _withV(good, 29),
             _err0(ITransactionManager.TxBadSignature.selector)
         );
+        bad = _transfer(_requestIdOf(STRANGER_SIGNER, FRESH), FRESH);
         cs[n++] = _beginCase(
             "signature by a key no institution knows",
             RELAYER_1,
-            r,
-            _signTx(PK_STRANGER, r),
+            bad,
+            _signTx(PK_STRANGER, bad),
             _err1(ITransactionManager.TxNotUser.selector, STRANGER_SIGNER)
         );
+        // A signature over other bytes recovers some other key, whose id this is not.
         bytes memory foreign = _signTxOnChain(PK_INIT, r, OTHER_CHAIN_ID);
+        address who = _recoverSig(tm.txRequestDigest(r), foreign);
         cs[n++] = _beginCase(
             "signature for another chain id",
             RELAYER_1,
             r,
             foreign,
-            _err1(ITransactionManager.TxNotUser.selector, _recoverSig(tm.txRequestDigest(r), foreign))
+            abi.encodeWithSelector(
+                ITransactionManager.TxIdNotBound.selector, TX_NEW, _requestIdOf(who, FRESH)
+            )
         );
         bad = _transfer(TX_NEW, FRESH);
         bad.deadline += 1;
+        who = _recoverSig(tm.txRequestDigest(bad), good);
         cs[n++] = _beginCase(
             "request altered after signing",
             RELAYER_1,
             bad,
             good,
-            _err1(ITransactionManager.TxNotUser.selector, _recoverSig(tm.txRequestDigest(bad), good))
+            abi.encodeWithSelector(
+                ITransactionManager.TxIdNotBound.selector, TX_NEW, _requestIdOf(who, FRESH)
+            )
         );
         cs[n++] = _beginCase(
             "submitted by another institution's relayer",
@@ -829,11 +872,12 @@ contract BadInputTest is HtlcFixture {
             good,
             abi.encodeWithSelector(ITransactionManager.TxNotInstitutionRelayer.selector, STRANGER, INST_1)
         );
+        bad = _transfer(_requestIdOf(USER_3, FRESH), FRESH);
         cs[n++] = _beginCase(
             "signed by a user without TWO_PHASE",
             RELAYER_3,
-            r,
-            _signTx(PK_USER_3, r),
+            bad,
+            _signTx(PK_USER_3, bad),
             abi.encodeWithSelector(ITransactionManager.TxNoPermission.selector, USER_3, uint8(0))
         );
         return n;
@@ -1081,11 +1125,18 @@ contract BadInputTest is HtlcFixture {
         );
         r = _requestWith(SWAP_NEW, NONCE);
         cs[n++] = _signedPropose(
-            "nonce of an earlier swap",
+            "nonce of an earlier swap under the swapId of another nonce",
             r,
-            abi.encodeWithSelector(ITransactionManager.SwapNonceUsed.selector, USER_1, NONCE)
+            abi.encodeWithSelector(ITransactionManager.SwapIdNotBound.selector, SWAP_NEW, SWAP_ID)
         );
-        r = _requestWith(SWAP_NEW, TX_NONCE);
+        r = _requestWith(keccak256("a swapId of one's choosing"), FRESH);
+        cs[n++] = _signedPropose(
+            "swapId not derived from initiator and nonce",
+            r,
+            abi.encodeWithSelector(ITransactionManager.SwapIdNotBound.selector, r.swapId, SWAP_NEW)
+        );
+        // TX_NONCE's id is free in the swap half (TX_OPEN took it in the 2PC half): the nonce refuses it.
+        r = _requestWith(TX_OPEN, TX_NONCE);
         cs[n++] = _signedPropose(
             "nonce of an earlier 2PC request",
             r,
@@ -1164,7 +1215,18 @@ contract BadInputTest is HtlcFixture {
             good,
             abi.encodeWithSelector(ITransactionManager.SwapNotInstitutionRelayer.selector, STRANGER, INST_1)
         );
+        r.legA.sender = USER_2;
+        cs[n++] = _proposeCase(
+            "USER_1's swapId squatted by USER_2 as initiator",
+            RELAYER_2,
+            r,
+            _signRequest(PK_CP, r),
+            abi.encodeWithSelector(
+                ITransactionManager.SwapIdNotBound.selector, SWAP_NEW, _requestIdOf(USER_2, FRESH)
+            )
+        );
         r.legA.sender = STRANGER_SIGNER;
+        r.swapId = _requestIdOf(STRANGER_SIGNER, FRESH);
         cs[n++] = _proposeCase(
             "initiator no institution knows",
             RELAYER_1,
@@ -1173,6 +1235,7 @@ contract BadInputTest is HtlcFixture {
             _err1(ITransactionManager.SwapNotUser.selector, STRANGER_SIGNER)
         );
         r.legA.sender = USER_3;
+        r.swapId = _requestIdOf(USER_3, FRESH);
         cs[n++] = _proposeCase(
             "initiator without HTLC on leg A's path",
             RELAYER_3,

@@ -99,14 +99,17 @@ contract TwoPhaseCommitHandler {
 
     // ================================================================ actions
 
-    /// @notice A user signs a transaction of 1-4 steps over the two chains; its institution's relayer
-    /// submits it (one time in ten, a relayer of the other institution tries first and must fail).
+    /// @notice A user signs a transaction of 1-4 steps over the two chains under its own id
+    /// (keccak256(initiator, nonce)); its institution's relayer submits it. One time in ten a relayer of
+    /// the other institution tries first, and one time in ten the other user tries to squat the id with a
+    /// request of its own: both must fail.
     function begin(uint256 seed, uint256 stepsRaw, uint256 deadlineRaw, uint256 actorRaw) external {
         // Keep the work focused: few transactions in flight, so votes and acks finish them.
         if (_unfinishedCount() >= MAX_IN_FLIGHT) return;
         Actor memory a = _actors[actorRaw % 2];
         uint256 count = 1 + stepsRaw % 4;
-        bytes32 txId = keccak256(abi.encode("inv tx", txIds.length, seed));
+        uint256 nonce = _nextNonce++;
+        bytes32 txId = keccak256(abi.encode(a.user, nonce));
         ITransactionManager.Step[] memory steps = new ITransactionManager.Step[](count);
         for (uint256 i; i < count; ++i) {
             uint256 h = uint256(keccak256(abi.encode(seed, i)));
@@ -119,10 +122,22 @@ contract TwoPhaseCommitHandler {
             });
         }
         uint64 deadline = uint64(block.timestamp + 1 + deadlineRaw % 4 hours);
-        ITransactionManager.TxRequest memory r = ITransactionManager.TxRequest({
-            txId: txId, steps: steps, deadline: deadline, nonce: _nextNonce++
-        });
+        ITransactionManager.TxRequest memory r =
+            ITransactionManager.TxRequest({txId: txId, steps: steps, deadline: deadline, nonce: nonce});
         bytes memory signature = _sign(a.pk, r);
+
+        if (seed % 10 == 1) {
+            // The other user signs the same id with a nonce of its own, through its own relayer.
+            Actor memory squatter = _actors[1 - actorRaw % 2];
+            ITransactionManager.TxRequest memory squat = ITransactionManager.TxRequest({
+                txId: txId, steps: steps, deadline: deadline, nonce: _nextNonce++
+            });
+            ++wrongAttempts;
+            vm.prank(squatter.relayer);
+            try tm.begin(squat, _sign(squatter.pk, squat)) {
+                wrongActorAccepted = true;
+            } catch {}
+        }
 
         if (seed % 10 == 0) {
             ++wrongAttempts;

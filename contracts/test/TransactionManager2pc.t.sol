@@ -12,9 +12,16 @@ import {TransactionManager} from "../src/governance/TransactionManager.sol";
 /// the commit / abort / expiry flows. Every revert test names the exact custom error and its arguments
 /// and proves the call changed nothing.
 contract TransactionManager2pcTest is TransactionManager2pcBase {
-    bytes32 internal constant TX = keccak256("tx-1");
-    bytes32 internal constant TX2 = keccak256("tx-2");
     bytes32 internal constant UNKNOWN = keccak256("never begun");
+    /// USER_1's requests with nonces 1 and 2 (ids bound to signer and nonce).
+    bytes32 internal TX;
+    bytes32 internal TX2;
+
+    function setUp() public override {
+        super.setUp();
+        TX = _bind(USER_1, 1);
+        TX2 = _bind(USER_1, 2);
+    }
 
     // ================================================================ helpers
 
@@ -123,8 +130,9 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
     }
 
     function test_begin_emitsOneEventWhoseStepsDecodeToTheRequest() public {
+        bytes32 id = _txIdOf(USER_2, 77);
         ITransactionManager.TxRequest memory r =
-            _request(TX, _alternatingSteps(5), uint64(block.timestamp + 99), 77);
+            _request(id, _alternatingSteps(5), uint64(block.timestamp + 99), 77);
         r.steps[3].op = _bytes(1024);
         r.steps[4].resource = "other_resource-9";
         bytes memory signature = _sign(USER_2_PK, r);
@@ -138,7 +146,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         assertEq(log.emitter, address(tm), "emitter");
         assertEq(log.topics.length, 4, "topics");
         assertEq(log.topics[0], ITransactionManager.TransactionBegun.selector, "signature");
-        assertEq(log.topics[1], TX, "txId topic");
+        assertEq(log.topics[1], id, "txId topic");
         assertEq(log.topics[2], bytes32(uint256(uint160(USER_2))), "initiator topic");
         assertEq(log.topics[3], bytes32(uint256(INST_2)), "institution topic");
         (uint64 deadline, uint256 nonce, ITransactionManager.Step[] memory steps) =
@@ -152,7 +160,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
             assertEq(steps[i].resource, r.steps[i].resource, "resource");
             assertEq(steps[i].op, r.steps[i].op, "op");
             // What the relayer decodes is what the contract stored the hash of.
-            assertEq(keccak256(steps[i].op), tm.stepOf(TX, uint8(i)).opHash, "op hash");
+            assertEq(keccak256(steps[i].op), tm.stepOf(id, uint8(i)).opHash, "op hash");
             (uint8 kind, address account, uint256 amount) = i == 3
                 ? (uint8(0), address(0), uint256(0))
                 : abi.decode(steps[i].op, (uint8, address, uint256));
@@ -170,10 +178,10 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         _beginAs(r, USER_1_PK, RELAYER_1B);
         _assertState(TX, ITransactionManager.TxState.Preparing);
         // A user of institution 2 goes through institution 2's relayer.
-        ITransactionManager.TxRequest memory r2 = _transferRequest(TX2);
-        _beginAs(r2, USER_2_PK, RELAYER_2);
-        assertEq(tm.transaction(TX2).institution, INST_2);
-        assertEq(tm.transaction(TX2).initiator, USER_2);
+        bytes32 other = _freshId(USER_2);
+        _beginAs(_transferRequest(other), USER_2_PK, RELAYER_2);
+        assertEq(tm.transaction(other).institution, INST_2);
+        assertEq(tm.transaction(other).initiator, USER_2);
     }
 
     function test_begin_permissionThroughInstitutionGrant() public {
@@ -181,8 +189,9 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         perms.grantToInstitution(INST_3, ZONE_A, CHAIN_A, W, TWO_PHASE);
         vm.prank(ADMIN_2);
         perms.grantToInstitution(INST_3, ZONE_B, CHAIN_B, RES, TWO_PHASE);
-        _beginAs(_transferRequest(TX), USER_3_PK, RELAYER_3);
-        assertEq(tm.transaction(TX).institution, INST_3);
+        bytes32 id = _freshId(USER_3);
+        _beginAs(_transferRequest(id), USER_3_PK, RELAYER_3);
+        assertEq(tm.transaction(id).institution, INST_3);
     }
 
     function test_begin_boundariesAccepted() public {
@@ -193,14 +202,19 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         r.steps[1].op = _bytes(1024);
         _beginAs(r, USER_1_PK, RELAYER_1);
         assertEq(tm.transaction(TX).deadline, block.timestamp + 7 days);
-        // deadline one second ahead, nonce 0 and the largest nonce, largest txId
+        // deadline one second ahead, nonce 0 and the largest nonce
         _beginAs(
-            _request(bytes32(type(uint256).max), _transferSteps(), uint64(block.timestamp + 1), 0),
+            _request(_txIdOf(USER_1, 0), _transferSteps(), uint64(block.timestamp + 1), 0),
             USER_1_PK,
             RELAYER_1
         );
         _beginAs(
-            _request(TX2, _transferSteps(), uint64(block.timestamp + 1), type(uint256).max),
+            _request(
+                _txIdOf(USER_1, type(uint256).max),
+                _transferSteps(),
+                uint64(block.timestamp + 1),
+                type(uint256).max
+            ),
             USER_1_PK,
             RELAYER_1
         );
@@ -208,9 +222,15 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
     }
 
     function test_begin_sameNonceForAnotherUser() public {
-        _beginAs(_request(TX, _transferSteps(), uint64(block.timestamp + 60), 7), USER_1_PK, RELAYER_1);
-        _beginAs(_request(TX2, _transferSteps(), uint64(block.timestamp + 60), 7), USER_2_PK, RELAYER_2);
+        bytes32 id1 = _txIdOf(USER_1, 7);
+        bytes32 id2 = _txIdOf(USER_2, 7);
+        _beginAs(_request(id1, _transferSteps(), uint64(block.timestamp + 60), 7), USER_1_PK, RELAYER_1);
+        _beginAs(_request(id2, _transferSteps(), uint64(block.timestamp + 60), 7), USER_2_PK, RELAYER_2);
         assertTrue(tm.nonceUsed(USER_1, 7) && tm.nonceUsed(USER_2, 7), "both used");
+        // One nonce, two initiators: two ids.
+        assertTrue(id1 != id2, "distinct ids");
+        assertEq(tm.transaction(id1).initiator, USER_1);
+        assertEq(tm.transaction(id2).initiator, USER_2);
     }
 
     function test_begin_sixteenSteps() public {
@@ -299,14 +319,105 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
     }
 
     function test_begin_revertsWhenNonceUsed() public {
-        _beginAs(_request(TX, _transferSteps(), uint64(block.timestamp + 60), 7), USER_1_PK, RELAYER_1);
+        // A nonce a swap used leaves its id free in the 2PC half: the nonce check is what refuses it.
+        bytes32 id = _proposeSwap(7);
         ITransactionManager.TxRequest memory r =
-            _request(TX2, _transferSteps(), uint64(block.timestamp + 60), 7);
+            _request(id, _transferSteps(), uint64(block.timestamp + 60), 7);
         bytes memory err = abi.encodeWithSelector(ITransactionManager.TxNonceUsed.selector, USER_1, 7);
         _expectBeginRevert(r, _sign(USER_1_PK, r), RELAYER_1, USER_1, err);
-        // A used nonce stays used once the transaction is over.
+        // A nonce a transaction used took its id as well: the request is a duplicate, even once final.
+        _beginTransfer(TX);
+        ITransactionManager.TxRequest memory again = _transferRequest(TX);
+        bytes memory exists = abi.encodeWithSelector(ITransactionManager.TxAlreadyExists.selector, TX);
+        _expectBeginRevert(again, _sign(USER_1_PK, again), RELAYER_1, USER_1, exists);
         _commit(TX);
-        _expectBeginRevert(r, _sign(USER_1_PK, r), RELAYER_1, USER_1, err);
+        _expectBeginRevert(again, _sign(USER_1_PK, again), RELAYER_1, USER_1, exists);
+        assertTrue(tm.nonceUsed(USER_1, 7) && tm.nonceUsed(USER_1, 1), "both nonces used");
+    }
+
+    /// @notice USER_1 proposes a swap with `nonce` (HTLC granted for the occasion); returns its id.
+    function _proposeSwap(uint256 nonce) internal returns (bytes32 swapId) {
+        _grant(ADMIN_1, USER_1, ZONE_A, CHAIN_A, W, ResourceOps.HTLC);
+        _grant(ADMIN_2, USER_2, ZONE_B, CHAIN_B, W, ResourceOps.HTLC);
+        swapId = _txIdOf(USER_1, nonce);
+        ITransactionManager.SwapRequest memory r;
+        r.swapId = swapId;
+        r.hashlock = sha256("secret");
+        r.legA = ITransactionManager.Leg(
+            ZONE_A, CHAIN_A, RES, USER_1, USER_2, 100, uint64(block.timestamp + 2 days)
+        );
+        r.legB = ITransactionManager.Leg(
+            ZONE_B, CHAIN_B, RES, USER_2, USER_1, 50, uint64(block.timestamp + 1 days)
+        );
+        r.nonce = nonce;
+        bytes memory signature = _sig(USER_1_PK, tm.swapRequestDigest(r));
+        vm.prank(RELAYER_1);
+        tm.proposeSwap(r, signature);
+    }
+
+    // ---------------------------------------------------------------- begin: bound ids
+
+    function test_requestId_isKeccakOfInitiatorAndNonce() public view {
+        assertEq(tm.requestId(USER_1, 1), keccak256(abi.encode(USER_1, uint256(1))), "written out");
+        assertEq(tm.requestId(USER_1, 1), TX, "the fixture's TX");
+        assertTrue(tm.requestId(USER_2, 1) != TX, "per initiator");
+        assertTrue(tm.requestId(USER_1, 2) != TX, "per nonce");
+    }
+
+    /// @notice USER_2 saw USER_1's signed request in the pool and tries to open his own transaction under
+    /// its id first, with his own nonce or with USER_1's: refused, and USER_1's request still goes through.
+    function test_begin_revertsWhenIdSquatted() public {
+        ITransactionManager.TxRequest memory genuine = _transferRequest(TX);
+        bytes memory genuineSig = _sign(USER_1_PK, genuine);
+
+        uint256[2] memory nonces = [uint256(55), genuine.nonce];
+        for (uint256 i; i < nonces.length; ++i) {
+            ITransactionManager.TxRequest memory squat =
+                _request(TX, _transferSteps(), uint64(block.timestamp + 60), nonces[i]);
+            _expectBeginRevert(
+                squat, _sign(USER_2_PK, squat), RELAYER_2, USER_2, _notBound(TX, _txIdOf(USER_2, nonces[i]))
+            );
+        }
+        assertFalse(tm.nonceUsed(USER_2, 55), "squatter's nonce untouched");
+
+        _nonceOf[TX] = genuine.nonce;
+        _known.push(TX);
+        vm.prank(RELAYER_1);
+        tm.begin(genuine, genuineSig);
+        assertEq(tm.transaction(TX).initiator, USER_1, "the id is USER_1's");
+    }
+
+    function test_begin_revertsWhenIdIsNotTheRequestsOwn() public {
+        bytes32 other = keccak256("tx-1");
+        ITransactionManager.TxRequest memory r =
+            _request(other, _transferSteps(), uint64(block.timestamp + 60), 1);
+        _expectBeginRevert(r, _sign(USER_1_PK, r), RELAYER_1, USER_1, _notBound(other, TX));
+        // The signer's own id of another nonce is not this request's either.
+        r = _request(TX2, _transferSteps(), uint64(block.timestamp + 60), 1);
+        _expectBeginRevert(r, _sign(USER_1_PK, r), RELAYER_1, USER_1, _notBound(TX2, TX));
+        // The zero id is refused before any signature is looked at.
+        r = _request(bytes32(0), _transferSteps(), uint64(block.timestamp + 60), 1);
+        _expectBeginRevert(
+            r, _sign(USER_1_PK, r), RELAYER_1, USER_1, _err(ITransactionManager.TxZeroId.selector)
+        );
+    }
+
+    /// @notice The binding is checked right after the signature: before the nonce, the user and the
+    /// submitter, so a squatter learns nothing else and spends no nonce.
+    function test_begin_checksIdAfterSignatureAndBeforeNonceAndIdentity() public {
+        // Nonce 7 used by a swap of USER_1; an unbound id with that nonce reports the binding.
+        _proposeSwap(7);
+        ITransactionManager.TxRequest memory r =
+            _request(TX, _transferSteps(), uint64(block.timestamp + 60), 7);
+        _expectBeginRevert(r, _sign(USER_1_PK, r), RELAYER_1, USER_1, _notBound(TX, _txIdOf(USER_1, 7)));
+        // A signer that is no user, submitted by a relayer of another institution: still the binding.
+        uint256 pk = 0x5EED;
+        r = _transferRequest(TX);
+        _expectBeginRevert(
+            r, _sign(pk, r), OUTSIDER, vm.addr(pk), _notBound(TX, _txIdOf(vm.addr(pk), r.nonce))
+        );
+        // A bad signature comes first.
+        _expectBeginRevert(r, "", RELAYER_1, USER_1, _err(ITransactionManager.TxBadSignature.selector));
     }
 
     // ---------------------------------------------------------------- begin: signature
@@ -370,9 +481,9 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         bytes memory random = abi.encodePacked(rr, bytes32(uint256(keccak256("s")) >> 2), uint8(27));
         address who = _recover(digest, random);
         assertTrue(who != address(0), "random recovers");
-        _expectBeginRevert(
-            r, random, RELAYER_1, who, abi.encodeWithSelector(ITransactionManager.TxNotUser.selector, who)
-        );
+        // The id is USER_1's, not the recovered address's: refused before anything about `who` is looked up.
+        bytes memory err2 = _notBound(TX, _txIdOf(who, r.nonce));
+        _expectBeginRevert(r, random, RELAYER_1, who, err2);
     }
 
     function test_begin_revertsWhenSignatureForAnotherRequest() public {
@@ -380,18 +491,16 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         (ITransactionManager.TxRequest memory other, bytes memory otherSig) = _signedTransfer(TX2);
         address who = _recover(tm.txRequestDigest(r), otherSig);
         assertTrue(who != USER_1, "another digest");
-        _expectBeginRevert(
-            r, otherSig, RELAYER_1, who, abi.encodeWithSelector(ITransactionManager.TxNotUser.selector, who)
-        );
+        _expectBeginRevert(r, otherSig, RELAYER_1, who, _notBound(TX, _txIdOf(who, r.nonce)));
         assertEq(_recover(tm.txRequestDigest(other), otherSig), USER_1);
     }
 
     // ---------------------------------------------------------------- begin: who
 
     function test_begin_revertsWhenSignerNotRegistered() public {
-        ITransactionManager.TxRequest memory r = _transferRequest(TX);
         uint256 pk = 0x5EED;
         address signer = vm.addr(pk);
+        ITransactionManager.TxRequest memory r = _transferRequest(_freshId(signer));
         _expectBeginRevert(
             r,
             _sign(pk, r),
@@ -402,10 +511,10 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
     }
 
     function test_begin_revertsWhenSignerIsRelayerOrAdmin() public {
-        ITransactionManager.TxRequest memory r = _transferRequest(TX);
         uint256[3] memory pks = [RELAYER_1_PK, RELAYER_1B_PK, ADMIN_1_PK];
         for (uint256 i; i < pks.length; ++i) {
             address signer = vm.addr(pks[i]);
+            ITransactionManager.TxRequest memory r = _transferRequest(_freshId(signer));
             _expectBeginRevert(
                 r,
                 _sign(pks[i], r),
@@ -556,7 +665,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
     }
 
     function test_begin_revertsWhenNoGrant() public {
-        ITransactionManager.TxRequest memory r = _transferRequest(TX);
+        ITransactionManager.TxRequest memory r = _transferRequest(_freshId(USER_3));
         _expectBeginRevert(
             r,
             _sign(USER_3_PK, r),
@@ -570,7 +679,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         uint8 others = ResourceOps.ALL & ~TWO_PHASE;
         _grant(ADMIN_1, USER_3, ZONE_A, CHAIN_A, W, others);
         _grant(ADMIN_2, USER_3, ZONE_B, CHAIN_B, RES, others);
-        ITransactionManager.TxRequest memory r = _transferRequest(TX);
+        ITransactionManager.TxRequest memory r = _transferRequest(_freshId(USER_3));
         _expectBeginRevert(
             r,
             _sign(USER_3_PK, r),
@@ -584,7 +693,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         _grant(ADMIN_1, USER_3, ZONE_A, CHAIN_A, W, TWO_PHASE);
         // exact path of another resource only: matching is per segment
         _grant(ADMIN_2, USER_3, ZONE_B, CHAIN_B, "xa-ledger2", TWO_PHASE);
-        ITransactionManager.TxRequest memory r = _transferRequest(TX);
+        ITransactionManager.TxRequest memory r = _transferRequest(_freshId(USER_3));
         _expectBeginRevert(
             r,
             _sign(USER_3_PK, r),
@@ -1150,12 +1259,13 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
 
     function test_nonceUsed_lifecycle() public {
         assertFalse(tm.nonceUsed(USER_1, 7));
-        _beginAs(_request(TX, _transferSteps(), uint64(block.timestamp + 60), 7), USER_1_PK, RELAYER_1);
+        bytes32 id = _txIdOf(USER_1, 7);
+        _beginAs(_request(id, _transferSteps(), uint64(block.timestamp + 60), 7), USER_1_PK, RELAYER_1);
         assertTrue(tm.nonceUsed(USER_1, 7));
         assertFalse(tm.nonceUsed(USER_2, 7), "per initiator");
         assertFalse(tm.nonceUsed(USER_1, 8), "per nonce");
-        _vote(TX, 0, false);
-        _ackAll(TX);
+        _vote(id, 0, false);
+        _ackAll(id);
         assertTrue(tm.nonceUsed(USER_1, 7), "still used when final");
     }
 
@@ -1201,7 +1311,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
     function test_openTransactions_paging() public {
         bytes32[] memory ids = new bytes32[](7);
         for (uint256 i; i < 7; ++i) {
-            ids[i] = keccak256(abi.encode("page", i));
+            ids[i] = _freshId(USER_1);
             _prepare(ids[i]);
         }
         // insertion order while nothing was removed
@@ -1232,7 +1342,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
             ITransactionManager.Step[] memory steps = new ITransactionManager.Step[](1);
             steps[0] = _step(ZONE_A, CHAIN_A, _op(DEBIT, USER_1, i + 1));
             ITransactionManager.TxRequest memory r =
-                _request(bytes32(i + 1), steps, uint64(block.timestamp + 60), i);
+                _request(_txIdOf(USER_1, i), steps, uint64(block.timestamp + 60), i);
             bytes memory signature = _sign(USER_1_PK, r);
             vm.prank(RELAYER_1);
             tm.begin(r, signature);
@@ -1242,8 +1352,8 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         assertEq(tm.openTransactions(KEY_A, 0, type(uint256).max).length, MAX_PAGE);
         bytes32[] memory tail = tm.openTransactions(KEY_A, MAX_PAGE, MAX_PAGE);
         assertEq(tail.length, 5);
-        assertEq(tail[4], bytes32(n));
-        assertEq(tm.openTransactions(KEY_A, 3, 1000)[MAX_PAGE - 1], bytes32(MAX_PAGE + 3));
+        assertEq(tail[4], _txIdOf(USER_1, n - 1));
+        assertEq(tm.openTransactions(KEY_A, 3, 1000)[MAX_PAGE - 1], _txIdOf(USER_1, MAX_PAGE + 2));
     }
 
     // ---------------------------------------------------------------- swap-remove correctness
@@ -1274,7 +1384,7 @@ contract TransactionManager2pcTest is TransactionManager2pcBase {
         // tx i: steps on A (i % 3 != 2) and on B (i % 3 != 1)
         bytes32[] memory ids = new bytes32[](9);
         for (uint256 i; i < ids.length; ++i) {
-            ids[i] = keccak256(abi.encode("swap", i));
+            ids[i] = _txIdOf(USER_1, 100 + i);
             bool onA = i % 3 != 2;
             bool onB = i % 3 != 1;
             ITransactionManager.Step[] memory steps = new ITransactionManager.Step[](onA && onB ? 2 : 1);
@@ -1482,26 +1592,37 @@ contract TransactionManager2pcFuzzTest is TransactionManager2pcBase {
         }
     }
 
+    /// @notice A valid request of USER_1.
     function _validRequest(uint256 seed, uint256 countRaw)
         internal
         view
         returns (ITransactionManager.TxRequest memory)
     {
-        bytes32 txId = keccak256(abi.encode("fuzz tx", seed));
+        return _validRequestOf(USER_1, seed, countRaw);
+    }
+
+    /// @notice A valid request of `initiator`: its id bound to `initiator` and the request's nonce.
+    function _validRequestOf(address initiator, uint256 seed, uint256 countRaw)
+        internal
+        view
+        returns (ITransactionManager.TxRequest memory)
+    {
+        uint256 nonce = uint256(keccak256(abi.encode(seed)));
         uint64 deadline = uint64(block.timestamp + 1 + (seed % 7 days));
-        return _request(
-            txId, _validSteps(seed, bound(countRaw, 1, 4)), deadline, uint256(keccak256(abi.encode(seed)))
-        );
+        return _request(_txIdOf(initiator, nonce), _validSteps(seed, bound(countRaw, 1, 4)), deadline, nonce);
     }
 
     /// @notice The error begin reports once the request shape checks passed and `recovered` came out of
-    /// the signature, for a request submitted by `submitter`; empty when it would pass the identity checks.
-    function _identityError(address recovered, uint256 nonce, address submitter)
+    /// the signature, for a request `txId` with `nonce` submitted by `submitter`; empty when it would pass
+    /// the identity checks.
+    function _identityError(bytes32 txId, address recovered, uint256 nonce, address submitter)
         internal
         view
         returns (bytes memory)
     {
         if (recovered == address(0)) return _err(ITransactionManager.TxBadSignature.selector);
+        bytes32 expected = _txIdOf(recovered, nonce);
+        if (txId != expected) return _notBound(txId, expected);
         if (tm.nonceUsed(recovered, nonce)) {
             return abi.encodeWithSelector(ITransactionManager.TxNonceUsed.selector, recovered, nonce);
         }
@@ -1544,7 +1665,7 @@ contract TransactionManager2pcFuzzTest is TransactionManager2pcBase {
         _addAccount(ADMIN_2, signer, IInstitutionRegistry.Role.User);
         _grant(ADMIN_1, signer, ZONE_A, CHAIN_A, W, TWO_PHASE);
         _grant(ADMIN_2, signer, ZONE_B, CHAIN_B, RES, TWO_PHASE);
-        ITransactionManager.TxRequest memory r = _validRequest(seed, countRaw);
+        ITransactionManager.TxRequest memory r = _validRequestOf(signer, seed, countRaw);
         bytes memory signature = _sign(pk, r);
         assertEq(
             _recover(_refDigest(r, block.chainid, address(tm)), signature), signer, "reference digest signed"
@@ -1564,7 +1685,7 @@ contract TransactionManager2pcFuzzTest is TransactionManager2pcBase {
         vm.assume(signer != USER_1);
         ITransactionManager.TxRequest memory r = _validRequest(seed, countRaw);
         bytes memory signature = _sign(pk, r);
-        bytes memory err = _identityError(signer, r.nonce, RELAYER_1);
+        bytes memory err = _identityError(r.txId, signer, r.nonce, RELAYER_1);
         assertTrue(err.length != 0, "rejected");
         // vm.sign yields canonical signatures: the signer is recovered, and it is not USER_1.
         _expectBeginRevert(r, signature, RELAYER_1, signer, err);
@@ -1581,7 +1702,7 @@ contract TransactionManager2pcFuzzTest is TransactionManager2pcBase {
         } else {
             address who = ecrecover(tm.txRequestDigest(r), v, rr, ss);
             vm.assume(who != USER_1);
-            err = _identityError(who, r.nonce, RELAYER_1);
+            err = _identityError(r.txId, who, r.nonce, RELAYER_1);
         }
         _expectBeginRevert(r, signature, RELAYER_1, USER_1, err);
     }
@@ -1621,7 +1742,7 @@ contract TransactionManager2pcFuzzTest is TransactionManager2pcBase {
         bytes memory signature = _sig(USER_1_PK, _refDigest(r, otherChainId, address(tm)));
         address who = _recover(tm.txRequestDigest(r), signature);
         assertTrue(who != USER_1, "not USER_1 here");
-        _expectBeginRevert(r, signature, RELAYER_1, who, _identityError(who, r.nonce, RELAYER_1));
+        _expectBeginRevert(r, signature, RELAYER_1, who, _identityError(r.txId, who, r.nonce, RELAYER_1));
         // On the chain it was made for, the same signature is USER_1's.
         vm.chainId(otherChainId);
         _nonceOf[r.txId] = r.nonce;
@@ -1671,12 +1792,35 @@ contract TransactionManager2pcFuzzTest is TransactionManager2pcBase {
         assertTrue(digest != _refDigest(r, block.chainid, address(tm)), "mutation changes the digest");
         address who = _recover(digest, signature);
         assertTrue(who != USER_1, "another signer");
-        _expectBeginRevert(m, signature, RELAYER_1, who, _identityError(who, m.nonce, RELAYER_1));
+        _expectBeginRevert(m, signature, RELAYER_1, who, _identityError(m.txId, who, m.nonce, RELAYER_1));
         // The untouched request with the same signature is accepted.
         _nonceOf[r.txId] = r.nonce;
         vm.prank(RELAYER_1);
         tm.begin(r, signature);
         assertEq(tm.transaction(r.txId).initiator, USER_1);
+    }
+
+    /// @notice Whatever id a request carries, begin accepts it only when it is the signer's own for the
+    /// request's nonce.
+    function testFuzz_begin_onlyTheBoundIdAccepted(bytes32 id, uint256 nonce, uint256 seed, bool useBound)
+        public
+    {
+        ITransactionManager.TxRequest memory r = _validRequest(seed, 2);
+        r.nonce = nonce;
+        bytes32 bound_ = tm.requestId(USER_1, nonce);
+        assertEq(bound_, _txIdOf(USER_1, nonce), "requestId");
+        r.txId = useBound ? bound_ : id;
+        vm.assume(r.txId != bytes32(0));
+        bytes memory signature = _sign(USER_1_PK, r);
+        if (r.txId == bound_) {
+            vm.prank(RELAYER_1);
+            tm.begin(r, signature);
+            assertEq(tm.transaction(bound_).initiator, USER_1);
+            assertTrue(tm.nonceUsed(USER_1, nonce), "nonce used");
+        } else {
+            _expectBeginRevert(r, signature, RELAYER_1, USER_1, _notBound(r.txId, bound_));
+            assertFalse(tm.nonceUsed(USER_1, nonce), "nonce untouched");
+        }
     }
 
     // ================================================================ begin boundaries

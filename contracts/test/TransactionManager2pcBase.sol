@@ -14,7 +14,8 @@ import {ResourceOps} from "../src/libraries/ResourceOps.sol";
 /// proposal needs two votes), two business chains admitted by real proposals (`zoneA.chainA`
 /// owned by institution 1, `zoneB.chainB` owned by institution 2), one serving relayer per chain, users
 /// holding TWO_PHASE on both chains, and a TransactionManager wired to the three registries.
-/// Every account has a private key so any of them can sign a TxRequest.
+/// Every account has a private key so any of them can sign a TxRequest. A request's txId is bound to its
+/// signer and nonce (`_txIdOf`); `_bind` remembers the nonce of an id so the builders sign with it.
 abstract contract TransactionManager2pcBase is Test {
     InstitutionRegistry internal registry;
     ChainRegistry internal chains;
@@ -88,7 +89,10 @@ abstract contract TransactionManager2pcBase is Test {
     mapping(bytes32 txId => uint256) internal _nonceOf;
     /// Every transaction begun through the helpers; the state snapshot covers them all.
     bytes32[] internal _known;
-    uint256 private _nextNonce = 1;
+    /// The nonce each id made by `_bind` derives from (plus one, so 0 means unbound).
+    mapping(bytes32 txId => uint256) private _boundNoncePlusOne;
+    /// Fresh nonces start far above the small ones tests pick by hand.
+    uint256 private _nextNonce = 1_000_000;
 
     function setUp() public virtual {
         vm.warp(START);
@@ -240,13 +244,36 @@ abstract contract TransactionManager2pcBase is Test {
         return ITransactionManager.TxRequest({txId: txId, steps: steps, deadline: deadline, nonce: nonce});
     }
 
-    /// @notice A fresh transfer request: deadline DURATION ahead, a nonce never used by the helpers.
+    /// @notice A transfer request: deadline DURATION ahead, signed with the nonce `txId` is bound to (see
+    /// `_bind`), or a nonce never used by the helpers when the id is not bound.
     function _transferRequest(bytes32 txId) internal returns (ITransactionManager.TxRequest memory) {
-        return _request(txId, _transferSteps(), uint64(block.timestamp + DURATION), _freshNonce());
+        return _request(txId, _transferSteps(), uint64(block.timestamp + DURATION), _nonceFor(txId));
     }
 
     function _freshNonce() internal returns (uint256) {
         return _nextNonce++;
+    }
+
+    /// @notice The id a request of `initiator` with `nonce` must carry: keccak256(abi.encode(initiator,
+    /// nonce)), written out from the interface rather than taken from the contract.
+    function _txIdOf(address initiator, uint256 nonce) internal pure returns (bytes32) {
+        return keccak256(abi.encode(initiator, nonce));
+    }
+
+    /// @notice The id of `initiator`'s request with `nonce`, remembered so the builders sign with it.
+    function _bind(address initiator, uint256 nonce) internal returns (bytes32 txId) {
+        txId = _txIdOf(initiator, nonce);
+        _boundNoncePlusOne[txId] = nonce + 1;
+    }
+
+    /// @notice A fresh id of `initiator`, bound (`_bind`) to a nonce never used by the helpers.
+    function _freshId(address initiator) internal returns (bytes32) {
+        return _bind(initiator, _freshNonce());
+    }
+
+    function _nonceFor(bytes32 txId) internal returns (uint256) {
+        uint256 plusOne = _boundNoncePlusOne[txId];
+        return plusOne == 0 ? _freshNonce() : plusOne - 1;
     }
 
     function _deepCopy(ITransactionManager.TxRequest memory r)
@@ -522,5 +549,9 @@ abstract contract TransactionManager2pcBase is Test {
 
     function _err(bytes4 selector) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(selector);
+    }
+
+    function _notBound(bytes32 txId, bytes32 expected) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITransactionManager.TxIdNotBound.selector, txId, expected);
     }
 }

@@ -107,6 +107,7 @@ contract HtlcHandler {
     uint256 public expireRejectedAccepted;
     uint256 public recordsRejectedAfterEnd;
     uint256 public proposalsRejectedCounterparty;
+    uint256 public squatsRefused;
 
     mapping(string action => uint256) public calls;
     mapping(string action => uint256) public successes;
@@ -131,7 +132,10 @@ contract HtlcHandler {
     // ---------------------------------------------------------------- actions
 
     function propose(uint256 tbSeed, uint256 gapSeed, uint256 amount, uint256 flavour) external {
-        bytes32 id = keccak256(abi.encode("inv-swap", ids.length, _nonce));
+        uint256 nonce = ++_nonce;
+        // The initiator's own id for the nonce, or 1 in 8 an id already used.
+        bytes32 bound_ = keccak256(abi.encode(user1, nonce));
+        bytes32 id = bound_;
         bool reuse = flavour % 8 == 0 && ids.length > 0;
         if (reuse) id = ids[flavour % ids.length];
         bytes32 secret = keccak256(abi.encode("secret", id));
@@ -151,7 +155,7 @@ contract HtlcHandler {
         r.legB = ITransactionManager.Leg(
             cfg.zoneB, cfg.chainB, "asset", counterparty, user1, 1 + (amount % 1e18), tb
         );
-        r.nonce = ++_nonce;
+        r.nonce = nonce;
         bytes memory sig = _sign(cfg.pkInit, tm.swapRequestDigest(r));
 
         bool wrongRelayer = flavour % 16 == 1; // relayer B is not the initiator's
@@ -159,6 +163,8 @@ contract HtlcHandler {
         bytes memory err;
         if (_model[id].state != ITransactionManager.SwapState.None) {
             err = abi.encodeWithSelector(ITransactionManager.SwapAlreadyExists.selector, id);
+        } else if (id != bound_) {
+            err = abi.encodeWithSelector(ITransactionManager.SwapIdNotBound.selector, id, bound_);
         } else if (wrongRelayer) {
             err = abi.encodeWithSelector(
                 ITransactionManager.SwapNotInstitutionRelayer.selector, submitter, cfg.instInit
@@ -166,6 +172,7 @@ contract HtlcHandler {
         } else if (counterparty != user2) {
             err = abi.encodeWithSelector(ITransactionManager.SwapNotUser.selector, counterparty);
         }
+        if (flavour % 16 == 9) _squat(r, bound_);
         (bool ok, bytes memory ret) = _call(submitter, abi.encodeCall(tm.proposeSwap, (r, sig)));
         _count("propose", ok);
         _outcome("propose", ok, ret, err);
@@ -186,6 +193,24 @@ contract HtlcHandler {
             ++ghostOpen;
         }
         _observe();
+    }
+
+    /// Before `r` is proposed, the initiator tries the same request under the id the counterparty's
+    /// request with that nonce would carry (squatting another user's id): refused, nothing recorded.
+    function _squat(ITransactionManager.SwapRequest memory r, bytes32 bound_) internal {
+        bytes32 own = r.swapId;
+        r.swapId = keccak256(abi.encode(user2, r.nonce));
+        bytes memory err;
+        if (_model[r.swapId].state != ITransactionManager.SwapState.None) {
+            err = abi.encodeWithSelector(ITransactionManager.SwapAlreadyExists.selector, r.swapId);
+        } else {
+            err = abi.encodeWithSelector(ITransactionManager.SwapIdNotBound.selector, r.swapId, bound_);
+        }
+        bytes memory sig = _sign(cfg.pkInit, tm.swapRequestDigest(r));
+        (bool ok, bytes memory ret) = _call(cfg.relayerA, abi.encodeCall(tm.proposeSwap, (r, sig)));
+        _outcome("squat", ok, ret, err);
+        if (!ok) ++squatsRefused;
+        r.swapId = own;
     }
 
     function accept(uint256 idx, uint256 flavour) external {
@@ -774,6 +799,7 @@ contract TransactionManagerHtlcInvariantTest is HtlcFixture {
         assertEq(handler.mismatches(), 0, handler.firstMismatch());
         assertEq(handler.regressions(), 0, "regressions");
         assertGt(handler.proposalsRejectedCounterparty(), 0, "counterparty no user");
+        assertGt(handler.squatsRefused(), 0, "another user's id squatted");
         assertGt(handler.closedBothUnlocked(), 0, "closed: both unlocked");
         assertGt(handler.closedBothRefunded(), 0, "closed: both refunded");
         assertGt(handler.closedMixed(), 0, "closed: unlocked + refunded");

@@ -6,6 +6,7 @@ import {Vm} from "./utils/Vm.sol";
 import {IInstitutionRegistry} from "../src/interfaces/IInstitutionRegistry.sol";
 import {ITransactionManager} from "../src/interfaces/ITransactionManager.sol";
 import {IPath} from "../src/libraries/IPath.sol";
+import {ResourceOps} from "../src/libraries/ResourceOps.sol";
 
 /// @notice Unit, flow and fuzz tests of the HTLC half of the TransactionManager.
 contract TransactionManagerHtlcTest is HtlcFixture {
@@ -294,12 +295,12 @@ contract TransactionManagerHtlcTest is HtlcFixture {
 
     function test_proposeSwap_acceptsTimelockBoundaries() public {
         // TB = now + 1, TA = TB + margin + 1 (tightest), then TA = now + MAX_SWAP_DURATION (furthest).
-        ITransactionManager.SwapRequest memory r = _requestWith(keccak256("tight"), 1);
+        ITransactionManager.SwapRequest memory r = _requestFor(1);
         r.legB.timelock = uint64(block.timestamp + 1);
         r.legA.timelock = r.legB.timelock + MARGIN + 1;
         _propose(r);
         _assertSwapState(r.swapId, S_PROPOSED);
-        r = _requestWith(keccak256("far"), 2);
+        r = _requestFor(2);
         r.legA.timelock = uint64(block.timestamp + MAX_SWAP_DURATION);
         _propose(r);
         _assertSwapState(r.swapId, S_PROPOSED);
@@ -509,8 +510,10 @@ contract TransactionManagerHtlcTest is HtlcFixture {
     }
 
     function test_proposeSwap_revertsOnUsedNonce() public {
-        _propose(_request());
-        ITransactionManager.SwapRequest memory r = _requestWith(keccak256("swap-2"), NONCE);
+        // 2PC requests and swaps share one nonce space: a transaction of USER_1 took NONCE, so the swap
+        // under the very same id (free in the swap half) is refused by the nonce.
+        _beginTransactionWithNonce(NONCE);
+        ITransactionManager.SwapRequest memory r = _request();
         bytes memory sig = _signRequest(PK_INIT, r);
         _proposeReverts(
             r,
@@ -519,12 +522,100 @@ contract TransactionManagerHtlcTest is HtlcFixture {
             abi.encodeWithSelector(ITransactionManager.SwapNonceUsed.selector, USER_1, NONCE)
         );
         _assertSwapState(r.swapId, S_NONE);
+        // A swap's nonce took its id: the same request again is a duplicate.
+        r = _requestFor(NONCE + 1);
+        _propose(r);
+        _proposeReverts(
+            r,
+            _signRequest(PK_INIT, r),
+            RELAYER_1,
+            abi.encodeWithSelector(ITransactionManager.SwapAlreadyExists.selector, r.swapId)
+        );
+    }
+
+    /// USER_1 (granted TWO_PHASE on chain A for the occasion) begins a one-step transaction with `nonce`.
+    function _beginTransactionWithNonce(uint256 nonce) internal returns (bytes32 txId) {
+        vm.prank(ADMIN_1);
+        perms.grantToAccount(USER_1, ZONE_A, CHAIN_A, W, ResourceOps.TWO_PHASE);
+        ITransactionManager.Step[] memory steps = new ITransactionManager.Step[](1);
+        steps[0] = ITransactionManager.Step(ZONE_A, CHAIN_A, ASSET, hex"01");
+        txId = _requestIdOf(USER_1, nonce);
+        ITransactionManager.TxRequest memory t = ITransactionManager.TxRequest({
+            txId: txId, steps: steps, deadline: uint64(block.timestamp + 1 hours), nonce: nonce
+        });
+        bytes memory sig = _sign(PK_INIT, tm.txRequestDigest(t));
+        vm.prank(RELAYER_1);
+        tm.begin(t, sig);
+        assertTrue(tm.nonceUsed(USER_1, nonce), "nonce used by the transaction");
+    }
+
+    // ---------------------------------------------------------------- proposeSwap: bound ids
+
+    function _notBound(bytes32 id, bytes32 expected) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITransactionManager.SwapIdNotBound.selector, id, expected);
+    }
+
+    /// The counterparty saw the initiator's signed proposal in the pool and proposes a swap of its own
+    /// under that id first (itself as leg A's sender, its own nonce or the initiator's): refused, and the
+    /// genuine proposal still goes through.
+    function test_proposeSwap_revertsWhenIdSquatted() public {
+        ITransactionManager.SwapRequest memory genuine = _request();
+        bytes memory genuineSig = _signRequest(PK_INIT, genuine);
+
+        // The squatter pays on chain B and is paid on chain A, with timelocks the rule accepts.
+        ITransactionManager.SwapRequest memory squat = _request();
+        squat.legA = ITransactionManager.Leg(ZONE_B, CHAIN_B, ASSET, USER_2, USER_1, 1, genuine.legA.timelock);
+        squat.legB = ITransactionManager.Leg(ZONE_A, CHAIN_A, ASSET, USER_1, USER_2, 1, genuine.legB.timelock);
+        uint256[2] memory nonces = [uint256(99), NONCE];
+        for (uint256 i; i < nonces.length; ++i) {
+            squat.nonce = nonces[i];
+            _proposeReverts(
+                squat,
+                _signRequest(PK_CP, squat),
+                RELAYER_2,
+                _notBound(SWAP_ID, _requestIdOf(USER_2, nonces[i]))
+            );
+        }
+        assertFalse(tm.nonceUsed(USER_2, 99) || tm.nonceUsed(USER_2, NONCE), "squatter's nonces untouched");
+        _assertSwapState(SWAP_ID, S_NONE);
+
+        vm.prank(RELAYER_1);
+        tm.proposeSwap(genuine, genuineSig);
+        assertEq(tm.swap(SWAP_ID).initiator, USER_1, "the id is the initiator's");
+    }
+
+    function test_proposeSwap_revertsWhenIdIsNotTheRequestsOwn() public {
+        bytes32 other = keccak256("swap-1");
+        _proposeRevertsFresh(_requestWith(other, NONCE), _notBound(other, SWAP_ID));
+        // The initiator's own id of another nonce is not this request's either.
+        bytes32 next = _requestIdOf(USER_1, NONCE + 1);
+        _proposeRevertsFresh(_requestWith(next, NONCE), _notBound(next, SWAP_ID));
+        // Bound to the counterparty rather than the initiator.
+        bytes32 cp = _requestIdOf(USER_2, NONCE);
+        _proposeRevertsFresh(_requestWith(cp, NONCE), _notBound(cp, SWAP_ID));
+    }
+
+    /// The binding is checked right after the signer: a wrong signer is reported first, the nonce, the
+    /// users and the submitter after it.
+    function test_proposeSwap_checksIdAfterSignerAndBeforeNonceAndIdentity() public {
+        ITransactionManager.SwapRequest memory r = _requestWith(keccak256("unbound"), NONCE);
+        _proposeReverts(
+            r,
+            _signRequest(PK_CP, r),
+            RELAYER_1,
+            abi.encodeWithSelector(ITransactionManager.SwapWrongSigner.selector, USER_1, USER_2)
+        );
+        // NONCE used by a transaction, submitted by a stranger, the initiator suspended: still the binding.
+        _beginTransactionWithNonce(NONCE);
+        _suspend(INST_1);
+        _proposeReverts(r, _signRequest(PK_INIT, r), STRANGER, _notBound(r.swapId, SWAP_ID));
     }
 
     function test_proposeSwap_revertsWhenInitiatorNotUser() public {
         // A key no institution knows, correctly signing as leg A's sender.
         ITransactionManager.SwapRequest memory r = _request();
         r.legA.sender = STRANGER_SIGNER;
+        r.swapId = _requestIdOf(STRANGER_SIGNER, NONCE);
         bytes memory sig = _signRequest(PK_STRANGER, r);
         _proposeReverts(
             r,
@@ -979,7 +1070,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
         _void(SWAP_ID, 0);
         _lockReverts(RELAYER_1, SWAP_ID, 0, "", _legStateErr(SWAP_ID, 0, L_VOID));
         // A void leg B (with A locked) reports its own state.
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         _propose(_requestWith(id2, NONCE + 1));
         _accept(id2);
         _lock(id2, 0);
@@ -1381,7 +1472,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
         _voidReverts(RELAYER_1, SWAP_ID, 0, "", _notInProgress(SWAP_ID, S_CLOSED));
         _voidReverts(RELAYER_2, SWAP_ID, 1, "", _notInProgress(SWAP_ID, S_CLOSED));
         // ...and by two unlocks.
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         _propose(_requestWith(id2, NONCE + 1));
         _accept(id2);
         _lock(id2, 0);
@@ -1456,7 +1547,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
         _lock(SWAP_ID, 1);
         _unlock(SWAP_ID, 1);
         _voidReverts(RELAYER_2, SWAP_ID, 1, "", _legStateErr(SWAP_ID, 1, L_UNLOCKED));
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         _propose(_requestWith(id2, NONCE + 1));
         _accept(id2);
         _lock(id2, 0);
@@ -1472,7 +1563,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
         _refund(SWAP_ID, 1);
         _voidReverts(RELAYER_2, SWAP_ID, 1, "", _legStateErr(SWAP_ID, 1, L_REFUNDED));
         vm.warp(r.legA.timelock);
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         _propose(_requestWith(id2, NONCE + 1));
         _accept(id2);
         _lock(id2, 0);
@@ -1486,7 +1577,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
         _voidReverts(RELAYER_2, SWAP_ID, 1, "", _legStateErr(SWAP_ID, 1, L_VOID));
         _lock(SWAP_ID, 0);
         _voidReverts(RELAYER_1, SWAP_ID, 0, "", _legStateErr(SWAP_ID, 0, L_LOCKED));
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         _propose(_requestWith(id2, NONCE + 1));
         _accept(id2);
         _void(id2, 0);
@@ -1602,7 +1693,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
             SWAP_ID, abi.encodeWithSelector(ITransactionManager.SwapNotExpirable.selector, SWAP_ID)
         );
 
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         ITransactionManager.SwapRequest memory r2 = _requestWith(id2, NONCE + 1);
         _propose(r2);
         vm.warp(r2.legB.timelock);
@@ -1646,7 +1737,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
     function _proposeMany(uint256 n) internal returns (bytes32[] memory ids) {
         ids = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            ids[i] = keccak256(abi.encode("page", i));
+            ids[i] = _requestIdOf(USER_1, 1000 + i);
             _propose(_requestWith(ids[i], 1000 + i));
         }
     }
@@ -1896,7 +1987,7 @@ contract TransactionManagerHtlcTest is HtlcFixture {
 
     function test_flow_independentSwapsKeepTheirOwnLists() public {
         _open();
-        bytes32 id2 = keccak256("swap-2");
+        bytes32 id2 = _requestIdOf(USER_1, NONCE + 1);
         _propose(_requestWith(id2, NONCE + 1));
         _lock(SWAP_ID, 0);
         _lock(SWAP_ID, 1);
@@ -1935,6 +2026,25 @@ contract TransactionManagerHtlcTest is HtlcFixture {
             abi.encodeWithSelector(ITransactionManager.SwapWrongSigner.selector, USER_1, vm.addr(pk))
         );
         _assertSwapState(SWAP_ID, S_NONE);
+    }
+
+    /// Whatever id a request carries, proposeSwap accepts it only when it is the initiator's own for the
+    /// request's nonce.
+    function testFuzz_proposeSwap_onlyTheBoundIdAccepted(bytes32 id, uint256 nonce, bool useBound) public {
+        bytes32 bound_ = tm.requestId(USER_1, nonce);
+        assertEq(bound_, _requestIdOf(USER_1, nonce), "requestId");
+        ITransactionManager.SwapRequest memory r = _requestWith(useBound ? bound_ : id, nonce);
+        vm.assume(r.swapId != bytes32(0));
+        bytes memory sig = _signRequest(PK_INIT, r);
+        if (r.swapId == bound_) {
+            vm.prank(RELAYER_1);
+            tm.proposeSwap(r, sig);
+            _assertSwapState(bound_, S_PROPOSED);
+            assertTrue(tm.nonceUsed(USER_1, nonce), "nonce used");
+        } else {
+            _proposeReverts(r, sig, RELAYER_1, _notBound(r.swapId, bound_));
+            assertFalse(tm.nonceUsed(USER_1, nonce), "nonce untouched");
+        }
     }
 
     function _recovered(bytes32 digest, bytes memory sig) internal pure returns (address) {

@@ -68,8 +68,9 @@ abstract contract HtlcFixture is Test {
     uint256 internal constant MAX_EVIDENCE = 256;
 
     bytes32 internal constant SECRET = keccak256("the initiator's secret");
-    bytes32 internal constant SWAP_ID = keccak256("swap-1");
     uint256 internal constant NONCE = 7;
+    /// The default swap's id: USER_1's request with NONCE (ids are bound to initiator and nonce).
+    bytes32 internal SWAP_ID;
 
     /// secp256k1 field prime and group order.
     /// p = 2^256 - 2^32 - 977, written arithmetically (not as a hex literal) to stay independent of the contract.
@@ -82,6 +83,7 @@ abstract contract HtlcFixture is Test {
         USER_2 = vm.addr(PK_CP);
         USER_3 = vm.addr(PK_USER_3);
         STRANGER_SIGNER = vm.addr(PK_STRANGER);
+        SWAP_ID = _requestIdOf(USER_1, NONCE);
         KEY_A = IPath.chainKey(ZONE_A, CHAIN_A);
         KEY_B = IPath.chainKey(ZONE_B, CHAIN_B);
 
@@ -168,6 +170,17 @@ abstract contract HtlcFixture is Test {
 
     function _hashlock(bytes32 secret) internal pure returns (bytes32) {
         return sha256(abi.encodePacked(secret));
+    }
+
+    /// The id a request of `initiator` with `nonce` must carry: keccak256(abi.encode(initiator, nonce)),
+    /// written out from the interface rather than taken from the contract.
+    function _requestIdOf(address initiator, uint256 nonce) internal pure returns (bytes32) {
+        return keccak256(abi.encode(initiator, nonce));
+    }
+
+    /// The default request of USER_1 with `nonce`, under its bound id.
+    function _requestFor(uint256 nonce) internal view returns (ITransactionManager.SwapRequest memory) {
+        return _requestWith(_requestIdOf(USER_1, nonce), nonce);
     }
 
     /// The default request: USER_1 pays 100 on zoneA.chainA.asset to USER_2 (TA = now + 2 days), USER_2

@@ -74,6 +74,10 @@ contract TransactionManager is ITransactionManager {
 
         address initiator = Signatures.recover(txRequestDigest(request), signature);
         if (initiator == address(0)) revert TxBadSignature();
+        // The id must be the signer's own: otherwise a user could squat an id seen in another's request.
+        if (txId != requestId(initiator, request.nonce)) {
+            revert TxIdNotBound(txId, requestId(initiator, request.nonce));
+        }
         if (_nonceUsed[initiator][request.nonce]) revert TxNonceUsed(initiator, request.nonce);
         uint64 institution = _requireUser(initiator);
         if (_registry.activeInstitutionOf(msg.sender, IInstitutionRegistry.Role.Relayer) != institution) {
@@ -204,6 +208,11 @@ contract TransactionManager is ITransactionManager {
     }
 
     /// @inheritdoc ITransactionManager
+    function requestId(address initiator, uint256 nonce) public pure returns (bytes32) {
+        return keccak256(abi.encode(initiator, nonce));
+    }
+
+    /// @inheritdoc ITransactionManager
     function openTransactionCount(bytes32 chainKey) external view returns (uint256) {
         return _openTxs[chainKey].length;
     }
@@ -238,6 +247,10 @@ contract TransactionManager is ITransactionManager {
         address signer = Signatures.recover(digest, initiatorSignature);
         if (signer == address(0)) revert SwapBadSignature();
         if (signer != a.sender) revert SwapWrongSigner(a.sender, signer);
+        // The id must be the initiator's own: otherwise a user could squat an id seen in another's request.
+        if (swapId != requestId(signer, request.nonce)) {
+            revert SwapIdNotBound(swapId, requestId(signer, request.nonce));
+        }
         if (_nonceUsed[signer][request.nonce]) revert SwapNonceUsed(signer, request.nonce);
         uint64 institution = _registry.activeInstitutionOf(signer, IInstitutionRegistry.Role.User);
         if (institution == 0) revert SwapNotUser(signer);

@@ -29,7 +29,9 @@ interface ITransactionManager {
         bytes op;
     }
 
-    /// @notice What the initiating user signs (EIP-712, primary type `TxRequest`).
+    /// @notice What the initiating user signs (EIP-712, primary type `TxRequest`). `txId` is bound to the
+    /// signer: it must equal `requestId(initiator, nonce)`, so nobody can open a transaction under an id
+    /// another user signed.
     struct TxRequest {
         bytes32 txId;
         Step[] steps;
@@ -81,6 +83,8 @@ interface ITransactionManager {
     error TxNonceUsed(address initiator, uint256 nonce);
     /// @notice Not a 65-byte canonical signature that recovers to an address.
     error TxBadSignature();
+    /// @notice `txId` is not `expected`, the id `requestId(signer, nonce)` the signer's request must carry.
+    error TxIdNotBound(bytes32 txId, bytes32 expected);
     /// @notice The signer is not a user account of an active institution.
     error TxNotUser(address initiator);
     /// @notice The submitter is not a relayer account of the initiator's (active) institution.
@@ -104,7 +108,8 @@ interface ITransactionManager {
     error TxEvidenceTooLarge(uint256 length);
 
     /// @notice Opens a 2PC transaction signed by its initiating user. Caller: a relayer account of the
-    /// user's institution. The user must hold TWO_PHASE on every step's path.
+    /// user's institution. The user must hold TWO_PHASE on every step's path. The txId must be
+    /// `requestId(signer, nonce)`: an id seen in another user's request cannot be taken (squatted).
     function begin(TxRequest calldata request, bytes calldata signature) external;
 
     /// @notice Records the prepare outcome of one step. Caller: a relayer serving that step's chain.
@@ -123,6 +128,10 @@ interface ITransactionManager {
     /// @notice The EIP-712 digest a user signs for `request`.
     function txRequestDigest(TxRequest calldata request) external view returns (bytes32);
     function nonceUsed(address initiator, uint256 nonce) external view returns (bool);
+    /// @notice The id a request of `initiator` with `nonce` must carry, `keccak256(abi.encode(initiator,
+    /// nonce))`: the txId of a TxRequest, the swapId of a SwapRequest. Nonces are single-use per
+    /// initiator and shared by 2PC and swaps, so ids never collide.
+    function requestId(address initiator, uint256 nonce) external pure returns (bytes32);
     /// @notice Unfinished (not final) transactions with a step on `chainKey`, in no particular order.
     function openTransactionCount(bytes32 chainKey) external view returns (uint256);
     /// @notice A page of at most MAX_PAGE unfinished transactions touching `chainKey`.
@@ -166,7 +175,8 @@ interface ITransactionManager {
     }
 
     /// @notice What both parties sign (EIP-712, primary type `SwapRequest`). The initiator is legA.sender,
-    /// the counterparty legB.sender; hashlock = sha256(secret).
+    /// the counterparty legB.sender; hashlock = sha256(secret). `swapId` is bound to the initiator: it must
+    /// equal `requestId(legA.sender, nonce)`.
     struct SwapRequest {
         bytes32 swapId;
         bytes32 hashlock;
@@ -213,6 +223,8 @@ interface ITransactionManager {
     error SwapBadSignature();
     /// @notice The signature does not recover to the party that must sign (legA.sender or legB.sender).
     error SwapWrongSigner(address expected, address recovered);
+    /// @notice `swapId` is not `expected`, the id `requestId(initiator, nonce)` the request must carry.
+    error SwapIdNotBound(bytes32 swapId, bytes32 expected);
     error SwapNonceUsed(address initiator, uint256 nonce);
     error SwapNotUser(address account);
     error SwapNotInstitutionRelayer(address submitter, uint64 institution);
@@ -240,7 +252,8 @@ interface ITransactionManager {
     /// @notice Proposes a swap signed by the initiator (legA.sender). Caller: a relayer of the
     /// initiator's institution. The initiator must hold HTLC on leg A's path and the counterparty
     /// (legB.sender, a user account) on leg B's, checked now because leg paths live only in the event.
-    /// Swaps and 2PC requests draw from one nonce space per initiator.
+    /// Swaps and 2PC requests draw from one nonce space per initiator. The swapId must be
+    /// `requestId(initiator, nonce)`: an id seen in another user's request cannot be taken (squatted).
     function proposeSwap(SwapRequest calldata request, bytes calldata initiatorSignature) external;
 
     /// @notice Accepts a proposed swap with the counterparty's (legB.sender) signature over the same
