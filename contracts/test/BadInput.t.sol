@@ -32,6 +32,7 @@ contract BadInputTest is HtlcFixture {
 
     /// Fields of an HtlcAsset lock, grouped to keep the builders off the stack limit.
     struct LockArgs {
+        /// the swap id the lock is for (its storage key is the lock id of all the fields)
         bytes32 id;
         address sender;
         address recipient;
@@ -75,11 +76,15 @@ contract BadInputTest is HtlcFixture {
     bytes32 internal constant XTX_COMMITTED = keccak256("xa committed");
     bytes32 internal constant XTX_NEW = keccak256("xa new");
 
-    /// HtlcAsset locks: LOCK_ID locked by USER_1, LOCK_DONE unlocked, LOCK_NEW never locked.
-    bytes32 internal constant LOCK_ID = keccak256("asset lock");
-    bytes32 internal constant LOCK_DONE = keccak256("asset lock done");
-    bytes32 internal constant LOCK_NEW = keccak256("asset lock new");
+    /// HtlcAsset swap ids of the locks: ASSET_SWAP locked by USER_1, ASSET_SWAP_DONE unlocked,
+    /// ASSET_SWAP_NEW never locked. LOCK_ID, LOCK_DONE and LOCK_NEW are the lock ids (of the terms).
+    bytes32 internal constant ASSET_SWAP = keccak256("asset lock");
+    bytes32 internal constant ASSET_SWAP_DONE = keccak256("asset lock done");
+    bytes32 internal constant ASSET_SWAP_NEW = keccak256("asset lock new");
     uint64 internal constant LOCK_TIMELOCK = uint64(T0 + 1 hours);
+    bytes32 internal LOCK_ID;
+    bytes32 internal LOCK_DONE;
+    bytes32 internal LOCK_NEW;
 
     Supervision internal supEmpty;
     XaLedger internal xa;
@@ -90,6 +95,7 @@ contract BadInputTest is HtlcFixture {
     ITransactionManager.TxRequest internal txOpen;
     bytes internal txOpenSig;
     bytes internal lockSig;
+    bytes internal lockDoneSig;
 
     uint256 internal propPending;
     uint256 internal propPassed;
@@ -224,13 +230,15 @@ contract BadInputTest is HtlcFixture {
         asset = new HtlcAsset();
         asset.mint(USER_1, 1000);
         asset.mint(USER_2, 10);
-        LockArgs memory a = _lockArgs(LOCK_ID);
+        LockArgs memory a = _lockArgs(ASSET_SWAP);
         lockSig = _signLock(PK_INIT, a);
-        asset.lock(a.id, a.sender, a.recipient, a.amount, a.hashlock, a.timelock, lockSig);
-        a = _lockArgs(LOCK_DONE);
-        a.sig = _signLock(PK_INIT, a);
-        asset.lock(a.id, a.sender, a.recipient, a.amount, a.hashlock, a.timelock, a.sig);
+        LOCK_ID = asset.lock(a.id, a.sender, a.recipient, a.amount, a.hashlock, a.timelock, lockSig);
+        a = _lockArgs(ASSET_SWAP_DONE);
+        lockDoneSig = _signLock(PK_INIT, a);
+        LOCK_DONE = asset.lock(a.id, a.sender, a.recipient, a.amount, a.hashlock, a.timelock, lockDoneSig);
         asset.unlock(LOCK_DONE, SECRET);
+        a = _lockArgs(ASSET_SWAP_NEW);
+        LOCK_NEW = asset.lockIdOf(a.id, a.sender, a.recipient, a.amount, a.hashlock, a.timelock);
     }
 
     // ================================================================ the tables
@@ -1649,9 +1657,10 @@ contract BadInputTest is HtlcFixture {
         _run(cs, n);
     }
 
-    /// HtlcAsset: every refusal of lock (replayed id, amounts, recipients, hashlock, timelock, signature
-    /// length / v / high s / no signer / wrong signer / other chain / replayed under another id,
-    /// balance), wrong and replayed secrets, early timeouts, non-owners.
+    /// HtlcAsset: every refusal of lock (replayed terms, amounts, recipients, hashlock, timelock, signature
+    /// length / v / high s / no signer / wrong signer / other chain / replayed under another swap id,
+    /// balance), a swap id where the lock id belongs, wrong and replayed secrets, early timeouts,
+    /// non-owners.
     function test_badInput_htlcAssetRevertsAndChangesNothing() public {
         Case[] memory cs = new Case[](MAX_CASES);
         uint256 n = _lockShapeCases(cs, 0);
@@ -1662,30 +1671,35 @@ contract BadInputTest is HtlcFixture {
     }
 
     function _lockShapeCases(Case[] memory cs, uint256 n) internal view returns (uint256) {
-        LockArgs memory a = _lockArgs(LOCK_ID);
+        LockArgs memory a = _lockArgs(ASSET_SWAP);
         a.sig = lockSig;
         cs[n++] = _lockCase("lock replayed", a, _errB(IHtlcAsset.HtlcSwapExists.selector, LOCK_ID));
-        a = _lockArgs(LOCK_NEW);
+        a = _lockArgs(ASSET_SWAP_DONE);
+        a.sig = lockDoneSig;
+        cs[n++] = _lockCase(
+            "lock replayed after it settled", a, _errB(IHtlcAsset.HtlcSwapExists.selector, LOCK_DONE)
+        );
+        a = _lockArgs(ASSET_SWAP_NEW);
         a.amount = 0;
         cs[n++] = _signedLock("amount zero", a, _err0(IHtlcAsset.HtlcZeroAmount.selector));
-        a = _lockArgs(LOCK_NEW);
+        a = _lockArgs(ASSET_SWAP_NEW);
         a.recipient = address(asset);
         cs[n++] =
             _signedLock("recipient the hold", a, _err1(IHtlcAsset.HtlcBadRecipient.selector, address(asset)));
-        a = _lockArgs(LOCK_NEW);
+        a = _lockArgs(ASSET_SWAP_NEW);
         a.recipient = address(0);
         cs[n++] = _signedLock("recipient zero", a, _err1(IHtlcAsset.HtlcBadRecipient.selector, address(0)));
-        a = _lockArgs(LOCK_NEW);
+        a = _lockArgs(ASSET_SWAP_NEW);
         a.hashlock = bytes32(0);
         cs[n++] = _signedLock("hashlock zero", a, _err0(IHtlcAsset.HtlcZeroHashlock.selector));
-        a = _lockArgs(LOCK_NEW);
+        a = _lockArgs(ASSET_SWAP_NEW);
         a.timelock = uint64(block.timestamp);
         cs[n++] = _signedLock(
             "timelock now",
             a,
             abi.encodeWithSelector(IHtlcAsset.HtlcTimelockNotInFuture.selector, a.timelock, block.timestamp)
         );
-        a = _lockArgs(LOCK_NEW);
+        a = _lockArgs(ASSET_SWAP_NEW);
         a.amount = 1001;
         cs[n++] = _signedLock(
             "amount beyond the balance",
@@ -1696,7 +1710,7 @@ contract BadInputTest is HtlcFixture {
     }
 
     function _lockSignatureCases(Case[] memory cs, uint256 n) internal returns (uint256) {
-        LockArgs memory a = _lockArgs(LOCK_NEW);
+        LockArgs memory a = _lockArgs(ASSET_SWAP_NEW);
         bytes memory good = _signLock(PK_INIT, a);
         a.sig = _cut(good);
         cs[n++] = _lockCase("64-byte signature", a, _errU(IHtlcAsset.HtlcBadSignatureLength.selector, 64));
@@ -1747,6 +1761,20 @@ contract BadInputTest is HtlcFixture {
             STRANGER,
             h,
             abi.encodeCall(asset.unlock, (LOCK_NEW, SECRET)),
+            _errB(IHtlcAsset.HtlcUnknownSwap.selector, LOCK_NEW)
+        );
+        cs[n++] = Case(
+            "unlock by the swap id instead of the lock id",
+            STRANGER,
+            h,
+            abi.encodeCall(asset.unlock, (ASSET_SWAP, SECRET)),
+            _errB(IHtlcAsset.HtlcUnknownSwap.selector, ASSET_SWAP)
+        );
+        cs[n++] = Case(
+            "timeout of a lock never made",
+            STRANGER,
+            h,
+            abi.encodeCall(asset.timeout, (LOCK_NEW)),
             _errB(IHtlcAsset.HtlcUnknownSwap.selector, LOCK_NEW)
         );
         cs[n++] = Case(
@@ -1824,7 +1852,7 @@ contract BadInputTest is HtlcFixture {
         ITransactionManager.SwapRequest memory lateSwap = _requestWith(SWAP_NEW, FRESH);
         bytes memory lateSwapSig = _signRequest(PK_INIT, lateSwap);
         bytes memory acceptSig = _sign(PK_CP, tm.swap(SWAP_PROPOSED).digest);
-        LockArgs memory lateLock = _lockArgs(LOCK_NEW);
+        LockArgs memory lateLock = _lockArgs(ASSET_SWAP_NEW);
         lateLock.sig = _signLock(PK_INIT, lateLock);
 
         vm.warp(T0 + 2 days + 1);

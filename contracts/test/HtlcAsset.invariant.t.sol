@@ -6,15 +6,23 @@ import {IHtlcAsset} from "../src/interfaces/IHtlcAsset.sol";
 import {HtlcAsset} from "../src/resources/HtlcAsset.sol";
 
 /// @notice Drives an HtlcAsset with random lock / unlock / timeout / transfer / clock sequences among four
-/// key-holding actors, keeping a reference model. Handler reverts are discarded by forge
-/// (fail_on_revert = false), so violations are counted and the invariants assert the counters are zero.
+/// key-holding actors, keeping a reference model. Locks are tracked by the lock id the model derives from
+/// their terms; some reuse another lock's swapId with other terms (a squat), which must make a lock of its
+/// own. Handler reverts are discarded by forge (fail_on_revert = false), so violations are counted and the
+/// invariants assert the counters are zero.
 contract HtlcAssetHandler is Test {
     uint256 internal constant ACTORS = 4;
     uint256 internal constant INITIAL = 1e6;
     uint256 internal constant START = 1_700_000_000;
+    bytes32 internal constant LOCK_TYPEHASH = keccak256(
+        "Lock(bytes32 swapId,address sender,address recipient,uint256 amount,bytes32 hashlock,uint64 timelock)"
+    );
 
     struct GhostSwap {
+        /// the lock id: the struct hash of the terms, as the model computes it
         bytes32 id;
+        bytes32 swapId;
+        bytes32 hashlock;
         bytes32 secret;
         address sender;
         address recipient;
@@ -36,10 +44,13 @@ contract HtlcAssetHandler is Test {
     mapping(address account => uint256) public ghostBalance;
 
     uint256 public outcomeMismatches;
+    /// A successful lock returned another id than the model's.
+    uint256 public lockIdMismatches;
     uint256 public failedCallsThatChangedState;
     uint256 public locksOk;
     uint256 public unlocksOk;
     uint256 public timeoutsOk;
+    uint256 public squatsOk;
 
     constructor() {
         asset = new HtlcAsset();
@@ -114,9 +125,35 @@ contract HtlcAssetHandler is Test {
         c.sig = _signLock(c);
 
         bool expected = c.fault > 1 && c.amount > 0 && c.timelock > now_ && c.amount <= ghostBalance[c.sender];
+        if (_submit(c, expected)) ++locksOk;
+    }
+
+    /// Another actor locks under an existing lock's swapId with terms of its own (its own key, another
+    /// amount and hashlock): a lock of its own, which must leave the existing one as it was.
+    function squat(uint256 swapSeed, uint256 senderSeed, uint256 amount, uint256 duration) external {
+        if (_swaps.length == 0) return;
+        vm.warp(now_);
+        LockCall memory c;
+        c.swapId = _swaps[swapSeed % _swaps.length].swapId;
+        c.senderIndex = senderSeed % ACTORS;
+        c.sender = _actors[c.senderIndex];
+        c.recipient = _actors[(c.senderIndex + 1) % ACTORS];
+        c.amount = bound(amount, 0, ghostBalance[c.sender] + 10);
+        c.timelock = uint64(now_ + 1 + bound(duration, 0, 6 hours));
+        c.secret = keccak256(abi.encode("squat", _swaps.length));
+        c.hashlock = sha256(abi.encodePacked(c.secret));
+        c.fault = 2; // validly signed
+        c.sig = _signLock(c);
+        if (_submit(c, c.amount > 0 && c.amount <= ghostBalance[c.sender])) ++squatsOk;
+    }
+
+    /// Submits `c` through a relayer, checks the outcome against `expected` and, on success, that the
+    /// returned id is the model's, then records the lock.
+    function _submit(LockCall memory c, bool expected) internal returns (bool ok) {
         uint256[ACTORS + 2] memory before = _snap();
         vm.prank(address(0xBEEF));
-        (bool ok,) = address(asset)
+        bytes memory ret;
+        (ok, ret) = address(asset)
             .call(
                 abi.encodeCall(
                     IHtlcAsset.lock,
@@ -124,23 +161,37 @@ contract HtlcAssetHandler is Test {
                 )
             );
         _check(ok, expected, before);
-        if (ok) {
-            ++locksOk;
-            ghostBalance[c.sender] -= c.amount;
-            _swaps.push(
-                GhostSwap({
-                    id: c.swapId,
-                    secret: c.secret,
-                    sender: c.sender,
-                    recipient: c.recipient,
-                    amount: c.amount,
-                    timelock: c.timelock,
-                    secretInTime: false,
-                    paidRecipient: false,
-                    refundedSender: false
-                })
-            );
-        }
+        if (!ok) return false;
+        bytes32 id = _lockId(c.swapId, c.sender, c.recipient, c.amount, c.hashlock, c.timelock);
+        if (abi.decode(ret, (bytes32)) != id) ++lockIdMismatches;
+        ghostBalance[c.sender] -= c.amount;
+        _swaps.push(
+            GhostSwap({
+                id: id,
+                swapId: c.swapId,
+                hashlock: c.hashlock,
+                secret: c.secret,
+                sender: c.sender,
+                recipient: c.recipient,
+                amount: c.amount,
+                timelock: c.timelock,
+                secretInTime: false,
+                paidRecipient: false,
+                refundedSender: false
+            })
+        );
+    }
+
+    /// The lock id written out from the interface notes.
+    function _lockId(
+        bytes32 swapId,
+        address sender,
+        address recipient,
+        uint256 amount,
+        bytes32 hashlock,
+        uint64 timelock
+    ) internal pure returns (bytes32) {
+        return keccak256(abi.encode(LOCK_TYPEHASH, swapId, sender, recipient, amount, hashlock, timelock));
     }
 
     function _signLock(LockCall memory c) internal view returns (bytes memory) {
@@ -152,21 +203,28 @@ contract HtlcAssetHandler is Test {
         return abi.encodePacked(r, s, v);
     }
 
-    /// Re-submits a used swapId with a fresh valid signature: it must never lock twice.
+    /// Re-submits a made lock, terms and signature: it must never lock twice, whatever its state.
     function relock(uint256 swapSeed) external {
         if (_swaps.length == 0) return;
         vm.warp(now_);
         GhostSwap storage g = _swaps[swapSeed % _swaps.length];
-        uint64 timelock = uint64(now_ + 1 hours);
         uint256 key = _keyOf(g.sender);
         (uint8 v, bytes32 r, bytes32 sv) =
-            vm.sign(key, asset.lockDigest(g.id, g.sender, g.recipient, 1, keccak256("x"), timelock));
+            vm.sign(key, asset.lockDigest(g.swapId, g.sender, g.recipient, g.amount, g.hashlock, g.timelock));
         uint256[ACTORS + 2] memory before = _snap();
         (bool ok,) = address(asset)
             .call(
                 abi.encodeCall(
                     IHtlcAsset.lock,
-                    (g.id, g.sender, g.recipient, 1, keccak256("x"), timelock, abi.encodePacked(r, sv, v))
+                    (
+                        g.swapId,
+                        g.sender,
+                        g.recipient,
+                        g.amount,
+                        g.hashlock,
+                        g.timelock,
+                        abi.encodePacked(r, sv, v)
+                    )
                 )
             );
         _check(ok, false, before);
@@ -283,13 +341,14 @@ contract HtlcAssetInvariantTest is Test {
         handler = new HtlcAssetHandler();
         asset = handler.asset();
 
-        bytes4[] memory selectors = new bytes4[](6);
+        bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = HtlcAssetHandler.warp.selector;
         selectors[1] = HtlcAssetHandler.transfer.selector;
         selectors[2] = HtlcAssetHandler.lock.selector;
         selectors[3] = HtlcAssetHandler.relock.selector;
         selectors[4] = HtlcAssetHandler.unlock.selector;
         selectors[5] = HtlcAssetHandler.timeout.selector;
+        selectors[6] = HtlcAssetHandler.squat.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -330,6 +389,22 @@ contract HtlcAssetInvariantTest is Test {
     function invariant_callOutcomesMatchModel() public view {
         assertEq(handler.outcomeMismatches(), 0, "a call succeeded or failed against the model");
         assertEq(handler.failedCallsThatChangedState(), 0, "a rejected call changed balances");
+        assertEq(handler.lockIdMismatches(), 0, "lock returned another id than its terms'");
+    }
+
+    /// Every lock sits under the id of its own terms, whatever else was locked under its swapId.
+    function invariant_everyLockHoldsTheTermsOfItsId() public view {
+        for (uint256 i; i < handler.swapCount(); ++i) {
+            HtlcAssetHandler.GhostSwap memory g = handler.swapAt(i);
+            assertEq(
+                asset.lockIdOf(g.swapId, g.sender, g.recipient, g.amount, g.hashlock, g.timelock), g.id, "id"
+            );
+            IHtlcAsset.Swap memory s = asset.lockOf(g.id);
+            assertTrue(s.state != IHtlcAsset.SwapState.None, "a made lock is missing");
+            assertEq(s.hashlock, g.hashlock, "hashlock");
+            assertEq(uint256(s.timelock), uint256(g.timelock), "timelock");
+            assertEq(s.amount, g.amount, "amount");
+        }
     }
 
     /// After each run, time runs past every timelock and every still-locked leg is refunded: then each

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Test} from "./utils/Test.sol";
+import {Vm} from "./utils/Vm.sol";
 import {IHtlcAsset} from "../src/interfaces/IHtlcAsset.sol";
 import {HtlcAsset} from "../src/resources/HtlcAsset.sol";
 
@@ -12,6 +13,9 @@ contract HtlcAssetTest is Test {
     uint64 internal constant TIMELOCK = uint64(T0 + 1 hours);
     bytes32 internal constant SWAP = keccak256("swap-1");
     bytes32 internal constant SECRET = keccak256("the secret");
+    bytes32 internal constant LOCK_TYPEHASH = keccak256(
+        "Lock(bytes32 swapId,address sender,address recipient,uint256 amount,bytes32 hashlock,uint64 timelock)"
+    );
 
     HtlcAsset internal asset;
     bytes32 internal hashlock;
@@ -22,6 +26,8 @@ contract HtlcAssetTest is Test {
     address internal carol = address(0xCA201);
     address internal relayer = address(0xBEEF);
     address internal stranger = address(0x5757);
+    /// The id of the default lock (`_lock`): alice locks 400 for carol under SWAP.
+    bytes32 internal LOCK;
 
     /// Everything a failed call must leave untouched.
     struct Snap {
@@ -42,6 +48,7 @@ contract HtlcAssetTest is Test {
         asset.mint(alice, 1000);
         asset.mint(bob, 500);
         hashlock = sha256(abi.encodePacked(SECRET));
+        LOCK = _lockIdRef(SWAP, alice, carol, 400, hashlock, TIMELOCK);
         vm.label(address(asset), "asset");
         vm.label(alice, "alice");
         vm.label(bob, "bob");
@@ -68,11 +75,23 @@ contract HtlcAssetTest is Test {
         return _sig(pk, asset.lockDigest(swapId, sender, recipient, amount, hashlock_, timelock));
     }
 
-    /// The default leg: alice locks 400 for carol, submitted by the relayer.
+    /// The default leg: alice locks 400 for carol, submitted by the relayer; stored under LOCK.
     function _lock() internal {
         bytes memory sig = _signLock(alicePk, SWAP, alice, carol, 400, hashlock, TIMELOCK);
         vm.prank(relayer);
-        asset.lock(SWAP, alice, carol, 400, hashlock, TIMELOCK, sig);
+        assertEq(asset.lock(SWAP, alice, carol, 400, hashlock, TIMELOCK, sig), LOCK, "lock id");
+    }
+
+    /// The lock id written out from the interface notes: the EIP-712 struct hash of the terms.
+    function _lockIdRef(
+        bytes32 swapId,
+        address sender,
+        address recipient,
+        uint256 amount,
+        bytes32 hashlock_,
+        uint64 timelock
+    ) internal pure returns (bytes32) {
+        return keccak256(abi.encode(LOCK_TYPEHASH, swapId, sender, recipient, amount, hashlock_, timelock));
     }
 
     /// EIP-712 written out from the spec, independent of the contract's helpers.
@@ -120,7 +139,7 @@ contract HtlcAssetTest is Test {
         s.bob = asset.balanceOf(bob);
         s.carol = asset.balanceOf(carol);
         s.relayer = asset.balanceOf(relayer);
-        s.swap = asset.lockOf(SWAP);
+        s.swap = asset.lockOf(LOCK);
     }
 
     function _assertUnchanged(Snap memory a) internal view {
@@ -148,10 +167,13 @@ contract HtlcAssetTest is Test {
         internal
     {
         Snap memory before = _snap();
+        bytes32 attempted = _lockIdRef(SWAP, alice, carol, 400, hashlock_, timelock);
+        IHtlcAsset.Swap memory attemptedBefore = asset.lockOf(attempted);
         vm.prank(relayer);
         vm.expectRevert(err);
         asset.lock(SWAP, alice, carol, 400, hashlock_, timelock, sig);
         _assertUnchanged(before);
+        _assertSwapEq(attemptedBefore, asset.lockOf(attempted));
     }
 
     function _boundPk(uint256 pk) internal pure returns (uint256) {
@@ -241,8 +263,10 @@ contract HtlcAssetTest is Test {
         vm.prank(deployer);
         vec.mint(sender, 1000);
         vm.prank(relayer);
-        vec.lock(swapId, sender, recipient, 1000, hl, timelock, sig);
-        vec.unlock(swapId, secret);
+        bytes32 lockId = vec.lock(swapId, sender, recipient, 1000, hl, timelock, sig);
+        // The lock id is the struct hash under the digest: keccak256("\x19\x01" || separator || lockId).
+        assertEq(keccak256(abi.encodePacked(hex"1901", vec.DOMAIN_SEPARATOR(), lockId)), digest, "id");
+        vec.unlock(lockId, secret);
         assertEq(vec.balanceOf(recipient), 1000);
     }
 
@@ -346,11 +370,12 @@ contract HtlcAssetTest is Test {
         vm.expectEmit(address(asset));
         emit IHtlcAsset.Transfer(alice, address(asset), 400);
         vm.expectEmit(address(asset));
-        emit IHtlcAsset.Locked(SWAP, alice, carol, 400, hashlock, TIMELOCK);
+        emit IHtlcAsset.Locked(LOCK, SWAP, alice, carol, 400, hashlock, TIMELOCK);
         vm.prank(relayer);
-        asset.lock(SWAP, alice, carol, 400, hashlock, TIMELOCK, sig);
+        bytes32 lockId = asset.lock(SWAP, alice, carol, 400, hashlock, TIMELOCK, sig);
+        assertEq(lockId, LOCK, "returned id");
 
-        IHtlcAsset.Swap memory s = asset.lockOf(SWAP);
+        IHtlcAsset.Swap memory s = asset.lockOf(LOCK);
         assertEq(uint256(s.state), uint256(IHtlcAsset.SwapState.Locked));
         assertEq(s.sender, alice);
         assertEq(s.recipient, carol);
@@ -379,21 +404,21 @@ contract HtlcAssetTest is Test {
         assertEq(asset.held(), 1000);
     }
 
-    function test_lock_revertsOnUsedSwapId() public {
+    function test_lock_revertsWhenSameTermsLockedTwice() public {
         _lock();
         bytes memory sig = _signLock(alicePk, SWAP, alice, carol, 400, hashlock, TIMELOCK);
         _expectLockRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcSwapExists.selector, SWAP), hashlock, TIMELOCK, sig
+            abi.encodeWithSelector(IHtlcAsset.HtlcSwapExists.selector, LOCK), hashlock, TIMELOCK, sig
         );
     }
 
-    function test_lock_revertsOnSwapIdOfSettledSwap() public {
+    function test_lock_revertsWhenSameTermsLockedAfterSettlement() public {
         _lock();
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         // The same signature replayed after settlement must not lock again.
         bytes memory sig = _signLock(alicePk, SWAP, alice, carol, 400, hashlock, TIMELOCK);
         _expectLockRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcSwapExists.selector, SWAP), hashlock, TIMELOCK, sig
+            abi.encodeWithSelector(IHtlcAsset.HtlcSwapExists.selector, LOCK), hashlock, TIMELOCK, sig
         );
     }
 
@@ -552,6 +577,97 @@ contract HtlcAssetTest is Test {
         _assertUnchanged(before);
     }
 
+    // ------------------------------------------------------------------ lock ids
+
+    function test_lockIdOf_isTheStructHashTheSenderSigns() public view {
+        assertEq(asset.lockIdOf(SWAP, alice, carol, 400, hashlock, TIMELOCK), LOCK, "struct hash");
+        assertEq(
+            asset.lockDigest(SWAP, alice, carol, 400, hashlock, TIMELOCK),
+            keccak256(abi.encodePacked(hex"1901", asset.DOMAIN_SEPARATOR(), LOCK)),
+            "the digest wraps the id"
+        );
+    }
+
+    function test_lockIdOf_doesNotDependOnChainOrContract() public {
+        HtlcAsset other = new HtlcAsset();
+        vm.chainId(777);
+        assertEq(asset.lockIdOf(SWAP, alice, carol, 400, hashlock, TIMELOCK), LOCK, "other chain");
+        assertEq(other.lockIdOf(SWAP, alice, carol, 400, hashlock, TIMELOCK), LOCK, "other contract");
+    }
+
+    function test_lock_returnsTheIdItStoresUnder() public {
+        bytes memory sig = _signLock(alicePk, SWAP, alice, carol, 400, hashlock, TIMELOCK);
+        bytes32 expected = asset.lockIdOf(SWAP, alice, carol, 400, hashlock, TIMELOCK);
+        vm.recordLogs();
+        bytes32 lockId = asset.lock(SWAP, alice, carol, 400, hashlock, TIMELOCK, sig);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(lockId, expected, "lock returns lockIdOf");
+        assertEq(logs.length, 2, "Transfer, Locked");
+        assertEq(logs[1].topics[0], IHtlcAsset.Locked.selector, "Locked");
+        assertEq(logs[1].topics[1], lockId, "lockId topic");
+        assertEq(logs[1].topics[2], SWAP, "swapId topic");
+        assertEq(logs[1].topics[3], bytes32(uint256(uint160(alice))), "sender topic");
+        assertEq(uint256(asset.lockOf(lockId).state), uint256(IHtlcAsset.SwapState.Locked));
+    }
+
+    /// The attack lock ids close: the counterparty pre-locks "the swap's slot" with terms of his own (1 unit,
+    /// signed by himself as sender). His lock lands under another id; the genuine one is still free and,
+    /// once made, a relayer looking it up by id finds exactly its terms.
+    function test_lock_squatUnderTheSwapIdLandsUnderAnotherId() public {
+        bytes memory sig = _signLock(bobPk, SWAP, bob, carol, 1, hashlock, TIMELOCK);
+        vm.prank(bob);
+        bytes32 squat = asset.lock(SWAP, bob, carol, 1, hashlock, TIMELOCK, sig);
+        assertEq(squat, _lockIdRef(SWAP, bob, carol, 1, hashlock, TIMELOCK), "id of the squatter's terms");
+        assertTrue(squat != LOCK, "another id");
+        assertEq(uint256(asset.lockOf(LOCK).state), uint256(IHtlcAsset.SwapState.None), "genuine still free");
+
+        _lock();
+        IHtlcAsset.Swap memory genuine = asset.lockOf(LOCK);
+        assertEq(genuine.sender, alice, "sender");
+        assertEq(genuine.recipient, carol, "recipient");
+        assertEq(genuine.amount, 400, "amount");
+        assertEq(asset.lockOf(squat).amount, 1, "the squat keeps its own terms");
+        assertEq(asset.held(), 401);
+        // Each settles on its own id.
+        asset.unlock(LOCK, SECRET);
+        assertEq(asset.balanceOf(carol), 400);
+        assertEq(uint256(asset.lockOf(squat).state), uint256(IHtlcAsset.SwapState.Locked));
+    }
+
+    /// Same swapId and sender, each other term changed in turn, signed by the sender: every variant is a lock
+    /// of its own, and none occupies the genuine lock.
+    function test_lock_sameSwapIdWithOtherTermsIsAnotherLock() public {
+        asset.mint(alice, 2000);
+        bytes32 otherHashlock = sha256(abi.encodePacked(keccak256("another secret")));
+        Leg[4] memory variants = [
+            Leg(SWAP, alice, carol, 1, hashlock, TIMELOCK),
+            Leg(SWAP, alice, bob, 400, hashlock, TIMELOCK),
+            Leg(SWAP, alice, carol, 400, hashlock, TIMELOCK + 1),
+            Leg(SWAP, alice, carol, 400, otherHashlock, TIMELOCK)
+        ];
+        bytes32[4] memory ids;
+        for (uint256 i; i < variants.length; ++i) {
+            Leg memory l = variants[i];
+            bytes memory sig = _sign(alicePk, l);
+            vm.prank(relayer);
+            ids[i] = asset.lock(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock, sig);
+            assertEq(ids[i], _id(l), "id of its terms");
+            assertTrue(ids[i] != LOCK, "not the genuine id");
+            for (uint256 j; j < i; ++j) {
+                assertTrue(ids[i] != ids[j], "distinct ids");
+            }
+            assertEq(uint256(asset.lockOf(LOCK).state), uint256(IHtlcAsset.SwapState.None), "genuine free");
+        }
+        _lock();
+        assertEq(asset.lockOf(LOCK).amount, 400);
+        assertEq(asset.lockOf(LOCK).recipient, carol);
+        assertEq(asset.held(), 1 + 400 * 4);
+        vm.warp(TIMELOCK);
+        asset.timeout(LOCK);
+        assertEq(uint256(asset.lockOf(LOCK).state), uint256(IHtlcAsset.SwapState.Refunded));
+        assertEq(uint256(asset.lockOf(ids[2]).state), uint256(IHtlcAsset.SwapState.Locked), "own timelock");
+    }
+
     // ------------------------------------------------------------------ unlock
 
     function test_unlock_paysRecipientAndEmits() public {
@@ -559,11 +675,11 @@ contract HtlcAssetTest is Test {
         vm.expectEmit(address(asset));
         emit IHtlcAsset.Transfer(address(asset), carol, 400);
         vm.expectEmit(address(asset));
-        emit IHtlcAsset.Unlocked(SWAP, SECRET, carol, 400);
+        emit IHtlcAsset.Unlocked(LOCK, SECRET, carol, 400);
         vm.prank(stranger); // anyone may present the secret
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
 
-        IHtlcAsset.Swap memory s = asset.lockOf(SWAP);
+        IHtlcAsset.Swap memory s = asset.lockOf(LOCK);
         assertEq(uint256(s.state), uint256(IHtlcAsset.SwapState.Unlocked));
         assertEq(s.secret, SECRET, "secret revealed in state");
         assertEq(asset.balanceOf(carol), 400);
@@ -575,38 +691,38 @@ contract HtlcAssetTest is Test {
     function test_unlock_oneSecondBeforeTimelock() public {
         _lock();
         vm.warp(TIMELOCK - 1);
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         assertEq(asset.balanceOf(carol), 400);
     }
 
     function test_unlock_revertsOnUnknownSwap() public {
         Snap memory before = _snap();
-        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcUnknownSwap.selector, SWAP));
-        asset.unlock(SWAP, SECRET);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcUnknownSwap.selector, LOCK));
+        asset.unlock(LOCK, SECRET);
         _assertUnchanged(before);
     }
 
     function test_unlock_revertsWhenAlreadyUnlocked() public {
         _lock();
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         Snap memory before = _snap();
         vm.expectRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, SWAP, IHtlcAsset.SwapState.Unlocked)
+            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, LOCK, IHtlcAsset.SwapState.Unlocked)
         );
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         _assertUnchanged(before);
     }
 
     function test_unlock_revertsWhenRefunded() public {
         _lock();
         vm.warp(TIMELOCK);
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
         vm.warp(TIMELOCK - 1); // even a clock that went back cannot pay a refunded swap
         Snap memory before = _snap();
         vm.expectRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, SWAP, IHtlcAsset.SwapState.Refunded)
+            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, LOCK, IHtlcAsset.SwapState.Refunded)
         );
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         _assertUnchanged(before);
     }
 
@@ -615,9 +731,9 @@ contract HtlcAssetTest is Test {
         vm.warp(TIMELOCK);
         Snap memory before = _snap();
         vm.expectRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcExpired.selector, SWAP, TIMELOCK, uint256(TIMELOCK))
+            abi.encodeWithSelector(IHtlcAsset.HtlcExpired.selector, LOCK, TIMELOCK, uint256(TIMELOCK))
         );
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         _assertUnchanged(before);
     }
 
@@ -627,10 +743,10 @@ contract HtlcAssetTest is Test {
         Snap memory before = _snap();
         vm.expectRevert(
             abi.encodeWithSelector(
-                IHtlcAsset.HtlcExpired.selector, SWAP, TIMELOCK, uint256(TIMELOCK) + 1 days
+                IHtlcAsset.HtlcExpired.selector, LOCK, TIMELOCK, uint256(TIMELOCK) + 1 days
             )
         );
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         _assertUnchanged(before);
     }
 
@@ -638,16 +754,16 @@ contract HtlcAssetTest is Test {
         _lock();
         Snap memory before = _snap();
         bytes32 wrong = keccak256("not the secret");
-        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, SWAP, wrong));
-        asset.unlock(SWAP, wrong);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, LOCK, wrong));
+        asset.unlock(LOCK, wrong);
         _assertUnchanged(before);
     }
 
     function test_unlock_revertsOnHashlockAsSecret() public {
         _lock();
         Snap memory before = _snap();
-        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, SWAP, hashlock));
-        asset.unlock(SWAP, hashlock);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, LOCK, hashlock));
+        asset.unlock(LOCK, hashlock);
         _assertUnchanged(before);
     }
 
@@ -655,10 +771,24 @@ contract HtlcAssetTest is Test {
     function test_unlock_revertsOnKeccakHashlock() public {
         bytes32 keccakLock = keccak256(abi.encodePacked(SECRET));
         bytes memory sig = _signLock(alicePk, SWAP, alice, carol, 400, keccakLock, TIMELOCK);
-        asset.lock(SWAP, alice, carol, 400, keccakLock, TIMELOCK, sig);
+        bytes32 id = asset.lock(SWAP, alice, carol, 400, keccakLock, TIMELOCK, sig);
         Snap memory before = _snap();
-        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, SWAP, SECRET));
+        IHtlcAsset.Swap memory held = asset.lockOf(id);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, id, SECRET));
+        asset.unlock(id, SECRET);
+        _assertUnchanged(before);
+        _assertSwapEq(held, asset.lockOf(id));
+    }
+
+    /// The swapId is not a lock id: unlock and timeout find nothing under it.
+    function test_unlock_revertsOnSwapIdInsteadOfLockId() public {
+        _lock();
+        Snap memory before = _snap();
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcUnknownSwap.selector, SWAP));
         asset.unlock(SWAP, SECRET);
+        vm.warp(TIMELOCK);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcUnknownSwap.selector, SWAP));
+        asset.timeout(SWAP);
         _assertUnchanged(before);
     }
 
@@ -670,11 +800,11 @@ contract HtlcAssetTest is Test {
         vm.expectEmit(address(asset));
         emit IHtlcAsset.Transfer(address(asset), alice, 400);
         vm.expectEmit(address(asset));
-        emit IHtlcAsset.Refunded(SWAP, alice, 400);
+        emit IHtlcAsset.Refunded(LOCK, alice, 400);
         vm.prank(stranger); // anyone may trigger the refund
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
 
-        IHtlcAsset.Swap memory s = asset.lockOf(SWAP);
+        IHtlcAsset.Swap memory s = asset.lockOf(LOCK);
         assertEq(uint256(s.state), uint256(IHtlcAsset.SwapState.Refunded));
         assertEq(s.secret, bytes32(0));
         assertEq(asset.balanceOf(alice), 1000);
@@ -686,14 +816,14 @@ contract HtlcAssetTest is Test {
     function test_timeout_longAfterTimelock() public {
         _lock();
         vm.warp(TIMELOCK + 365 days);
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
         assertEq(asset.balanceOf(alice), 1000);
     }
 
     function test_timeout_revertsOnUnknownSwap() public {
         Snap memory before = _snap();
-        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcUnknownSwap.selector, SWAP));
-        asset.timeout(SWAP);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcUnknownSwap.selector, LOCK));
+        asset.timeout(LOCK);
         _assertUnchanged(before);
     }
 
@@ -702,33 +832,33 @@ contract HtlcAssetTest is Test {
         vm.warp(TIMELOCK - 1);
         Snap memory before = _snap();
         vm.expectRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcNotExpired.selector, SWAP, TIMELOCK, uint256(TIMELOCK) - 1)
+            abi.encodeWithSelector(IHtlcAsset.HtlcNotExpired.selector, LOCK, TIMELOCK, uint256(TIMELOCK) - 1)
         );
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
         _assertUnchanged(before);
     }
 
     function test_timeout_revertsWhenUnlocked() public {
         _lock();
-        asset.unlock(SWAP, SECRET);
+        asset.unlock(LOCK, SECRET);
         vm.warp(TIMELOCK);
         Snap memory before = _snap();
         vm.expectRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, SWAP, IHtlcAsset.SwapState.Unlocked)
+            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, LOCK, IHtlcAsset.SwapState.Unlocked)
         );
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
         _assertUnchanged(before);
     }
 
     function test_timeout_revertsWhenRefunded() public {
         _lock();
         vm.warp(TIMELOCK);
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
         Snap memory before = _snap();
         vm.expectRevert(
-            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, SWAP, IHtlcAsset.SwapState.Refunded)
+            abi.encodeWithSelector(IHtlcAsset.HtlcNotLocked.selector, LOCK, IHtlcAsset.SwapState.Refunded)
         );
-        asset.timeout(SWAP);
+        asset.timeout(LOCK);
         _assertUnchanged(before);
     }
 
@@ -767,6 +897,10 @@ contract HtlcAssetTest is Test {
         return _signLock(pk, l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock);
     }
 
+    function _id(Leg memory l) internal pure returns (bytes32) {
+        return _lockIdRef(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock);
+    }
+
     function _digest(Leg memory l) internal view returns (bytes32) {
         return asset.lockDigest(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock);
     }
@@ -791,7 +925,7 @@ contract HtlcAssetTest is Test {
         assertEq(asset.balanceOf(l.sender), senderBalance);
         assertEq(asset.totalSupply(), supply);
         assertEq(asset.held(), held);
-        assertEq(uint256(asset.lockOf(l.swapId).state), uint256(IHtlcAsset.SwapState.None));
+        assertEq(uint256(asset.lockOf(_id(l)).state), uint256(IHtlcAsset.SwapState.None));
     }
 
     function testFuzz_lock_acceptsCorrectSignature(
@@ -808,7 +942,7 @@ contract HtlcAssetTest is Test {
         uint256 before = asset.balanceOf(l.sender);
         vm.prank(relayer);
         asset.lock(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock, sig);
-        IHtlcAsset.Swap memory s = asset.lockOf(l.swapId);
+        IHtlcAsset.Swap memory s = asset.lockOf(_id(l));
         assertEq(uint256(s.state), uint256(IHtlcAsset.SwapState.Locked));
         assertEq(s.sender, l.sender);
         assertEq(s.recipient, l.recipient);
@@ -830,7 +964,7 @@ contract HtlcAssetTest is Test {
             abi.encodeWithSelector(IHtlcAsset.HtlcSignerMismatch.selector, vm.addr(otherPk), l.sender)
         );
         asset.lock(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock, sig);
-        assertEq(uint256(asset.lockOf(l.swapId).state), uint256(IHtlcAsset.SwapState.None));
+        assertEq(uint256(asset.lockOf(_id(l)).state), uint256(IHtlcAsset.SwapState.None));
         assertEq(asset.balanceOf(l.sender), l.amount + (l.sender == alice ? 1000 : l.sender == bob ? 500 : 0));
         assertEq(asset.held(), 0);
     }
@@ -964,7 +1098,7 @@ contract HtlcAssetTest is Test {
             l.timelock,
             abi.encodePacked(r, highS, flippedV)
         );
-        assertEq(uint256(asset.lockOf(l.swapId).state), uint256(IHtlcAsset.SwapState.None));
+        assertEq(uint256(asset.lockOf(_id(l)).state), uint256(IHtlcAsset.SwapState.None));
     }
 
     function testFuzz_lock_rejectsAnyOtherSignatureLength(bytes calldata sig) public {
@@ -977,14 +1111,40 @@ contract HtlcAssetTest is Test {
         );
     }
 
+    /// Whatever terms anyone signs for the swap's id, the genuine lock stays free and is made with its own
+    /// terms afterwards.
+    function testFuzz_lock_foreignTermsNeverOccupyTheGenuineLock(
+        uint256 pk,
+        uint256 recipientSeed,
+        uint256 amount,
+        bytes32 hl,
+        uint64 timelock
+    ) public {
+        pk = _boundPk(pk);
+        Leg memory l = _leg(pk, SWAP, recipientSeed, amount, hl, timelock);
+        vm.assume(_id(l) != LOCK);
+        bytes memory sig = _sign(pk, l);
+        vm.prank(relayer);
+        bytes32 id = asset.lock(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock, sig);
+        assertEq(id, asset.lockIdOf(l.swapId, l.sender, l.recipient, l.amount, l.hashlock, l.timelock));
+        assertEq(uint256(asset.lockOf(LOCK).state), uint256(IHtlcAsset.SwapState.None), "genuine free");
+        _lock();
+        IHtlcAsset.Swap memory genuine = asset.lockOf(LOCK);
+        assertEq(genuine.sender, alice);
+        assertEq(genuine.recipient, carol);
+        assertEq(genuine.amount, 400);
+        assertEq(genuine.hashlock, hashlock);
+        assertEq(uint256(genuine.timelock), uint256(TIMELOCK));
+    }
+
     // ------------------------------------------------------------------ fuzz: settlement
 
     function testFuzz_unlock_rejectsWrongSecret(bytes32 secret) public {
         vm.assume(secret != SECRET);
         _lock();
         Snap memory before = _snap();
-        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, SWAP, secret));
-        asset.unlock(SWAP, secret);
+        vm.expectRevert(abi.encodeWithSelector(IHtlcAsset.HtlcWrongSecret.selector, LOCK, secret));
+        asset.unlock(LOCK, secret);
         _assertUnchanged(before);
     }
 
@@ -994,8 +1154,8 @@ contract HtlcAssetTest is Test {
         _lock();
         at = bound(at, T0, uint256(TIMELOCK) + 30 days);
         vm.warp(at);
-        (bool unlocked,) = address(asset).call(abi.encodeCall(IHtlcAsset.unlock, (SWAP, SECRET)));
-        (bool refunded,) = address(asset).call(abi.encodeCall(IHtlcAsset.timeout, (SWAP)));
+        (bool unlocked,) = address(asset).call(abi.encodeCall(IHtlcAsset.unlock, (LOCK, SECRET)));
+        (bool refunded,) = address(asset).call(abi.encodeCall(IHtlcAsset.timeout, (LOCK)));
         assertTrue(unlocked != refunded, "exactly one settles");
         assertEq(unlocked, at < TIMELOCK, "unlock iff before the timelock");
         assertEq(asset.balanceOf(carol), unlocked ? 400 : 0);

@@ -8,6 +8,13 @@ pragma solidity 0.8.28;
 /// `sender`. The hold is kept under the contract's own address: `balanceOf(address(this)) == held()`,
 /// which always equals the sum of the amounts of Locked swaps.
 ///
+/// Lock ids: a lock is stored under `lockId = keccak256(abi.encode(LOCK_TYPEHASH, swapId, sender,
+/// recipient, amount, hashlock, timelock))`, the EIP-712 struct hash of its terms (`lockIdOf`). The id
+/// commits to every term, so whoever finds a lock under an id finds exactly the terms the id names: a
+/// counterparty cannot pre-lock "the swap's slot" with other terms (say amount 1, signed by himself as
+/// sender), because that lock lands under another id. `lock` returns the id; `unlock`, `timeout` and
+/// `lockOf` take it.
+///
 /// Secret and hashlock: the secret is a bytes32 preimage and `hashlock = sha256(abi.encodePacked(secret))`
 /// (SHA-256 of the 32 raw bytes), the same on every chain of a swap.
 ///
@@ -19,8 +26,10 @@ pragma solidity 0.8.28;
 ///   digest:  keccak256("\x19\x01" || DOMAIN_SEPARATOR || keccak256(abi.encode(LOCK_TYPEHASH, swapId, sender,
 ///            recipient, amount, hashlock, timelock)))
 ///   signature: 65 bytes r || s || v with v in {27, 28} and s <= secp256k1n / 2 (no malleable twins).
-/// A swapId is used at most once per contract, so a signature cannot be replayed; the domain binds it to
-/// one contract on one chain. A signed leg can be submitted at any time before its timelock.
+/// Each lock id (each set of terms) is locked at most once per contract, so a signature cannot be replayed;
+/// the domain binds it to one contract on one chain. A lock with other terms under the same swapId is
+/// another lock and never occupies this one. A signed leg can be submitted at any time before its
+/// timelock.
 interface IHtlcAsset {
     enum SwapState {
         None,
@@ -42,17 +51,21 @@ interface IHtlcAsset {
 
     /// @notice Balance movement; `from == 0` is a mint, the contract's own address is the hold.
     event Transfer(address indexed from, address indexed to, uint256 amount);
+    /// @notice `amount` of `sender` is held under `lockId`, the id of exactly these terms, for the
+    /// governance chain's swap `swapId`.
     event Locked(
+        bytes32 indexed lockId,
         bytes32 indexed swapId,
         address indexed sender,
-        address indexed recipient,
+        address recipient,
         uint256 amount,
         bytes32 hashlock,
         uint64 timelock
     );
-    /// @notice The leg paid `recipient`; `secret` is the revealed preimage of the hashlock.
-    event Unlocked(bytes32 indexed swapId, bytes32 secret, address indexed recipient, uint256 amount);
-    event Refunded(bytes32 indexed swapId, address indexed sender, uint256 amount);
+    /// @notice The lock paid `recipient`; `secret` is the revealed preimage of the hashlock.
+    event Unlocked(bytes32 indexed lockId, bytes32 secret, address indexed recipient, uint256 amount);
+    /// @notice The lock was refunded to `sender` after its timelock.
+    event Refunded(bytes32 indexed lockId, address indexed sender, uint256 amount);
 
     /// @notice The caller is not the asset owner.
     error HtlcNotOwner(address caller);
@@ -62,8 +75,8 @@ interface IHtlcAsset {
     error HtlcInsufficientBalance(address account, uint256 balance, uint256 amount);
     /// @notice Minting `amount` would overflow the supply.
     error HtlcSupplyOverflow(uint256 amount, uint256 headroom);
-    /// @notice The swapId was already used on this contract.
-    error HtlcSwapExists(bytes32 swapId);
+    /// @notice A lock with exactly these terms (`lockId`) was already made on this contract.
+    error HtlcSwapExists(bytes32 lockId);
     /// @notice A lock amount must be greater than zero.
     error HtlcZeroAmount();
     /// @notice The hashlock must not be zero.
@@ -80,16 +93,16 @@ interface IHtlcAsset {
     error HtlcInvalidSignature();
     /// @notice The signature was made by `signer`, not by the leg's `sender`.
     error HtlcSignerMismatch(address signer, address sender);
-    /// @notice No swap was ever locked under the swapId.
-    error HtlcUnknownSwap(bytes32 swapId);
-    /// @notice The swap is not Locked (it was already unlocked or refunded).
-    error HtlcNotLocked(bytes32 swapId, SwapState state);
+    /// @notice Nothing was ever locked under `lockId`.
+    error HtlcUnknownSwap(bytes32 lockId);
+    /// @notice The lock is not Locked (it was already unlocked or refunded).
+    error HtlcNotLocked(bytes32 lockId, SwapState state);
     /// @notice Unlock at or after the timelock (too late).
-    error HtlcExpired(bytes32 swapId, uint64 timelock, uint256 blockTimestamp);
+    error HtlcExpired(bytes32 lockId, uint64 timelock, uint256 blockTimestamp);
     /// @notice Timeout before the timelock (too early).
-    error HtlcNotExpired(bytes32 swapId, uint64 timelock, uint256 blockTimestamp);
+    error HtlcNotExpired(bytes32 lockId, uint64 timelock, uint256 blockTimestamp);
     /// @notice sha256(secret) does not match the hashlock.
-    error HtlcWrongSecret(bytes32 swapId, bytes32 secret);
+    error HtlcWrongSecret(bytes32 lockId, bytes32 secret);
 
     // ------------------------------------------------------------------ ledger
 
@@ -115,16 +128,17 @@ interface IHtlcAsset {
 
     // ------------------------------------------------------------------ HTLC resource
 
-    /// @notice Locks `amount` of `sender`'s balance under `swapId` for `recipient`, payable with the preimage
-    /// of `hashlock` before `timelock`. Anyone may submit; `senderSig` is the sender's EIP-712 signature
-    /// of exactly these fields (see the interface notes).
+    /// @notice Locks `amount` of `sender`'s balance for `recipient`, payable with the preimage of
+    /// `hashlock` before `timelock`, under the id of these terms (`lockIdOf`). Anyone may submit;
+    /// `senderSig` is the sender's EIP-712 signature of exactly these fields (see the interface notes).
     /// @dev Reverts HtlcSwapExists, HtlcZeroAmount, HtlcBadRecipient, HtlcZeroHashlock,
     /// HtlcTimelockNotInFuture, HtlcBadSignatureLength, HtlcBadSignatureV, HtlcMalleableSignature,
     /// HtlcInvalidSignature, HtlcSignerMismatch, HtlcInsufficientBalance.
     /// Emits Transfer(sender, this, amount), then Locked.
-    /// @param swapId the leg's id, unique per contract (the governance chain's swap and leg)
+    /// @param swapId the governance chain's swap this leg belongs to
     /// @param timelock unix seconds; unlock works strictly before it, timeout at or after it
     /// @param senderSig 65 bytes r || s || v
+    /// @return lockId the id the lock is stored under, `lockIdOf` of these terms
     function lock(
         bytes32 swapId,
         address sender,
@@ -133,21 +147,33 @@ interface IHtlcAsset {
         bytes32 hashlock,
         uint64 timelock,
         bytes calldata senderSig
-    ) external;
+    ) external returns (bytes32 lockId);
 
-    /// @notice Pays a Locked swap to its recipient when `sha256(abi.encodePacked(secret)) == hashlock`,
+    /// @notice Pays a Locked lock to its recipient when `sha256(abi.encodePacked(secret)) == hashlock`,
     /// strictly before the timelock; anyone may call. The secret is revealed in the event and in `lockOf`.
     /// @dev Reverts HtlcUnknownSwap, HtlcNotLocked, HtlcExpired, HtlcWrongSecret.
     /// Emits Transfer(this, recipient, amount), then Unlocked.
-    function unlock(bytes32 swapId, bytes32 secret) external;
+    function unlock(bytes32 lockId, bytes32 secret) external;
 
-    /// @notice Refunds a Locked swap to its sender at or after the timelock; anyone may call.
+    /// @notice Refunds a Locked lock to its sender at or after the timelock; anyone may call.
     /// @dev Reverts HtlcUnknownSwap, HtlcNotLocked, HtlcNotExpired.
     /// Emits Transfer(this, sender, amount), then Refunded.
-    function timeout(bytes32 swapId) external;
+    function timeout(bytes32 lockId) external;
 
-    /// @notice The swap under `swapId` (state None and zero fields when unknown).
-    function lockOf(bytes32 swapId) external view returns (Swap memory);
+    /// @notice The lock under `lockId` (state None and zero fields when unknown).
+    function lockOf(bytes32 lockId) external view returns (Swap memory);
+
+    /// @notice The id a lock with these terms is stored under: `keccak256(abi.encode(LOCK_TYPEHASH,
+    /// swapId, sender, recipient, amount, hashlock, timelock))`, the EIP-712 struct hash the sender signs.
+    /// Independent of chain and contract (each contract keeps its own locks).
+    function lockIdOf(
+        bytes32 swapId,
+        address sender,
+        address recipient,
+        uint256 amount,
+        bytes32 hashlock,
+        uint64 timelock
+    ) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest the sender signs for a lock with these fields, on this chain and contract.
     function lockDigest(

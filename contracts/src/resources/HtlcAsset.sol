@@ -22,7 +22,8 @@ contract HtlcAsset is IHtlcAsset {
 
     uint256 private _totalSupply;
     mapping(address account => uint256) private _balances;
-    mapping(bytes32 swapId => Swap) private _swaps;
+    /// Keyed by the lock's terms (`lockIdOf`), so no lock can occupy another's id.
+    mapping(bytes32 lockId => Swap) private _swaps;
 
     modifier onlyOwner() {
         if (msg.sender != _owner) revert HtlcNotOwner(msg.sender);
@@ -90,9 +91,10 @@ contract HtlcAsset is IHtlcAsset {
         bytes32 hashlock,
         uint64 timelock,
         bytes calldata senderSig
-    ) external {
-        Swap storage swap = _swaps[swapId];
-        if (swap.state != SwapState.None) revert HtlcSwapExists(swapId);
+    ) external returns (bytes32 lockId) {
+        lockId = _lockId(swapId, sender, recipient, amount, hashlock, timelock);
+        Swap storage swap = _swaps[lockId];
+        if (swap.state != SwapState.None) revert HtlcSwapExists(lockId);
         if (amount == 0) revert HtlcZeroAmount();
         // Paying into the hold would leave units no swap accounts for.
         if (recipient == address(0) || recipient == address(this)) revert HtlcBadRecipient(recipient);
@@ -101,8 +103,7 @@ contract HtlcAsset is IHtlcAsset {
         // forge-lint: disable-next-line(block-timestamp)
         if (timelock <= block.timestamp) revert HtlcTimelockNotInFuture(timelock, block.timestamp);
 
-        bytes32 digest = _lockDigest(swapId, sender, recipient, amount, hashlock, timelock);
-        address signer = _recover(digest, senderSig);
+        address signer = _recover(Signatures.typedDigest(_domainSeparator(), lockId), senderSig);
         if (signer != sender) revert HtlcSignerMismatch(signer, sender);
 
         uint256 balance = _balances[sender];
@@ -117,16 +118,16 @@ contract HtlcAsset is IHtlcAsset {
         swap.recipient = recipient;
         swap.amount = amount;
         swap.hashlock = hashlock;
-        emit Locked(swapId, sender, recipient, amount, hashlock, timelock);
+        emit Locked(lockId, swapId, sender, recipient, amount, hashlock, timelock);
     }
 
     /// @inheritdoc IHtlcAsset
-    function unlock(bytes32 swapId, bytes32 secret) external {
-        Swap storage swap = _requireLocked(swapId);
+    function unlock(bytes32 lockId, bytes32 secret) external {
+        Swap storage swap = _requireLocked(lockId);
         uint64 timelock = swap.timelock;
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp >= timelock) revert HtlcExpired(swapId, timelock, block.timestamp);
-        if (sha256(abi.encodePacked(secret)) != swap.hashlock) revert HtlcWrongSecret(swapId, secret);
+        if (block.timestamp >= timelock) revert HtlcExpired(lockId, timelock, block.timestamp);
+        if (sha256(abi.encodePacked(secret)) != swap.hashlock) revert HtlcWrongSecret(lockId, secret);
 
         address recipient = swap.recipient;
         uint256 amount = swap.amount;
@@ -136,15 +137,15 @@ contract HtlcAsset is IHtlcAsset {
         _balances[address(this)] -= amount;
         _balances[recipient] += amount;
         emit Transfer(address(this), recipient, amount);
-        emit Unlocked(swapId, secret, recipient, amount);
+        emit Unlocked(lockId, secret, recipient, amount);
     }
 
     /// @inheritdoc IHtlcAsset
-    function timeout(bytes32 swapId) external {
-        Swap storage swap = _requireLocked(swapId);
+    function timeout(bytes32 lockId) external {
+        Swap storage swap = _requireLocked(lockId);
         uint64 timelock = swap.timelock;
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp < timelock) revert HtlcNotExpired(swapId, timelock, block.timestamp);
+        if (block.timestamp < timelock) revert HtlcNotExpired(lockId, timelock, block.timestamp);
 
         address sender = swap.sender;
         uint256 amount = swap.amount;
@@ -152,12 +153,24 @@ contract HtlcAsset is IHtlcAsset {
         _balances[address(this)] -= amount;
         _balances[sender] += amount;
         emit Transfer(address(this), sender, amount);
-        emit Refunded(swapId, sender, amount);
+        emit Refunded(lockId, sender, amount);
     }
 
     /// @inheritdoc IHtlcAsset
-    function lockOf(bytes32 swapId) external view returns (Swap memory) {
-        return _swaps[swapId];
+    function lockOf(bytes32 lockId) external view returns (Swap memory) {
+        return _swaps[lockId];
+    }
+
+    /// @inheritdoc IHtlcAsset
+    function lockIdOf(
+        bytes32 swapId,
+        address sender,
+        address recipient,
+        uint256 amount,
+        bytes32 hashlock,
+        uint64 timelock
+    ) external pure returns (bytes32) {
+        return _lockId(swapId, sender, recipient, amount, hashlock, timelock);
     }
 
     /// @inheritdoc IHtlcAsset
@@ -184,11 +197,11 @@ contract HtlcAsset is IHtlcAsset {
 
     // ------------------------------------------------------------------ internal
 
-    function _requireLocked(bytes32 swapId) private view returns (Swap storage swap) {
-        swap = _swaps[swapId];
+    function _requireLocked(bytes32 lockId) private view returns (Swap storage swap) {
+        swap = _swaps[lockId];
         SwapState state = swap.state;
-        if (state == SwapState.None) revert HtlcUnknownSwap(swapId);
-        if (state != SwapState.Locked) revert HtlcNotLocked(swapId, state);
+        if (state == SwapState.None) revert HtlcUnknownSwap(lockId);
+        if (state != SwapState.Locked) revert HtlcNotLocked(lockId, state);
     }
 
     function _checkRecipient(address to) private view {
@@ -203,10 +216,21 @@ contract HtlcAsset is IHtlcAsset {
         bytes32 hashlock,
         uint64 timelock
     ) private view returns (bytes32) {
-        bytes32 structHash = keccak256(
-            abi.encode(_LOCK_TYPEHASH, swapId, sender, recipient, amount, hashlock, timelock)
+        return Signatures.typedDigest(
+            _domainSeparator(), _lockId(swapId, sender, recipient, amount, hashlock, timelock)
         );
-        return Signatures.typedDigest(_domainSeparator(), structHash);
+    }
+
+    /// @dev The EIP-712 struct hash of the terms: the signed message and the storage key at once.
+    function _lockId(
+        bytes32 swapId,
+        address sender,
+        address recipient,
+        uint256 amount,
+        bytes32 hashlock,
+        uint64 timelock
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(_LOCK_TYPEHASH, swapId, sender, recipient, amount, hashlock, timelock));
     }
 
     function _domainSeparator() private view returns (bytes32) {
