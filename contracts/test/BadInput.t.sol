@@ -14,6 +14,7 @@ import {IXaLedger} from "../src/interfaces/IXaLedger.sol";
 import {IHtlcAsset} from "../src/interfaces/IHtlcAsset.sol";
 import {IPath} from "../src/libraries/IPath.sol";
 import {ResourceOps} from "../src/libraries/ResourceOps.sol";
+import {Envelopes} from "./utils/Envelopes.sol";
 
 /// @notice The bad-input corpus (issue #8 item 4): one table per contract group of malformed,
 /// oversize, forged, replayed, misdirected, unknown, expired and unauthorised calls. Each row names
@@ -52,6 +53,9 @@ contract BadInputTest is HtlcFixture {
     bytes32 internal constant WRONG_SECRET = keccak256("not the secret");
     uint256 internal constant OTHER_CHAIN_ID = 999;
     uint256 internal constant REGULATOR_PK = 0x7E6;
+    /// A second active regulator, and one admitted then removed.
+    uint256 internal constant REGULATOR_2_PK = 0x7E7;
+    uint256 internal constant REGULATOR_GONE_PK = 0x7E8;
 
     /// Request ids are bound to the initiator and nonce: keccak256(abi.encode(USER_1, nonce)), set in setUp.
     /// 2PC: TX_OPEN preparing (step 0 voted yes), TX_DECIDED committing (step 0 acked), TX_NEW never begun.
@@ -90,6 +94,8 @@ contract BadInputTest is HtlcFixture {
     XaLedger internal xa;
     HtlcAsset internal asset;
     address internal regulator;
+    address internal regulator2;
+    address internal regulatorGone;
 
     uint64 internal txOpenDeadline;
     ITransactionManager.TxRequest internal txOpen;
@@ -121,8 +127,12 @@ contract BadInputTest is HtlcFixture {
         SWAP_NEW = _requestIdOf(USER_1, FRESH);
         supEmpty = new Supervision(registry);
         regulator = _admitRegulator(REGULATOR_PK, "Regulator R");
+        regulator2 = _admitRegulator(REGULATOR_2_PK, "Regulator S");
+        regulatorGone = _admitRegulator(REGULATOR_GONE_PK, "Regulator G");
+        _removeRegulator(regulatorGone);
+        bytes memory envelope = _envelope("bad-input setup");
         vm.prank(RELAYER_1);
-        sup.record(SWAP_ID, hex"01");
+        sup.record(SWAP_ID, envelope);
 
         // USER_1 may run 2PC on both chains.
         vm.prank(ADMIN_1);
@@ -1430,12 +1440,14 @@ contract BadInputTest is HtlcFixture {
     }
 
     /// Supervision: records by non-relayers, empty and oversize (> 16 KiB) envelopes, no regulator to
-    /// read them, governance-only calls made directly, bad regulator keys inside passed proposals.
+    /// read them, envelopes of another version, malformed, or not wrapped for exactly the active
+    /// regulators, governance-only calls made directly, bad regulator keys inside passed proposals.
     function test_badInput_supervisionRevertsAndChangesNothing() public {
         Case[] memory cs = new Case[](MAX_CASES);
         uint256 n;
         address s = address(sup);
-        bytes memory envelope = hex"01";
+        bytes memory envelope = _envelope("bad-input");
+        n = _envelopeCases(cs, n);
         cs[n++] = Case(
             "record by an outsider",
             STRANGER,
@@ -1475,7 +1487,7 @@ contract BadInputTest is HtlcFixture {
             "record with no regulator admitted",
             RELAYER_1,
             address(supEmpty),
-            abi.encodeCall(supEmpty.record, (TX_OPEN, envelope)),
+            abi.encodeCall(supEmpty.record, (TX_OPEN, Envelopes.build(new address[](0), 16, "none"))),
             _err0(ISupervision.SupNoRegulators.selector)
         );
         cs[n++] = Case(
@@ -1516,6 +1528,91 @@ contract BadInputTest is HtlcFixture {
         );
         n = _garbage(cs, n, s, sup.record.selector);
         _run(cs, n);
+    }
+
+    /// Envelopes that are not well-formed, or not wrapped for exactly the two active regulators.
+    function _envelopeCases(Case[] memory cs, uint256 n) internal view returns (uint256) {
+        address[] memory both = new address[](2);
+        (both[0], both[1]) = (regulator, regulator2);
+        bytes memory good = Envelopes.build(both, 16, "good");
+        Envelopes.Parts memory p = Envelopes.parts(both, 16, "bad");
+        p.version = 1;
+        cs[n++] = _recordCase(
+            "record an envelope of version 1",
+            Envelopes.encode(p),
+            abi.encodeWithSelector(ISupervision.SupEnvelopeVersion.selector, uint8(1))
+        );
+        cs[n++] = _recordCase(
+            "record one junk byte",
+            hex"ff",
+            abi.encodeWithSelector(ISupervision.SupEnvelopeVersion.selector, uint8(0xff))
+        );
+        p = Envelopes.parts(both, 16, "bad");
+        p.k = 0;
+        cs[n++] = _recordCase("record an envelope covering nothing", Envelopes.encode(p), _malformed(1));
+        cs[n++] = _recordCase(
+            "record an envelope cut one byte short", Envelopes.truncate(good, 1), _malformed(good.length - 1)
+        );
+        cs[n++] = _recordCase("record a header alone", hex"0201", _malformed(2));
+        p = Envelopes.parts(both, 15, "bad");
+        cs[n++] = _recordCase(
+            "record a body shorter than the tag",
+            Envelopes.encode(p),
+            _malformed(Envelopes.lengthFieldOffset(1, 2))
+        );
+        cs[n++] = _recordCase(
+            "record an envelope with a trailing byte", bytes.concat(good, hex"00"), _malformed(good.length)
+        );
+        p = Envelopes.parts(both, 16, "bad");
+        p.declared = 17;
+        cs[n++] =
+            _recordCase("record a body length past the end", Envelopes.encode(p), _malformed(good.length));
+        address[] memory list = new address[](1);
+        list[0] = regulator;
+        cs[n++] = _recordCase(
+            "record an envelope missing an active regulator",
+            Envelopes.build(list, 16, "bad"),
+            abi.encodeWithSelector(ISupervision.SupEnvelopeRecipients.selector, 1, 2)
+        );
+        list = new address[](3);
+        (list[0], list[1], list[2]) = (regulator, regulator2, regulatorGone);
+        cs[n++] = _recordCase(
+            "record an envelope also for a removed regulator",
+            Envelopes.build(list, 16, "bad"),
+            abi.encodeWithSelector(ISupervision.SupEnvelopeRecipients.selector, 3, 2)
+        );
+        list = new address[](2);
+        (list[0], list[1]) = (regulator, regulatorGone);
+        cs[n++] = _recordCase(
+            "record an envelope for a removed regulator instead of an active one",
+            Envelopes.build(list, 16, "bad"),
+            _err1(ISupervision.SupEnvelopeRecipient.selector, regulatorGone)
+        );
+        (list[0], list[1]) = (regulator2, regulator2);
+        cs[n++] = _recordCase(
+            "record an envelope naming a regulator twice",
+            Envelopes.build(list, 16, "bad"),
+            _err1(ISupervision.SupEnvelopeRecipient.selector, regulator2)
+        );
+        (list[0], list[1]) = (regulator, STRANGER);
+        cs[n++] = _recordCase(
+            "record an envelope for an outsider",
+            Envelopes.build(list, 16, "bad"),
+            _err1(ISupervision.SupEnvelopeRecipient.selector, STRANGER)
+        );
+        return n;
+    }
+
+    function _recordCase(string memory name, bytes memory envelope, bytes memory expected)
+        internal
+        view
+        returns (Case memory)
+    {
+        return Case(name, RELAYER_1, address(sup), abi.encodeCall(sup.record, (TX_OPEN, envelope)), expected);
+    }
+
+    function _malformed(uint256 offset) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ISupervision.SupMalformedEnvelope.selector, offset);
     }
 
     /// XaLedger: non-relayers and non-owners, malformed ops (length, kind, account, amount), conflicts
@@ -1974,8 +2071,13 @@ contract BadInputTest is HtlcFixture {
             abi.encodeCall(tm.recordLegLocked, (SWAP_2, 0, "")),
             ""
         );
-        cs[n++] =
-            Case("sup: record", RELAYER_1, address(sup), abi.encodeCall(sup.record, (TX_OPEN, hex"02")), "");
+        cs[n++] = Case(
+            "sup: record",
+            RELAYER_1,
+            address(sup),
+            abi.encodeCall(sup.record, (TX_OPEN, _envelope("digest"))),
+            ""
+        );
         cs[n++] =
             Case("xa: rollback", RELAYER_1, address(xa), abi.encodeCall(xa.rollback, (XTX_PREPARED)), "");
         cs[n++] = Case(
@@ -2171,6 +2273,8 @@ contract BadInputTest is HtlcFixture {
                 sup.recordCount(),
                 sup.regulators(),
                 sup.regulatorOf(regulator),
+                sup.regulatorOf(regulator2),
+                sup.regulatorOf(regulatorGone),
                 sup.regulatorOf(STRANGER),
                 supEmpty.head(),
                 supEmpty.recordCount(),

@@ -7,6 +7,7 @@ import {InstitutionRegistry} from "../src/governance/InstitutionRegistry.sol";
 import {Supervision} from "../src/governance/Supervision.sol";
 import {IInstitutionRegistry} from "../src/interfaces/IInstitutionRegistry.sol";
 import {ISupervision} from "../src/interfaces/ISupervision.sol";
+import {Envelopes} from "./utils/Envelopes.sol";
 
 /// @dev forge's console, reached directly (forge-std is not available): prints with -vv.
 library SupStatsLog {
@@ -25,9 +26,13 @@ library SupStatsLog {
 /// proposals (from a pool of 20 keys, so duplicates and the 16-regulator cap are hit, and batches of
 /// removals drain the set to zero again), submits
 /// off-curve keys, and suspends / reinstates institution 3 (whose relayer then may or may not record).
-/// A record is expected to succeed only from a relayer of an active institution, with a well-sized
-/// envelope, while at least one regulator is active; a rejected one must carry the exact error of the
-/// first failing check (SupNotRelayer, then SupNoRegulators, then SupBadEnvelopeLength).
+/// Envelopes are mostly well-formed and wrapped for the handler's model of the active set (in a rotated
+/// order), sometimes missing a regulator, naming an outsider or a regulator twice, of another version,
+/// truncated, with trailing bytes, or junk. A record is expected to succeed only from a relayer of an
+/// active institution, with a well-sized, well-formed envelope wrapped for exactly the active
+/// regulators, while at least one is active; a rejected one must carry the exact error of the first
+/// failing check (SupNotRelayer, then SupNoRegulators, then SupBadEnvelopeLength, then the envelope's
+/// structure and addressing as the reference reader `Envelopes.expectedError` finds it).
 /// Every appended envelope is read back from the RecordAppended log, not from what was sent.
 contract SupervisionHandler {
     Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
@@ -52,6 +57,8 @@ contract SupervisionHandler {
     /// none (must stay 0).
     uint256 public noRegulatorRejections;
     uint256 public recordsWithoutRegulator;
+    /// Records refused for their envelope's structure or addressing.
+    uint256 public envelopeRejections;
     uint256 public mismatches;
     string public firstMismatch;
 
@@ -83,7 +90,7 @@ contract SupervisionHandler {
     function record(uint256 actorSeed, bytes32 subject, uint256 lengthSeed, bytes32 fill) external {
         address actor = actors[actorSeed % actors.length];
         bytes memory payload = _payload(lengthSeed, fill);
-        bytes memory expectedErr = _recordErr(actor, actorSeed % actors.length < 3, payload.length);
+        bytes memory expectedErr = _recordErr(actor, actorSeed % actors.length < 3, payload);
         uint256 activeBefore = sup.regulators().length;
 
         vm.recordLogs();
@@ -98,6 +105,8 @@ contract SupervisionHandler {
             }
             if (keccak256(ret) == keccak256(abi.encodeWithSelector(ISupervision.SupNoRegulators.selector))) {
                 ++noRegulatorRejections;
+            } else if (_isEnvelopeError(ret)) {
+                ++envelopeRejections;
             }
             return;
         }
@@ -105,32 +114,83 @@ contract SupervisionHandler {
         _readBackAll(logs, actor, subject, payload);
     }
 
-    function _payload(uint256 lengthSeed, bytes32 fill) internal pure returns (bytes memory payload) {
-        uint256 length;
-        if (lengthSeed % 32 == 0) length = 0;
-        else if (lengthSeed % 32 == 1) length = MAX_ENVELOPE + 1;
-        else if (lengthSeed % 32 == 2) length = MAX_ENVELOPE;
-        else length = 1 + (lengthSeed >> 8) % 600;
+    /// An envelope for the model's active set, or (1 in 32 each) empty, over the cap, junk, of the wrong
+    /// version, missing a regulator, naming an outsider, naming one twice, truncated, or with a byte
+    /// after the body.
+    function _payload(uint256 lengthSeed, bytes32 fill) internal view returns (bytes memory payload) {
+        uint256 kind = lengthSeed % 32;
+        if (kind == 0) return "";
+        if (kind == 1) return new bytes(MAX_ENVELOPE + 1);
+        if (kind == 2) return _junk(1 + (lengthSeed >> 8) % 600, fill);
+        address[] memory recipients = _rotated(lengthSeed >> 8);
+        uint256 bodyLength = 16 + (lengthSeed >> 16) % 400;
+        if (kind == 3 && recipients.length > 0) {
+            // The largest envelope: the body fills up to the cap.
+            bodyLength = MAX_ENVELOPE - (Envelopes.lengthFieldOffset(1, recipients.length) + 4);
+        } else if (kind == 4 && recipients.length > 0) {
+            address[] memory fewer = new address[](recipients.length - 1);
+            for (uint256 i; i < fewer.length; ++i) {
+                fewer[i] = recipients[i];
+            }
+            recipients = fewer;
+        } else if (kind == 5 && recipients.length > 0) {
+            recipients[0] = vm.addr(POOL_BASE + (lengthSeed >> 24) % (POOL + 2)); // maybe inactive, maybe not
+        } else if (kind == 6 && recipients.length > 1) {
+            recipients[1] = recipients[0];
+        }
+        Envelopes.Parts memory p = Envelopes.parts(recipients, bodyLength, fill);
+        if (kind == 7) p.version = uint8(lengthSeed >> 40);
+        payload = Envelopes.encode(p);
+        if (kind == 8) payload = Envelopes.truncate(payload, 1 + (lengthSeed >> 48) % (payload.length - 1));
+        else if (kind == 9) payload = bytes.concat(payload, bytes1(uint8(lengthSeed)));
+    }
+
+    function _junk(uint256 length, bytes32 fill) internal pure returns (bytes memory payload) {
         payload = new bytes(length);
         for (uint256 i; i < length; i += 32) {
             payload[i] = fill[(i / 32) % 32];
         }
-        if (length > 0) payload[length - 1] = bytes1(uint8(lengthSeed));
+        payload[length - 1] = fill[31];
+    }
+
+    /// The model's active regulators, rotated: the contract must not depend on their order.
+    function _rotated(uint256 seed) internal view returns (address[] memory out) {
+        uint256 n = ghostRegulators.length;
+        out = new address[](n);
+        if (n == 0) return out;
+        for (uint256 i; i < n; ++i) {
+            out[i] = ghostRegulators[(i + seed % n) % n];
+        }
     }
 
     /// The error of the contract's first failing check (empty: the record must be appended): the
-    /// caller's role, then an active regulator, then the envelope's length.
-    function _recordErr(address actor, bool isRelayer, uint256 length) internal view returns (bytes memory) {
+    /// caller's role, then an active regulator, then the envelope's length, then its structure and
+    /// addressing (the reference reader).
+    function _recordErr(address actor, bool isRelayer, bytes memory envelope_)
+        internal
+        view
+        returns (bytes memory)
+    {
         if (!isRelayer || (actor == actors[2] && inst3Suspended)) {
             return abi.encodeWithSelector(ISupervision.SupNotRelayer.selector, actor);
         }
         if (ghostRegulators.length == 0) {
             return abi.encodeWithSelector(ISupervision.SupNoRegulators.selector);
         }
+        uint256 length = envelope_.length;
         if (length == 0 || length > MAX_ENVELOPE) {
             return abi.encodeWithSelector(ISupervision.SupBadEnvelopeLength.selector, length);
         }
-        return "";
+        return Envelopes.expectedError(envelope_, ghostRegulators);
+    }
+
+    function _isEnvelopeError(bytes memory ret) internal pure returns (bool) {
+        if (ret.length < 4) return false;
+        bytes4 selector = bytes4(ret);
+        return selector == ISupervision.SupEnvelopeVersion.selector
+            || selector == ISupervision.SupMalformedEnvelope.selector
+            || selector == ISupervision.SupEnvelopeRecipients.selector
+            || selector == ISupervision.SupEnvelopeRecipient.selector;
     }
 
     function _readBackAll(Vm.Log[] memory logs, address actor, bytes32 subject, bytes memory payload)
@@ -418,6 +478,7 @@ contract SupervisionInvariantTest is HtlcFixture {
         assertEq(handler.mismatches(), 0, handler.firstMismatch());
         assertGt(handler.noRegulatorRejections(), 0, "records refused without a regulator");
         assertGt(handler.successes("record"), 0, "records appended");
+        assertGt(handler.envelopeRejections(), 0, "envelopes refused for their contents");
         assertGt(handler.capRejections(), 0, "cap reached");
         invariant_headRecomputesFromLoggedEnvelopes();
         invariant_recordCountEqualsAppended();
@@ -442,5 +503,6 @@ contract SupervisionInvariantTest is HtlcFixture {
         SupStatsLog.log("regulators at end", handler.ghostCount());
         SupStatsLog.log("admissions rejected at the cap", handler.capRejections());
         SupStatsLog.log("records rejected: no regulator", handler.noRegulatorRejections());
+        SupStatsLog.log("records rejected: envelope", handler.envelopeRejections());
     }
 }

@@ -5,9 +5,11 @@ import {HtlcFixture} from "./TransactionManagerHtlcBase.sol";
 import {Vm} from "./utils/Vm.sol";
 import {IInstitutionRegistry} from "../src/interfaces/IInstitutionRegistry.sol";
 import {ISupervision} from "../src/interfaces/ISupervision.sol";
+import {Envelopes} from "./utils/Envelopes.sol";
 
 /// @notice Unit, flow and fuzz tests of Supervision: regulators admitted and removed by real proposals,
-/// and the hash-chained audit trail.
+/// and the hash-chained audit trail of envelopes that must be well-formed and wrapped for exactly the
+/// active regulators.
 contract SupervisionTest is HtlcFixture {
     /// A point on secp256k1 with x = 1, and one with y = 1 (computed off-line: y^2 = x^3 + 7 mod p).
     /// Both coordinates are small enough that adding p still fits in 256 bits, which gives congruent
@@ -82,6 +84,34 @@ contract SupervisionTest is HtlcFixture {
 
     function _noRegulators() internal pure returns (bytes memory) {
         return abi.encodeWithSelector(ISupervision.SupNoRegulators.selector);
+    }
+
+    function _malformed(uint256 offset) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ISupervision.SupMalformedEnvelope.selector, offset);
+    }
+
+    function _recipientErr(address regulator) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ISupervision.SupEnvelopeRecipient.selector, regulator);
+    }
+
+    function _recipientsErr(uint256 count, uint256 active) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ISupervision.SupEnvelopeRecipients.selector, count, active);
+    }
+
+    function _list(address a) internal pure returns (address[] memory l) {
+        l = new address[](1);
+        l[0] = a;
+    }
+
+    function _list(address a, address b) internal pure returns (address[] memory l) {
+        l = new address[](2);
+        (l[0], l[1]) = (a, b);
+    }
+
+    /// Regulators 1 and 2 admitted; returns their addresses.
+    function _twoRegulators() internal returns (address r1, address r2) {
+        r1 = _admitRegulator(PK_REG_1, "R1");
+        r2 = _admitRegulator(PK_REG_2, "R2");
     }
 
     function _assertRegulatorAt(address regulator, uint256 position) internal view {
@@ -377,8 +407,8 @@ contract SupervisionTest is HtlcFixture {
 
     function test_record_extendsHashChain() public {
         _withRegulator();
-        bytes memory e1 = "envelope one";
-        bytes memory e2 = hex"00ff00ff";
+        bytes memory e1 = _envelope("one");
+        bytes memory e2 = _envelope("two");
         _record(RELAYER_1, keccak256("tx1"), e1);
         bytes32 h1 = keccak256(abi.encodePacked(bytes32(0), keccak256(e1)));
         assertEq(sup.head(), h1, "head 1");
@@ -390,8 +420,8 @@ contract SupervisionTest is HtlcFixture {
 
     function test_record_emitsRecordAppended() public {
         _withRegulator();
-        bytes memory e1 = "first";
-        bytes memory e2 = "second";
+        bytes memory e1 = _envelope("first");
+        bytes memory e2 = _envelope("second");
         bytes32 h1 = keccak256(abi.encodePacked(bytes32(0), keccak256(e1)));
         vm.expectEmit(true, true, true, true, address(sup));
         emit ISupervision.RecordAppended(0, keccak256("s1"), INST_1, RELAYER_1, keccak256(e1), h1, e1);
@@ -402,21 +432,60 @@ contract SupervisionTest is HtlcFixture {
         _record(RELAYER_3, keccak256("s2"), e2);
     }
 
+    /// The shortest well-formed envelope (one covered operation, one recipient, a bare 16-byte tag as
+    /// body) and the longest (MAX_ENVELOPE_BYTES, the body filling the rest).
     function test_record_acceptsEnvelopeBoundaries() public {
-        _withRegulator();
-        _record(RELAYER_1, bytes32(0), hex"01");
-        bytes memory big = new bytes(MAX_ENVELOPE);
-        big[MAX_ENVELOPE - 1] = 0x7f;
+        address r1 = _withRegulator();
+        bytes memory small = Envelopes.build(_list(r1), 16, "small");
+        assertEq(small.length, Envelopes.MIN_ONE_RECIPIENT, "shortest");
+        _record(RELAYER_1, bytes32(0), small);
+        bytes memory big = Envelopes.build(_list(r1), 16 + MAX_ENVELOPE - Envelopes.MIN_ONE_RECIPIENT, "big");
+        assertEq(big.length, MAX_ENVELOPE, "longest");
         bytes32 before = sup.head();
         _record(RELAYER_1, bytes32(0), big);
         assertEq(sup.head(), keccak256(abi.encodePacked(before, keccak256(big))), "head");
         assertEq(sup.recordCount(), 2, "count");
     }
 
+    /// 255 covered operations and the 16-regulator cap: the largest header Supervision reads.
+    function test_record_acceptsEveryRegulatorAndManyCoveredOperations() public {
+        for (uint256 i; i < 16; ++i) {
+            _admitRegulator(0x2000 + i, "R");
+        }
+        Envelopes.Parts memory p = Envelopes.parts(sup.regulators(), 100, "wide");
+        p.k = 255;
+        p.covers = 255;
+        _record(RELAYER_1, bytes32(0), Envelopes.encode(p));
+        assertEq(sup.recordCount(), 1, "count");
+    }
+
+    /// Recipients are a set: any order of the active regulators is accepted.
+    function test_record_acceptsRecipientsInAnyOrder() public {
+        (address r1, address r2) = _twoRegulators();
+        _record(RELAYER_1, bytes32(0), Envelopes.build(_list(r1, r2), 16, "a"));
+        _record(RELAYER_1, bytes32(0), Envelopes.build(_list(r2, r1), 16, "b"));
+        assertEq(sup.recordCount(), 2, "count");
+    }
+
+    /// Covered operations, ephemeral keys, wrapped keys, nonce and body are the writer's claim: not read.
+    function test_record_acceptsAnyCoveredOperationsAndBodyBytes() public {
+        address r1 = _withRegulator();
+        bytes memory e = Envelopes.build(_list(r1), 40, "claim");
+        // covered operation (0xff, 0xff); 0xff over every key, nonce and body byte
+        e[2] = 0xff;
+        e[3] = 0xff;
+        uint256 lengthField = Envelopes.lengthFieldOffset(1, 1);
+        for (uint256 i = 5 + 20; i < e.length; ++i) {
+            if (i < lengthField || i >= lengthField + 4) e[i] = 0xff;
+        }
+        _record(RELAYER_1, bytes32(0), e);
+        assertEq(sup.recordCount(), 1, "count");
+    }
+
     function test_record_acceptsAnyRelayerOfActiveInstitution() public {
         _withRegulator();
-        _record(RELAYER_1B, keccak256("s"), "not serving any chain");
-        _record(RELAYER_3, keccak256("s"), "institution without chains");
+        _record(RELAYER_1B, keccak256("s"), _envelope("not serving any chain"));
+        _record(RELAYER_3, keccak256("s"), _envelope("institution without chains"));
         assertEq(sup.recordCount(), 2, "count");
     }
 
@@ -432,26 +501,27 @@ contract SupervisionTest is HtlcFixture {
     }
 
     function test_record_revertsAfterLastRegulatorRemoved() public {
-        address r1 = _admitRegulator(PK_REG_1, "R1");
-        address r2 = _admitRegulator(PK_REG_2, "R2");
-        _record(RELAYER_1, bytes32(uint256(1)), "one");
+        (address r1, address r2) = _twoRegulators();
+        _record(RELAYER_1, bytes32(uint256(1)), _envelope("one"));
         _removeRegulator(r1);
-        _record(RELAYER_2, bytes32(uint256(2)), "two"); // one regulator left is enough
+        _record(RELAYER_2, bytes32(uint256(2)), _envelope("two")); // one regulator left is enough
+        bytes memory three = _envelope("three");
         bytes32 headBefore = sup.head();
         _removeRegulator(r2);
         assertEq(sup.regulators().length, 0, "no regulators");
-        _recordReverts(RELAYER_1, bytes32(uint256(3)), "three", _noRegulators());
+        _recordReverts(RELAYER_1, bytes32(uint256(3)), three, _noRegulators());
         _recordReverts(RELAYER_3, bytes32(uint256(3)), new bytes(MAX_ENVELOPE), _noRegulators());
         assertEq(sup.head(), headBefore, "head");
         assertEq(sup.recordCount(), 2, "count");
         // A readmitted regulator reopens the trail, which continues from the same head.
         _admitRegulator(PK_REG_2, "R2 again");
-        _record(RELAYER_1, bytes32(uint256(3)), "three");
-        assertEq(sup.head(), keccak256(abi.encodePacked(headBefore, keccak256("three"))), "chained");
+        _record(RELAYER_1, bytes32(uint256(3)), three);
+        assertEq(sup.head(), keccak256(abi.encodePacked(headBefore, keccak256(three))), "chained");
         assertEq(sup.recordCount(), 3, "count after readmission");
     }
 
-    /// Precedence: the caller's role, then an active regulator, then the envelope's length.
+    /// Precedence: the caller's role, then an active regulator, then the envelope's length, then its
+    /// structure and addressing.
     function test_record_checksRelayerThenRegulatorsThenEnvelope() public {
         // No regulator: a non-relayer still gets SupNotRelayer, a relayer SupNoRegulators even with a bad
         // envelope.
@@ -460,7 +530,7 @@ contract SupervisionTest is HtlcFixture {
         );
         _recordReverts(RELAYER_1, bytes32(0), "", _noRegulators());
         _recordReverts(RELAYER_1, bytes32(0), new bytes(MAX_ENVELOPE + 1), _noRegulators());
-        // With a regulator, the envelope's length is what fails.
+        // With a regulator, the envelope's length is what fails, then its contents.
         _withRegulator();
         _recordReverts(
             RELAYER_1, bytes32(0), "", abi.encodeWithSelector(ISupervision.SupBadEnvelopeLength.selector, 0)
@@ -468,6 +538,174 @@ contract SupervisionTest is HtlcFixture {
         _recordReverts(
             USER_1, bytes32(0), "", abi.encodeWithSelector(ISupervision.SupNotRelayer.selector, USER_1)
         );
+        bytes memory tooLong = new bytes(MAX_ENVELOPE + 1);
+        tooLong[0] = 0x02;
+        _recordReverts(
+            RELAYER_1,
+            bytes32(0),
+            tooLong,
+            abi.encodeWithSelector(ISupervision.SupBadEnvelopeLength.selector, MAX_ENVELOPE + 1)
+        );
+        _recordReverts(
+            RELAYER_1,
+            bytes32(0),
+            hex"01",
+            abi.encodeWithSelector(ISupervision.SupEnvelopeVersion.selector, 1)
+        );
+    }
+
+    /// The envelope checks run in wire order: of two faults, the one earlier in the envelope is reported.
+    function test_record_checksEnvelopeInWireOrder() public {
+        (address r1,) = _twoRegulators();
+        Envelopes.Parts memory p = Envelopes.parts(_list(r1, STRANGER), 15, "order");
+        // version, then everything else
+        p.version = 1;
+        p.k = 0;
+        _recordReverts(
+            RELAYER_1,
+            0,
+            Envelopes.encode(p),
+            abi.encodeWithSelector(ISupervision.SupEnvelopeVersion.selector, 1)
+        );
+        // k == 0 before the recipients
+        p.version = 2;
+        p.n = 5;
+        _recordReverts(RELAYER_1, 0, Envelopes.encode(p), _malformed(1));
+        // the count before any recipient
+        p.k = 1;
+        _recordReverts(RELAYER_1, 0, Envelopes.encode(p), _recipientsErr(5, 2));
+        // a recipient before the body length
+        p.n = 2;
+        _recordReverts(RELAYER_1, 0, Envelopes.encode(p), _recipientErr(STRANGER));
+        // the body length before the envelope's end (declared 15, 40 bytes follow)
+        p.recipients[1] = vm.addr(PK_REG_2);
+        p.bodyLength = 40;
+        _recordReverts(RELAYER_1, 0, Envelopes.encode(p), _malformed(Envelopes.lengthFieldOffset(1, 2)));
+    }
+
+    function test_record_revertsOnWrongVersion() public {
+        address r1 = _withRegulator();
+        uint8[5] memory versions = [0, 1, 3, 0x20, 0xff];
+        for (uint256 i; i < versions.length; ++i) {
+            Envelopes.Parts memory p = Envelopes.parts(_list(r1), 16, "v");
+            p.version = versions[i];
+            _recordReverts(
+                RELAYER_1,
+                bytes32(0),
+                Envelopes.encode(p),
+                abi.encodeWithSelector(ISupervision.SupEnvelopeVersion.selector, versions[i])
+            );
+        }
+        // A single junk byte is judged by its version too.
+        _recordReverts(
+            RELAYER_1,
+            bytes32(0),
+            hex"00",
+            abi.encodeWithSelector(ISupervision.SupEnvelopeVersion.selector, 0)
+        );
+    }
+
+    function test_record_revertsWhenNoCoveredOperations() public {
+        address r1 = _withRegulator();
+        Envelopes.Parts memory p = Envelopes.parts(_list(r1), 16, "k0");
+        p.k = 0;
+        p.covers = 0;
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.encode(p), _malformed(1));
+        // k = 0 with the operation still written is refused alike.
+        p.covers = 1;
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.encode(p), _malformed(1));
+    }
+
+    /// Every proper prefix of a well-formed envelope is refused where it ends.
+    function test_record_revertsWhenTruncated() public {
+        address r1 = _withRegulator();
+        bytes memory e = Envelopes.build(_list(r1), 16, "cut");
+        for (uint256 drop = 1; drop < e.length; ++drop) {
+            uint256 length = e.length - drop;
+            _recordReverts(RELAYER_1, bytes32(0), Envelopes.truncate(e, drop), _malformed(length));
+        }
+    }
+
+    function test_record_revertsWhenBodyShorterThanTag() public {
+        address r1 = _withRegulator();
+        uint256 at = Envelopes.lengthFieldOffset(1, 1);
+        uint256[3] memory lengths = [uint256(0), 1, 15];
+        for (uint256 i; i < lengths.length; ++i) {
+            // declared and present agree: the length itself is too short for the tag
+            _recordReverts(
+                RELAYER_1, bytes32(0), Envelopes.build(_list(r1), lengths[i], "short"), _malformed(at)
+            );
+        }
+    }
+
+    function test_record_revertsOnTrailingBytes() public {
+        address r1 = _withRegulator();
+        bytes memory e = Envelopes.build(_list(r1), 16, "trail");
+        _recordReverts(RELAYER_1, bytes32(0), bytes.concat(e, hex"00"), _malformed(e.length));
+        _recordReverts(RELAYER_1, bytes32(0), bytes.concat(e, e), _malformed(e.length));
+    }
+
+    /// The body length field disagrees with what follows: more declared than present is a truncation,
+    /// less is trailing bytes.
+    function test_record_revertsOnBodyLengthMismatch() public {
+        address r1 = _withRegulator();
+        Envelopes.Parts memory p = Envelopes.parts(_list(r1), 32, "len");
+        p.declared = 33;
+        bytes memory e = Envelopes.encode(p);
+        _recordReverts(RELAYER_1, bytes32(0), e, _malformed(e.length));
+        p.declared = type(uint32).max;
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.encode(p), _malformed(e.length));
+        p.declared = 16;
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.encode(p), _malformed(e.length - 16));
+    }
+
+    function test_record_revertsWhenMissingAnActiveRegulator() public {
+        (address r1, address r2) = _twoRegulators();
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r1), 16, "m"), _recipientsErr(1, 2));
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r2), 16, "m"), _recipientsErr(1, 2));
+        // No recipient at all.
+        _recordReverts(
+            RELAYER_1, bytes32(0), Envelopes.build(new address[](0), 16, "m"), _recipientsErr(0, 2)
+        );
+    }
+
+    /// An envelope built for the set before a removal is refused after it: the count no longer matches.
+    function test_record_revertsWhenBuiltBeforeARegulatorWasRemoved() public {
+        (address r1, address r2) = _twoRegulators();
+        bytes memory e = _envelope("stale");
+        _removeRegulator(r2);
+        _recordReverts(RELAYER_1, bytes32(0), e, _recipientsErr(2, 1));
+        // Wrapped for the removed one only, count right: the recipient is what fails.
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r2), 16, "stale"), _recipientErr(r2));
+        _record(RELAYER_1, bytes32(0), Envelopes.build(_list(r1), 16, "fresh"));
+    }
+
+    /// A removed regulator in place of an active one, the count right.
+    function test_record_revertsWhenRecipientIsRemovedRegulator() public {
+        (address r1, address r2) = _twoRegulators();
+        address r3 = _admitRegulator(PK_REG_3, "R3");
+        _removeRegulator(r2);
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r1, r2), 16, "x"), _recipientErr(r2));
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r2, r3), 16, "x"), _recipientErr(r2));
+    }
+
+    function test_record_revertsOnDuplicateRecipient() public {
+        (address r1, address r2) = _twoRegulators();
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r1, r1), 16, "d"), _recipientErr(r1));
+        _recordReverts(RELAYER_1, bytes32(0), Envelopes.build(_list(r2, r2), 16, "d"), _recipientErr(r2));
+    }
+
+    function test_record_revertsOnOutsiderRecipient() public {
+        (address r1,) = _twoRegulators();
+        address[4] memory outsiders = [STRANGER, address(0), RELAYER_1, vm.addr(PK_REG_3)];
+        for (uint256 i; i < outsiders.length; ++i) {
+            _recordReverts(
+                RELAYER_1,
+                bytes32(0),
+                Envelopes.build(_list(r1, outsiders[i]), 16, "o"),
+                _recipientErr(outsiders[i])
+            );
+        }
     }
 
     function test_record_revertsWhenNotRelayer() public {
@@ -478,7 +716,7 @@ contract SupervisionTest is HtlcFixture {
                 _recordReverts(
                     callers[i],
                     bytes32(0),
-                    "e",
+                    _envelope("e"),
                     abi.encodeWithSelector(ISupervision.SupNotRelayer.selector, callers[i])
                 );
             }
@@ -487,12 +725,12 @@ contract SupervisionTest is HtlcFixture {
 
     function test_record_revertsForRelayerOfSuspendedInstitution() public {
         _withRegulator();
-        _record(RELAYER_3, bytes32(0), "before");
+        _record(RELAYER_3, bytes32(0), _envelope("before"));
         _suspend(INST_3);
         _recordReverts(
             RELAYER_3,
             bytes32(0),
-            "after",
+            _envelope("after"),
             abi.encodeWithSelector(ISupervision.SupNotRelayer.selector, RELAYER_3)
         );
         assertEq(sup.recordCount(), 1, "count");
@@ -503,13 +741,17 @@ contract SupervisionTest is HtlcFixture {
         vm.prank(ADMIN_1);
         registry.removeAccount(RELAYER_1);
         _recordReverts(
-            RELAYER_1, bytes32(0), "e", abi.encodeWithSelector(ISupervision.SupNotRelayer.selector, RELAYER_1)
+            RELAYER_1,
+            bytes32(0),
+            _envelope("e"),
+            abi.encodeWithSelector(ISupervision.SupNotRelayer.selector, RELAYER_1)
         );
     }
 
     function test_record_revertsOnBadEnvelopeLength() public {
         _withRegulator();
-        _record(RELAYER_1, bytes32(0), "x"); // a non-zero head, so an unchanged head means something
+        // a non-zero head, so an unchanged head means something
+        _record(RELAYER_1, bytes32(0), _envelope("x"));
         _recordReverts(
             RELAYER_1, bytes32(0), "", abi.encodeWithSelector(ISupervision.SupBadEnvelopeLength.selector, 0)
         );
@@ -558,7 +800,7 @@ contract SupervisionTest is HtlcFixture {
         address[3] memory relayers = [RELAYER_1, RELAYER_2, RELAYER_3];
         vm.recordLogs();
         for (uint256 i; i < 6; ++i) {
-            _record(relayers[i % 3], bytes32(i), abi.encodePacked("envelope ", i, new bytes(i * 7)));
+            _record(relayers[i % 3], bytes32(i), Envelopes.build(sup.regulators(), 16 + i * 7, bytes32(i)));
         }
         Vm.Log[] memory logs = vm.getRecordedLogs();
         bytes32 h;
@@ -638,11 +880,14 @@ contract SupervisionTest is HtlcFixture {
         );
     }
 
-    function testFuzz_record_extendsHashChain(bytes32 subject, bytes memory e1, bytes memory e2, uint8 who)
+    function testFuzz_record_extendsHashChain(bytes32 subject, bytes memory b1, bytes memory b2, uint8 who)
         public
     {
-        vm.assume(e1.length > 0 && e2.length > 0);
-        _withRegulator();
+        vm.assume(b1.length < 4096 && b2.length < 4096);
+        address r1 = _withRegulator();
+        // the fuzzed bytes end the bodies of well-formed envelopes
+        bytes memory e1 = _endingWith(r1, b1);
+        bytes memory e2 = _endingWith(r1, b2);
         address[3] memory relayers = [RELAYER_1, RELAYER_2, RELAYER_3];
         address relayer = relayers[who % 3];
         _record(relayer, subject, e1);
@@ -656,19 +901,123 @@ contract SupervisionTest is HtlcFixture {
         assertEq(sup.recordCount(), 2, "count");
     }
 
+    /// A well-formed envelope for `regulator` whose body ends with `tail`.
+    function _endingWith(address regulator, bytes memory tail) internal pure returns (bytes memory) {
+        bytes memory e = Envelopes.build(_list(regulator), 16 + tail.length, "tail");
+        return bytes.concat(Envelopes.truncate(e, tail.length), tail);
+    }
+
+    /// Length alone: 0 and above the cap are refused by length, a proper prefix of the shortest envelope
+    /// where it ends, and from the shortest to the cap a well-formed envelope of that length is accepted.
     function testFuzz_record_envelopeLength(uint256 length) public {
         length = bound(length, 0, MAX_ENVELOPE + 64);
-        bytes memory e = new bytes(length);
-        _withRegulator();
-        if (length >= 1 && length <= MAX_ENVELOPE) {
-            _record(RELAYER_2, bytes32(length), e);
-            assertEq(sup.recordCount(), 1, "count");
-        } else {
+        address r1 = _withRegulator();
+        uint256 min = Envelopes.MIN_ONE_RECIPIENT;
+        if (length == 0 || length > MAX_ENVELOPE) {
             _recordReverts(
                 RELAYER_2,
                 bytes32(0),
-                e,
+                new bytes(length),
                 abi.encodeWithSelector(ISupervision.SupBadEnvelopeLength.selector, length)
+            );
+        } else if (length < min) {
+            bytes memory e = Envelopes.truncate(Envelopes.build(_list(r1), 16, "prefix"), min - length);
+            _recordReverts(RELAYER_2, bytes32(0), e, _malformed(length));
+        } else {
+            bytes memory e = Envelopes.build(_list(r1), 16 + length - min, bytes32(length));
+            assertEq(e.length, length, "built length");
+            _record(RELAYER_2, bytes32(length), e);
+            assertEq(sup.recordCount(), 1, "count");
+        }
+    }
+
+    /// Random bytes are refused, with the error of the reference reader, unless they are a well-formed
+    /// envelope for the active set (the reader then agrees they are).
+    function testFuzz_record_refusesRandomBytesUnlessWellFormed(bytes memory e, uint8 regulators, uint8 shape)
+        public
+    {
+        vm.assume(e.length > 0 && e.length <= MAX_ENVELOPE);
+        regulators = uint8(bound(regulators, 1, 3));
+        uint256[3] memory keys = [PK_REG_1, PK_REG_2, PK_REG_3];
+        for (uint256 i; i < regulators; ++i) {
+            _admitRegulator(keys[i], "R");
+        }
+        // Shape 1: the right version; shape 2: also one covered operation and the right count, so the
+        // random bytes reach the recipients and the body.
+        shape %= 3;
+        if (shape >= 1) e[0] = 0x02;
+        if (shape == 2 && e.length >= 5) {
+            e[1] = 0x01;
+            e[4] = bytes1(regulators);
+        }
+        bytes memory err = Envelopes.expectedError(e, sup.regulators());
+        if (err.length == 0) {
+            _record(RELAYER_1, bytes32(0), e);
+            assertEq(sup.recordCount(), 1, "count");
+        } else {
+            _recordReverts(RELAYER_1, bytes32(0), e, err);
+        }
+    }
+
+    /// One byte of a well-formed envelope changed: refused exactly when the reference reader says so
+    /// (bytes of covered operations, keys, nonce and body are not checked; the rest is).
+    function testFuzz_record_mutatedEnvelopeFollowsReference(uint256 at, uint8 value, uint256 body) public {
+        (address r1, address r2) = _twoRegulators();
+        bytes memory e = Envelopes.build(_list(r2, r1), bound(body, 16, 80), "mutate");
+        at = bound(at, 0, e.length - 1);
+        e[at] = bytes1(value);
+        bytes memory err = Envelopes.expectedError(e, sup.regulators());
+        if (err.length == 0) {
+            _record(RELAYER_1, bytes32(0), e);
+            assertEq(sup.recordCount(), 1, "count");
+        } else {
+            _recordReverts(RELAYER_1, bytes32(0), e, err);
+        }
+    }
+
+    /// Any active set reached by admissions and removals: the envelope wrapped for it, in any order, is
+    /// accepted; the same envelope missing one of them, or naming a removed one, is refused.
+    function testFuzz_record_acceptsWellFormedForTheActiveSet(
+        uint8 admits,
+        uint8 removeMask,
+        uint256 rotate,
+        uint8 k,
+        uint16 bodyLength
+    ) public {
+        admits = uint8(bound(admits, 1, 6));
+        address[] memory all = new address[](admits);
+        for (uint256 i; i < admits; ++i) {
+            all[i] = _admitRegulator(0x3000 + i, "R");
+        }
+        address removed;
+        for (uint256 i; i + 1 < admits; ++i) {
+            if (removeMask & (1 << i) != 0) {
+                _removeRegulator(all[i]);
+                removed = all[i];
+            }
+        }
+        address[] memory active = sup.regulators();
+        address[] memory order = new address[](active.length);
+        for (uint256 i; i < active.length; ++i) {
+            order[i] = active[(i + rotate % active.length) % active.length];
+        }
+        Envelopes.Parts memory p = Envelopes.parts(order, bound(bodyLength, 16, 2000), bytes32(rotate));
+        p.k = uint8(bound(k, 1, 255));
+        p.covers = p.k;
+        _record(RELAYER_2, bytes32(rotate), Envelopes.encode(p));
+        assertEq(sup.recordCount(), 1, "accepted");
+
+        if (removed != address(0)) {
+            order[0] = removed;
+            _recordReverts(RELAYER_2, 0, Envelopes.encode(p), _recipientErr(removed));
+        }
+        if (active.length > 1) {
+            address[] memory fewer = new address[](active.length - 1);
+            for (uint256 i; i < fewer.length; ++i) {
+                fewer[i] = active[i];
+            }
+            _recordReverts(
+                RELAYER_2, 0, Envelopes.build(fewer, 16, "fewer"), _recipientsErr(fewer.length, active.length)
             );
         }
     }
@@ -686,7 +1035,7 @@ contract SupervisionTest is HtlcFixture {
         }
         assertEq(sup.regulators().length, uint256(admits) - removes, "active regulators");
         if (admits > removes) {
-            _record(RELAYER_2, subject, "sealed");
+            _record(RELAYER_2, subject, _envelope("sealed"));
             assertEq(sup.recordCount(), 1, "count");
         } else {
             _recordReverts(RELAYER_2, subject, "sealed", _noRegulators());

@@ -13,6 +13,7 @@ import {ITransactionManager} from "../src/interfaces/ITransactionManager.sol";
 import {ISupervision} from "../src/interfaces/ISupervision.sol";
 import {IPath} from "../src/libraries/IPath.sol";
 import {ResourceOps} from "../src/libraries/ResourceOps.sol";
+import {Envelopes} from "./utils/Envelopes.sol";
 
 /// @notice Shared fixture of the HTLC and Supervision suites: three founding institutions (threshold
 /// 2/3, so every proposal needs two votes), `zoneA.chainA` owned by institution 1 and
@@ -350,6 +351,11 @@ abstract contract HtlcFixture is Test {
 
     function _removeRegulator(address regulator) internal {
         _pass(address(sup), abi.encodeCall(sup.removeRegulator, (regulator)));
+    }
+
+    /// A well-formed audit envelope wrapped for the regulators active now, its body 16 to 79 bytes long.
+    function _envelope(bytes32 salt) internal view returns (bytes memory) {
+        return Envelopes.build(sup.regulators(), 16 + uint256(salt) % 64, salt);
     }
 
     function _supState(address[] memory tracked) internal view returns (bytes32 h) {

@@ -10,6 +10,13 @@ contract Supervision is ISupervision {
     uint256 public constant MAX_REGULATORS = 16;
     uint256 public constant MAX_ENVELOPE_BYTES = 16_384;
     uint256 public constant MAX_NAME_LENGTH = 64;
+    uint8 public constant ENVELOPE_VERSION = 2;
+    /// Per recipient: regulator address (20), ephemeral public key (33), wrapped data key (48).
+    uint256 private constant RECIPIENT_BYTES = 101;
+    /// Body nonce (12) and body length (4).
+    uint256 private constant BODY_HEADER_BYTES = 16;
+    /// The AES-GCM tag ends every body.
+    uint256 private constant TAG_BYTES = 16;
     /// secp256k1 field prime.
     uint256 private constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
 
@@ -77,6 +84,7 @@ contract Supervision is ISupervision {
         if (envelope.length == 0 || envelope.length > MAX_ENVELOPE_BYTES) {
             revert SupBadEnvelopeLength(envelope.length);
         }
+        _checkEnvelope(envelope);
         bytes32 recordHash = keccak256(envelope);
         bytes32 newHead = keccak256(abi.encodePacked(_head, recordHash));
         uint256 index = _count;
@@ -108,6 +116,54 @@ contract Supervision is ISupervision {
     /// @inheritdoc ISupervision
     function registry() external view returns (address) {
         return address(_registry);
+    }
+
+    /// @dev Structure and addressing of a non-empty envelope, in wire order (see ISupervision). A field
+    /// that runs past the end reports the end as the failing offset.
+    function _checkEnvelope(bytes calldata envelope) private view {
+        uint256 length = envelope.length;
+        uint8 version = uint8(envelope[0]);
+        if (version != ENVELOPE_VERSION) revert SupEnvelopeVersion(version);
+        if (length < 2) revert SupMalformedEnvelope(length);
+        uint256 k = uint8(envelope[1]);
+        if (k == 0) revert SupMalformedEnvelope(1);
+        // Covered operations are the writer's claim, checked off chain: skipped.
+        uint256 at = 2 + 2 * k;
+        if (length <= at) revert SupMalformedEnvelope(length);
+        uint256 n = uint8(envelope[at]);
+        uint256 active = _active.length;
+        if (n != active) revert SupEnvelopeRecipients(n, active);
+        ++at;
+
+        // n == active, every recipient active and none twice: exactly the active set. Bit p is the
+        // regulator at 1-based position p; n <= MAX_REGULATORS bounds the loop.
+        uint256 seen;
+        for (uint256 i; i < n; ++i) {
+            if (length < at + 20) revert SupMalformedEnvelope(length);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            address recipient = address(uint160(_readUint(envelope, at, 20))); // 20 bytes fit uint160
+            Regulator storage r = _regulators[recipient];
+            uint256 bit = uint256(1) << r.position;
+            if (!r.active || seen & bit != 0) revert SupEnvelopeRecipient(recipient);
+            seen |= bit;
+            at += RECIPIENT_BYTES;
+        }
+
+        if (length < at + BODY_HEADER_BYTES) revert SupMalformedEnvelope(length);
+        uint256 m = _readUint(envelope, at + 12, 4);
+        if (m < TAG_BYTES) revert SupMalformedEnvelope(at + 12);
+        uint256 end = at + BODY_HEADER_BYTES + m;
+        // Truncated: fails where the envelope ends; trailing bytes: at the first one after the body.
+        if (length != end) revert SupMalformedEnvelope(length < end ? length : end);
+    }
+
+    /// @dev `size` (at most 32) bytes of `data` from `at`, big-endian. Byte by byte: solang, the second
+    /// front end, has no calldata slices. Callers check the bounds first.
+    function _readUint(bytes calldata data, uint256 at, uint256 size) private pure returns (uint256 value) {
+        uint256 end = at + size;
+        for (uint256 i = at; i < end; ++i) {
+            value = (value << 8) | uint8(data[i]);
+        }
     }
 
     /// @dev y^2 == x^3 + 7 (mod p) with both coordinates reduced: rejects typos and invalid-curve keys.
