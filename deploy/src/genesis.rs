@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crossgov_relayer::bindings::institution_registry::IInstitutionRegistry::Founder;
 
-/// Default approval threshold: a proposal passes with more than 2/3 of its electorate.
+/// Default approval threshold: a proposal passes with at least 2/3 of its electorate.
 pub const DEFAULT_THRESHOLD: Threshold = Threshold { numerator: 2, denominator: 3 };
 /// Default voting period: 3 days. A passed proposal stays executable for as long again.
 pub const DEFAULT_VOTING_PERIOD_SECS: u64 = 3 * 24 * 60 * 60;
@@ -31,7 +31,7 @@ pub const MAX_THRESHOLD_DENOMINATOR: u16 = 1000;
 pub struct Genesis {
     /// The founding institutions, in id order (the first gets id 1).
     pub institutions: Vec<FoundingInstitution>,
-    /// A proposal passes with more than `numerator / denominator` of its electorate approving.
+    /// A proposal passes with at least `numerator / denominator` of its electorate approving.
     #[serde(default = "default_threshold")]
     pub threshold: Threshold,
     /// How long a proposal is open for votes, in seconds.
@@ -69,11 +69,11 @@ impl Default for Threshold {
 }
 
 impl Threshold {
-    /// Approvals a proposal needs with `electorate` voters: `floor(electorate * n / d) + 1`.
+    /// Approvals a proposal needs with `electorate` voters: `ceil(electorate * n / d)` (the
+    /// electorate of a suspend or expel proposal leaves out its target).
     pub fn required(self, electorate: u16) -> u16 {
-        let required = u32::from(electorate) * u32::from(self.numerator)
-            / u32::from(self.denominator.max(1))
-            + 1;
+        let d = u32::from(self.denominator.max(1));
+        let required = (u32::from(electorate) * u32::from(self.numerator)).div_ceil(d);
         u16::try_from(required).unwrap_or(u16::MAX)
     }
 }
@@ -137,9 +137,9 @@ pub enum GenesisError {
         /// The shared admin.
         admin: Address,
     },
-    /// Threshold outside `1/2 <= n/d < 1`, or a denominator of 0 or above 1000.
+    /// Threshold outside `1/2 < n/d <= 1`, or a denominator of 0 or above 1000.
     #[error(
-        "threshold {numerator}/{denominator} is invalid; it must satisfy 1/2 <= n/d < 1 with 1 <= d <= {MAX_THRESHOLD_DENOMINATOR}"
+        "threshold {numerator}/{denominator} is invalid; it must satisfy 1/2 < n/d <= 1 with 1 <= d <= {MAX_THRESHOLD_DENOMINATOR}"
     )]
     BadThreshold {
         /// Numerator.
@@ -181,10 +181,11 @@ impl Genesis {
             return Err(GenesisError::FounderCount { count });
         }
         let Threshold { numerator, denominator } = self.threshold;
+        // More than half, so two disjoint coalitions never both pass; at most unanimity.
         if denominator == 0
             || denominator > MAX_THRESHOLD_DENOMINATOR
-            || numerator >= denominator
-            || u32::from(numerator) * 2 < u32::from(denominator)
+            || numerator > denominator
+            || u32::from(numerator) * 2 <= u32::from(denominator)
         {
             return Err(GenesisError::BadThreshold { numerator, denominator });
         }
@@ -304,10 +305,15 @@ mod tests {
             Err(GenesisError::BadThreshold { .. })
         ));
         assert!(matches!(
-            with(&|g| g.threshold = Threshold { numerator: 3, denominator: 3 }),
+            with(&|g| g.threshold = Threshold { numerator: 4, denominator: 3 }),
             Err(GenesisError::BadThreshold { .. })
         ));
-        assert!(with(&|g| g.threshold = Threshold { numerator: 1, denominator: 2 }).is_ok());
+        assert!(matches!(
+            with(&|g| g.threshold = Threshold { numerator: 1, denominator: 2 }),
+            Err(GenesisError::BadThreshold { .. })
+        ));
+        assert!(with(&|g| g.threshold = Threshold { numerator: 3, denominator: 3 }).is_ok());
+        assert!(with(&|g| g.threshold = Threshold { numerator: 51, denominator: 100 }).is_ok());
         assert!(matches!(
             with(&|g| g.voting_period_secs = 59),
             Err(GenesisError::BadVotingPeriod { secs: 59 })
@@ -328,10 +334,11 @@ mod tests {
 
     #[test]
     fn required_approvals() {
+        // The table in docs/security.md: at least 2/3 of councils of 1 to 10.
         let t = DEFAULT_THRESHOLD;
-        assert_eq!(t.required(3), 3);
-        assert_eq!(t.required(4), 3);
-        assert_eq!(t.required(6), 5);
-        assert_eq!(Threshold { numerator: 1, denominator: 2 }.required(4), 3);
+        let table: Vec<u16> = (1..=10).map(|e| t.required(e)).collect();
+        assert_eq!(table, [1, 2, 2, 3, 4, 4, 5, 6, 6, 7]);
+        assert_eq!(Threshold { numerator: 51, denominator: 100 }.required(4), 3);
+        assert_eq!(Threshold { numerator: 1, denominator: 1 }.required(5), 5);
     }
 }

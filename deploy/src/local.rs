@@ -278,6 +278,7 @@ impl LocalBusinessChain {
                 (segment("ledger"), self.resources.xa_ledger.address),
                 (segment("asset"), self.resources.htlc_asset.address),
             ]),
+            options: crossgov_relayer::chain::ChainOptions::default(),
         }
     }
 
@@ -293,6 +294,7 @@ impl LocalBusinessChain {
                 segment("asset").to_word(),
                 self.resources.htlc_asset.address,
             )]),
+            options: crossgov_relayer::chain::ChainOptions::default(),
         }
     }
 }
@@ -537,8 +539,8 @@ impl LocalConsortium {
         self.signers[key].address()
     }
 
-    /// Proposes `call` on `target` as Bank A's admin, has the three founders approve and
-    /// executes it. Returns the execution receipt.
+    /// Proposes `call` on `target` as Bank A's admin, has the founders approve until it passes
+    /// and executes it. Returns the execution receipt.
     pub async fn pass<C: SolCall>(
         &self,
         target: Address,
@@ -564,8 +566,18 @@ impl LocalConsortium {
             .find_map(|l| l.log_decode::<InstitutionRegistry::ProposalCreated>().ok())
             .ok_or_else(|| step(description)("no ProposalCreated".into()))?;
         let id = created.inner.data.proposalId;
+        // Founders approve in turn until it passes (2 of 3 at the default threshold).
         for voter in [keys::ADMIN_A, keys::ADMIN_B, keys::ADMIN_C] {
-            send(&format!("vote on {description}"), registry(voter).vote(id, true)).await?;
+            let receipt =
+                send(&format!("vote on {description}"), registry(voter).vote(id, true)).await?;
+            let passed = receipt
+                .inner
+                .logs()
+                .iter()
+                .any(|l| l.log_decode::<InstitutionRegistry::ProposalPassed>().is_ok());
+            if passed {
+                break;
+            }
         }
         send(&format!("execute {description}"), registry(keys::DEPLOYER).execute(id, data)).await
     }
@@ -657,7 +669,7 @@ impl LocalConsortium {
     }
 
     /// The settings of a relayer of `institution` (1 serves chain A and reaches chain B as an
-    /// HTLC peer, 2 serves chain B) with its state in `state_dir`.
+    /// HTLC peer, 2 serves chain B and reaches chain A) with its state in `state_dir`.
     pub fn relayer_settings(
         &self,
         institution: u64,
@@ -673,15 +685,21 @@ impl LocalConsortium {
                 chain_id: Some(d.chain_id),
                 confirmations: 1,
                 contracts,
+                options: crossgov_relayer::chain::ChainOptions::default(),
             },
             chains: vec![served.served()],
             state_dir,
             poll_interval: Duration::from_millis(100),
             reconcile_every_blocks: 1,
+            health: crossgov_relayer::health::HealthPolicy::default(),
         };
-        // The initiator's relayer (Bank A's, for alice) reveals swap secrets on chain B.
-        let peers = if institution == 1 { vec![peer.peer()] } else { Vec::new() };
-        (settings, HtlcSettings { safety_margin: SAFETY_MARGIN_SECS, peers })
+        // Each reaches the other's chain: the initiator's relayer (Bank A's, for alice) reveals
+        // swap secrets on chain B, and the counterparty's checks leg A's lock on chain A before
+        // locking leg B (rather than trusting chain A's owner's record).
+        let peers = vec![peer.peer()];
+        let htlc =
+            HtlcSettings { safety_margin: SAFETY_MARGIN_SECS, peers, ..HtlcSettings::default() };
+        (settings, htlc)
     }
 
     /// Starts a relayer of `institution` with dev key `key`, its state under `dir/state/<name>`.

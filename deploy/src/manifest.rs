@@ -99,6 +99,23 @@ impl Deployment {
             supervision: self.supervision.address,
         }
     }
+
+    /// Where the audit trail and the facts it is checked against live.
+    pub fn trail_sources(&self) -> crossgov_relayer::audit::verify::TrailSources {
+        let blocks = [
+            self.institution_registry.block,
+            self.chain_registry.block,
+            self.transaction_manager.block,
+            self.supervision.block,
+        ];
+        crossgov_relayer::audit::verify::TrailSources {
+            supervision: self.supervision.address,
+            transaction_manager: self.transaction_manager.address,
+            registry: self.institution_registry.address,
+            chain_registry: self.chain_registry.address,
+            from_block: blocks.into_iter().min().unwrap_or(0),
+        }
+    }
 }
 
 impl ResourceDeployment {

@@ -18,6 +18,9 @@ use alloy::primitives::Address;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::api::ApiLimits;
+use crate::chain::ChainOptions;
+use crate::health::HealthPolicy;
 use crate::htlc::{HtlcSettings, PeerChain};
 use crate::ipath::{Segment, SegmentError};
 use crate::keys::{KeyError, PasswordSource, SignerSource};
@@ -53,6 +56,9 @@ pub struct Config {
     /// HTLC settings.
     #[serde(default)]
     pub htlc: HtlcConfig,
+    /// When `/health` turns 503.
+    #[serde(default)]
+    pub health: HealthConfig,
     /// Directory relative paths are resolved against (the config file's directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -83,6 +89,13 @@ pub struct GovernanceConfig {
     /// Explicit contract addresses; exclusive with `manifest`.
     #[serde(default)]
     pub contracts: Option<ContractsConfig>,
+    /// How long one RPC request may take, in milliseconds (at least 1).
+    #[serde(default = "default_rpc_timeout_ms")]
+    pub rpc_timeout_ms: u64,
+    /// The chain makes a block at least this often (seconds): an older head makes `/health`
+    /// 503. Unset for chains that mine only on demand.
+    #[serde(default)]
+    pub max_head_age_secs: Option<u64>,
 }
 
 /// `[governance.contracts]`: the governance suite's addresses.
@@ -139,11 +152,59 @@ pub struct HttpConfig {
     /// Listen address; port 0 lets the OS choose (the bound address is reported on start).
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// A client has this long to send a request's headers, in milliseconds.
+    #[serde(default = "default_header_read_timeout_ms")]
+    pub header_read_timeout_ms: u64,
+    /// A request is answered within this, in milliseconds (else 503 RequestTimeout).
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// Connections open at once, all clients together.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u64,
+    /// Connections open at once from one client address.
+    #[serde(default = "default_max_connections_per_client")]
+    pub max_connections_per_client: u64,
+    /// POST requests per second one client address may sustain.
+    #[serde(default = "default_client_write_rate")]
+    pub client_write_rate: u64,
+    /// POST requests one client address may send at once above the rate.
+    #[serde(default = "default_client_write_burst")]
+    pub client_write_burst: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { listen: DEFAULT_HTTP_LISTEN.to_owned() }
+        let l = ApiLimits::default();
+        HttpConfig {
+            listen: DEFAULT_HTTP_LISTEN.to_owned(),
+            header_read_timeout_ms: millis(l.header_read_timeout),
+            request_timeout_ms: millis(l.request_timeout),
+            max_connections: l.max_connections as u64,
+            max_connections_per_client: l.max_connections_per_client as u64,
+            client_write_rate: default_client_write_rate(),
+            client_write_burst: default_client_write_burst(),
+        }
+    }
+}
+
+/// `[health]`: when `/health` turns 503.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// A chain whose node has not answered for this many seconds is unhealthy.
+    #[serde(default = "default_unresponsive_after_secs")]
+    pub unresponsive_after_secs: u64,
+    /// The relayer loop must finish a round within this many seconds.
+    #[serde(default = "default_loop_stall_after_secs")]
+    pub loop_stall_after_secs: u64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            unresponsive_after_secs: default_unresponsive_after_secs(),
+            loop_stall_after_secs: default_loop_stall_after_secs(),
+        }
     }
 }
 
@@ -163,6 +224,12 @@ pub struct ChainConfig {
     /// Resource name → contract address.
     #[serde(default)]
     pub resources: BTreeMap<String, Address>,
+    /// How long one RPC request may take, in milliseconds (at least 1).
+    #[serde(default = "default_rpc_timeout_ms")]
+    pub rpc_timeout_ms: u64,
+    /// The chain makes a block at least this often (seconds); see `[governance]`.
+    #[serde(default)]
+    pub max_head_age_secs: Option<u64>,
 }
 
 /// Default `[htlc] safety_margin_secs`.
@@ -175,6 +242,12 @@ pub struct HtlcConfig {
     /// A leg is locked only while its chain's time + this margin is before its timelock.
     #[serde(default = "default_safety_margin")]
     pub safety_margin_secs: u64,
+    /// Generated secrets waiting for their proposal, at most.
+    #[serde(default = "default_max_pending_secrets")]
+    pub max_pending_secrets: u64,
+    /// A generated secret no proposal used within this many seconds is deleted.
+    #[serde(default = "default_pending_secret_ttl_secs")]
+    pub pending_secret_ttl_secs: u64,
     /// Business chains NOT served, reached only for permissionless HtlcAsset calls (the
     /// initiator's relayer unlocks leg B there with the secret).
     #[serde(default)]
@@ -183,7 +256,12 @@ pub struct HtlcConfig {
 
 impl Default for HtlcConfig {
     fn default() -> Self {
-        HtlcConfig { safety_margin_secs: DEFAULT_HTLC_SAFETY_MARGIN_SECS, peers: Vec::new() }
+        HtlcConfig {
+            safety_margin_secs: DEFAULT_HTLC_SAFETY_MARGIN_SECS,
+            max_pending_secrets: default_max_pending_secrets(),
+            pending_secret_ttl_secs: default_pending_secret_ttl_secs(),
+            peers: Vec::new(),
+        }
     }
 }
 
@@ -203,6 +281,9 @@ pub struct PeerChainConfig {
     /// HtlcAsset name → contract address.
     #[serde(default)]
     pub assets: BTreeMap<String, Address>,
+    /// How long one RPC request may take, in milliseconds (at least 1).
+    #[serde(default = "default_rpc_timeout_ms")]
+    pub rpc_timeout_ms: u64,
 }
 
 fn default_safety_margin() -> u64 {
@@ -220,6 +301,42 @@ fn default_reconcile_every_blocks() -> u64 {
 }
 fn default_listen() -> String {
     DEFAULT_HTTP_LISTEN.to_owned()
+}
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+fn default_rpc_timeout_ms() -> u64 {
+    millis(crate::chain::DEFAULT_RPC_TIMEOUT)
+}
+fn default_header_read_timeout_ms() -> u64 {
+    millis(ApiLimits::default().header_read_timeout)
+}
+fn default_request_timeout_ms() -> u64 {
+    millis(ApiLimits::default().request_timeout)
+}
+fn default_max_connections() -> u64 {
+    ApiLimits::default().max_connections as u64
+}
+fn default_max_connections_per_client() -> u64 {
+    ApiLimits::default().max_connections_per_client as u64
+}
+fn default_client_write_rate() -> u64 {
+    50
+}
+fn default_client_write_burst() -> u64 {
+    200
+}
+fn default_unresponsive_after_secs() -> u64 {
+    HealthPolicy::default().unresponsive_after.as_secs()
+}
+fn default_loop_stall_after_secs() -> u64 {
+    HealthPolicy::default().loop_stall_after.as_secs()
+}
+fn default_max_pending_secrets() -> u64 {
+    crate::htlc::DEFAULT_MAX_PENDING_SECRETS as u64
+}
+fn default_pending_secret_ttl_secs() -> u64 {
+    crate::htlc::DEFAULT_PENDING_SECRET_TTL.as_secs()
 }
 
 /// The config file could not be read or parsed (validation problems are [`ConfigProblem`]s).
@@ -381,6 +498,10 @@ pub struct ResolvedConfig {
     pub signer: SignerSource,
     /// HTTP listen address.
     pub listen: SocketAddr,
+    /// What the HTTP API lets clients use.
+    pub api: ApiLimits,
+    /// When `/health` turns 503.
+    pub health: HealthPolicy,
     /// Business chains.
     pub chains: Vec<ResolvedChain>,
     /// HTLC settings (safety margin, peer chains).
@@ -402,6 +523,8 @@ pub struct ResolvedGovernance {
     pub reconcile_every_blocks: u64,
     /// Contract addresses.
     pub contracts: ContractsConfig,
+    /// Timeouts and health.
+    pub options: ChainOptions,
 }
 
 /// A business chain, resolved.
@@ -417,6 +540,8 @@ pub struct ResolvedChain {
     pub confirmations: u64,
     /// Resources.
     pub resources: BTreeMap<Segment, Address>,
+    /// Timeouts and health.
+    pub options: ChainOptions,
 }
 
 impl ResolvedConfig {
@@ -437,6 +562,7 @@ impl ResolvedConfig {
                     transaction_manager: c.transaction_manager,
                     supervision: c.supervision,
                 },
+                options: g.options.clone(),
             },
             chains: self
                 .chains
@@ -447,11 +573,13 @@ impl ResolvedConfig {
                     rpc_url: c.rpc_url.clone(),
                     confirmations: c.confirmations,
                     resources: c.resources.clone(),
+                    options: c.options.clone(),
                 })
                 .collect(),
             state_dir: self.state_dir.clone(),
             poll_interval: g.poll_interval,
             reconcile_every_blocks: g.reconcile_every_blocks,
+            health: self.health.clone(),
         }
     }
 }
@@ -537,6 +665,12 @@ impl Config {
             let chain = segment(&format!("chains[{i}].chain"), &c.chain, &mut problems);
             let rpc_url = http_url(&format!("chains[{i}].rpc_url"), &c.rpc_url, &mut problems);
             nonzero(&format!("chains[{i}].confirmations"), c.confirmations, &mut problems);
+            let options = chain_options(
+                &format!("chains[{i}]"),
+                c.rpc_timeout_ms,
+                c.max_head_age_secs,
+                &mut problems,
+            );
             if let Some(&first) = seen.get(&(c.zone.clone(), c.chain.clone())) {
                 problems.push(ConfigProblem::DuplicateChain {
                     zone: c.zone.clone(),
@@ -564,10 +698,13 @@ impl Config {
                     rpc_url,
                     confirmations: c.confirmations,
                     resources,
+                    options,
                 });
             }
         }
         let htlc = self.resolve_htlc(&mut problems);
+        let api = self.resolve_api(&mut problems);
+        let health = self.resolve_health(&mut problems);
         match (governance, signer, listen) {
             (Some(governance), Some(signer), Some(listen)) if problems.is_empty() => {
                 Ok(ResolvedConfig {
@@ -576,6 +713,8 @@ impl Config {
                     governance,
                     signer,
                     listen,
+                    api,
+                    health,
                     chains,
                     htlc,
                 })
@@ -591,6 +730,8 @@ impl Config {
             let chain = segment(&format!("htlc.peers[{i}].chain"), &p.chain, problems);
             let rpc_url = http_url(&format!("htlc.peers[{i}].rpc_url"), &p.rpc_url, problems);
             nonzero(&format!("htlc.peers[{i}].confirmations"), p.confirmations, problems);
+            let options =
+                chain_options(&format!("htlc.peers[{i}]"), p.rpc_timeout_ms, None, problems);
             let mut assets = BTreeMap::new();
             for (name, address) in &p.assets {
                 let field = format!("htlc.peers[{i}].assets.{name}");
@@ -608,10 +749,53 @@ impl Config {
                     rpc_url,
                     confirmations: p.confirmations,
                     assets,
+                    options,
                 });
             }
         }
-        HtlcSettings { safety_margin: self.htlc.safety_margin_secs, peers }
+        let h = &self.htlc;
+        nonzero("htlc.max_pending_secrets", h.max_pending_secrets, problems);
+        nonzero("htlc.pending_secret_ttl_secs", h.pending_secret_ttl_secs, problems);
+        HtlcSettings {
+            safety_margin: h.safety_margin_secs,
+            peers,
+            max_pending_secrets: usize::try_from(h.max_pending_secrets).unwrap_or(usize::MAX),
+            pending_secret_ttl: Duration::from_secs(h.pending_secret_ttl_secs),
+        }
+    }
+
+    fn resolve_api(&self, problems: &mut Vec<ConfigProblem>) -> ApiLimits {
+        let h = &self.http;
+        for (field, value) in [
+            ("http.header_read_timeout_ms", h.header_read_timeout_ms),
+            ("http.request_timeout_ms", h.request_timeout_ms),
+            ("http.max_connections", h.max_connections),
+            ("http.max_connections_per_client", h.max_connections_per_client),
+            ("http.client_write_rate", h.client_write_rate),
+            ("http.client_write_burst", h.client_write_burst),
+        ] {
+            nonzero(field, value, problems);
+        }
+        let count = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        ApiLimits {
+            header_read_timeout: Duration::from_millis(h.header_read_timeout_ms),
+            request_timeout: Duration::from_millis(h.request_timeout_ms),
+            max_connections: count(h.max_connections),
+            max_connections_per_client: count(h.max_connections_per_client),
+            client_write_rate: h.client_write_rate as f64,
+            client_write_burst: h.client_write_burst as f64,
+        }
+    }
+
+    fn resolve_health(&self, problems: &mut Vec<ConfigProblem>) -> HealthPolicy {
+        let h = &self.health;
+        nonzero("health.unresponsive_after_secs", h.unresponsive_after_secs, problems);
+        nonzero("health.loop_stall_after_secs", h.loop_stall_after_secs, problems);
+        HealthPolicy {
+            unresponsive_after: Duration::from_secs(h.unresponsive_after_secs),
+            head_stall_after: BTreeMap::new(),
+            loop_stall_after: Duration::from_secs(h.loop_stall_after_secs),
+        }
     }
 
     fn resolve_governance(&self, problems: &mut Vec<ConfigProblem>) -> Option<ResolvedGovernance> {
@@ -620,6 +804,7 @@ impl Config {
         nonzero("governance.confirmations", g.confirmations, problems);
         nonzero("governance.poll_interval_ms", g.poll_interval_ms, problems);
         nonzero("governance.reconcile_every_blocks", g.reconcile_every_blocks, problems);
+        let options = chain_options("governance", g.rpc_timeout_ms, g.max_head_age_secs, problems);
         let mut chain_id = g.chain_id;
         let contracts = match (&g.manifest, &g.contracts) {
             (Some(_), Some(_)) => {
@@ -675,6 +860,7 @@ impl Config {
             poll_interval: Duration::from_millis(g.poll_interval_ms),
             reconcile_every_blocks: g.reconcile_every_blocks,
             contracts: contracts?,
+            options,
         })
     }
 
@@ -754,6 +940,23 @@ fn http_url(field: &str, value: &str, problems: &mut Vec<ConfigProblem>) -> Opti
     None
 }
 
+/// A chain's `rpc_timeout_ms` and `max_head_age_secs` (under `prefix`), checked.
+fn chain_options(
+    prefix: &str,
+    rpc_timeout_ms: u64,
+    max_head_age_secs: Option<u64>,
+    problems: &mut Vec<ConfigProblem>,
+) -> ChainOptions {
+    nonzero(&format!("{prefix}.rpc_timeout_ms"), rpc_timeout_ms, problems);
+    if let Some(age) = max_head_age_secs {
+        nonzero(&format!("{prefix}.max_head_age_secs"), age, problems);
+    }
+    ChainOptions {
+        rpc_timeout: Duration::from_millis(rpc_timeout_ms),
+        max_head_age: max_head_age_secs.map(Duration::from_secs),
+    }
+}
+
 fn nonzero(field: &str, value: u64, problems: &mut Vec<ConfigProblem>) {
     if value == 0 {
         problems.push(ConfigProblem::Zero { field: field.to_owned() });
@@ -791,7 +994,19 @@ mod tests {
     #[test]
     fn reference_file_parses() {
         let c = example();
+        // Every optional section shows its defaults.
         assert_eq!(c.htlc, HtlcConfig::default());
+        assert_eq!(c.health, HealthConfig::default());
+        assert_eq!(
+            HttpConfig { listen: DEFAULT_HTTP_LISTEN.into(), ..c.http.clone() },
+            HttpConfig::default()
+        );
+        let mut problems = Vec::new();
+        assert_eq!(c.resolve_api(&mut problems), ApiLimits::default());
+        assert_eq!(c.resolve_health(&mut problems), HealthPolicy::default());
+        let g = c.resolve_governance(&mut problems).expect("governance");
+        assert_eq!(g.options, ChainOptions::default());
+        assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(c.governance.confirmations, DEFAULT_CONFIRMATIONS);
         assert_eq!(c.chains.len(), 2);
         assert!(c.signer.private_key_env.is_some());
@@ -800,9 +1015,9 @@ mod tests {
     #[test]
     fn htlc_section_parses_and_resolves_peers() {
         // The reference file's [htlc] section with a larger margin and one peer chain.
-        let text = EXAMPLE.replace(
-            "safety_margin_secs = 120",
-            "safety_margin_secs = 300\n[[htlc.peers]]\nzone = \"zoneC\"\nchain = \"chainC\"\nrpc_url = \"http://127.0.0.1:8548\"\n[htlc.peers.assets]\nasset = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"",
+        let text = EXAMPLE.replace("safety_margin_secs = 120", "safety_margin_secs = 300").replace(
+            "pending_secret_ttl_secs = 3600",
+            "pending_secret_ttl_secs = 3600\n[[htlc.peers]]\nzone = \"zoneC\"\nchain = \"chainC\"\nrpc_url = \"http://127.0.0.1:8548\"\n[htlc.peers.assets]\nasset = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"",
         );
         let c = Config::parse(&text).expect("parses");
         assert_eq!(c.htlc.safety_margin_secs, 300);
@@ -874,6 +1089,55 @@ mod tests {
         ));
         assert!(has(&|p| matches!(p, ConfigProblem::ZeroAddress { .. })));
         assert_eq!(problems.len(), 12, "{problems:#?}");
+    }
+
+    #[test]
+    fn zero_limits_and_timeouts_are_each_named() {
+        let mut c = example();
+        c.governance.rpc_timeout_ms = 0;
+        c.governance.max_head_age_secs = Some(0);
+        c.chains[1].rpc_timeout_ms = 0;
+        c.http.header_read_timeout_ms = 0;
+        c.http.request_timeout_ms = 0;
+        c.http.max_connections = 0;
+        c.http.max_connections_per_client = 0;
+        c.http.client_write_rate = 0;
+        c.http.client_write_burst = 0;
+        c.health.unresponsive_after_secs = 0;
+        c.health.loop_stall_after_secs = 0;
+        c.htlc.max_pending_secrets = 0;
+        c.htlc.pending_secret_ttl_secs = 0;
+        let mut fields: Vec<String> = c
+            .validate()
+            .into_iter()
+            .filter_map(|p| match p {
+                ConfigProblem::Zero { field } => Some(field),
+                _ => None,
+            })
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "chains[1].rpc_timeout_ms",
+                "governance.max_head_age_secs",
+                "governance.rpc_timeout_ms",
+                "health.loop_stall_after_secs",
+                "health.unresponsive_after_secs",
+                "htlc.max_pending_secrets",
+                "htlc.pending_secret_ttl_secs",
+                "http.client_write_burst",
+                "http.client_write_rate",
+                "http.header_read_timeout_ms",
+                "http.max_connections",
+                "http.max_connections_per_client",
+                "http.request_timeout_ms",
+            ]
+        );
+        // A negative or fractional value is a parse error naming the key.
+        let text = EXAMPLE.replace("max_connections = 512", "max_connections = -1");
+        let err = Config::parse(&text).expect_err("negative");
+        assert!(err.contains("max_connections"), "{err}");
     }
 
     #[test]

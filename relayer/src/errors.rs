@@ -467,7 +467,7 @@ mod tests {
         assert_eq!(revert.name(), "XaInsufficientBalance");
         assert_eq!(revert.to_string(), format!("XaInsufficientBalance({ALICE}, 5, 7)"));
 
-        let e = HtlcAsset::HtlcNotLocked { swapId: tx_id, state: HtlcLockState::Refunded.into() };
+        let e = HtlcAsset::HtlcNotLocked { lockId: tx_id, state: HtlcLockState::Refunded.into() };
         let revert = ContractRevert::decode(&e.abi_encode()).expect("decodes");
         assert_eq!(revert.to_string(), format!("HtlcNotLocked({tx_id}, Refunded)"));
 

@@ -29,6 +29,7 @@ pub mod bindings;
 pub mod chain;
 pub mod config;
 pub mod errors;
+pub mod health;
 pub mod htlc;
 pub mod ipath;
 pub mod keys;

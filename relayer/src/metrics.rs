@@ -60,6 +60,7 @@ pub struct Metrics {
     rpc_errors: Family<Labels, Counter>,
     wallet_balance: Family<Labels, Gauge<f64, AtomicU64>>,
     api_requests: Family<Labels, Counter>,
+    refused_state: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -105,6 +106,12 @@ impl Metrics {
             "HTTP API requests, by route and status",
             api_requests.clone(),
         );
+        let refused_state = Family::<Labels, Counter>::default();
+        registry.register(
+            "refused_chain_state",
+            "On-chain state the relayer refused to act on because it contradicts what the parties signed (a lock with other terms, a leg recorded locked that its chain does not show), by kind",
+            refused_state.clone(),
+        );
         Metrics {
             registry,
             actions,
@@ -113,6 +120,7 @@ impl Metrics {
             rpc_errors,
             wallet_balance,
             api_requests,
+            refused_state,
         }
     }
 
@@ -125,6 +133,12 @@ impl Metrics {
                 ("result".to_owned(), result.as_str().to_owned()),
             ])
             .inc();
+    }
+
+    /// Counts one piece of on-chain state refused as contradicting the signed terms (`kind`:
+    /// `lock_terms`, `leg_not_locked`).
+    pub fn refused_state(&self, kind: &str) {
+        self.refused_state.get_or_create(&vec![("kind".to_owned(), kind.to_owned())]).inc();
     }
 
     /// Records the duration of one reconcile pass.

@@ -30,8 +30,9 @@ use crate::bindings::transaction_manager::TransactionManager::{
     self as tm, TransactionManagerErrors as TmErr,
 };
 use crate::bindings::{TxState, XaTxState};
-use crate::chain::{Backoff, ChainClient, ChainConfig, ChainError, SendOptions};
+use crate::chain::{Backoff, ChainClient, ChainConfig, ChainError, ChainOptions, SendOptions};
 use crate::errors::ContractRevert;
+pub use crate::health::{ChainHealth, HealthPolicy, HealthReport};
 use crate::htlc::{
     HtlcChain, HtlcEngine, HtlcSettings, Proposed, SecretStore, SwapStatus, SwapSubmitError,
 };
@@ -72,6 +73,8 @@ pub struct ChainEndpoint {
     pub confirmations: u64,
     /// The contracts.
     pub contracts: GovernanceAddresses,
+    /// Node timeouts and health.
+    pub options: ChainOptions,
 }
 
 /// A business chain this relayer serves.
@@ -87,6 +90,8 @@ pub struct ServedChain {
     pub confirmations: u64,
     /// XaLedger address by resource name.
     pub resources: BTreeMap<Segment, Address>,
+    /// Node timeouts and health.
+    pub options: ChainOptions,
 }
 
 /// Everything a relayer needs to run.
@@ -104,6 +109,8 @@ pub struct RelayerSettings {
     pub poll_interval: Duration,
     /// Full reconcile every this many governance blocks (at least 1).
     pub reconcile_every_blocks: u64,
+    /// When `/health` turns 503.
+    pub health: HealthPolicy,
 }
 
 /// The relayer could not start or answer.
@@ -190,6 +197,17 @@ pub enum SubmitError {
     /// A transaction with this id exists (`TxAlreadyExists`).
     #[error("transaction {0} already exists")]
     AlreadyExists(B256),
+    /// The txId is not the one bound to the signer and nonce (`TxIdNotBound`): another user's
+    /// id, or a request signed by someone else than the user it was built for.
+    #[error(
+        "txId {tx_id} is not the signer's: a request of this signer and nonce carries {expected}"
+    )]
+    IdNotBound {
+        /// The request's id.
+        tx_id: B256,
+        /// `keccak256(abi.encode(signer, nonce))`.
+        expected: B256,
+    },
     /// Another refusal of the TransactionManager.
     #[error("refused: {0}")]
     Refused(ContractRevert),
@@ -229,6 +247,9 @@ impl SubmitError {
                     SubmitError::NonceUsed { initiator: e.initiator, nonce: e.nonce }
                 }
                 TmErr::TxAlreadyExists(e) => SubmitError::AlreadyExists(e.txId),
+                TmErr::TxIdNotBound(e) => {
+                    SubmitError::IdNotBound { tx_id: e.txId, expected: e.expected }
+                }
                 other => SubmitError::Refused(ContractRevert::TransactionManager(other)),
             },
             other => SubmitError::Refused(other),
@@ -274,41 +295,6 @@ pub struct TransactionStatus {
     pub governance_txs: Vec<SentTx>,
     /// Business-chain transactions this relayer sent for it (prepare, commit, rollback).
     pub business_txs: Vec<SentTx>,
-}
-
-/// One chain's health.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainHealth {
-    /// `governance` or `zone.chain`.
-    pub name: String,
-    /// Last head seen.
-    pub head: Option<u64>,
-    /// Blocks between the head and what the watcher processed (governance chain; 0 elsewhere).
-    pub lag: Option<u64>,
-    /// The last error, cleared by a success.
-    pub last_error: Option<String>,
-}
-
-/// What `/health` reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HealthReport {
-    /// Governance chain first, then the served chains.
-    pub chains: Vec<ChainHealth>,
-    /// When the last reconcile ended.
-    pub last_reconcile_at: Option<SystemTime>,
-    /// How long it took.
-    pub last_reconcile_duration: Option<Duration>,
-    /// Open transactions on the served chains at the last reconcile.
-    pub pending: usize,
-    /// Set when the loop stopped (shutdown, halt hook, fatal error).
-    pub stopped: Option<String>,
-}
-
-impl HealthReport {
-    /// No chain error and the loop running.
-    pub fn is_healthy(&self) -> bool {
-        self.stopped.is_none() && self.chains.iter().all(|c| c.last_error.is_none())
-    }
 }
 
 /// Starts relayers.
@@ -385,15 +371,19 @@ impl Relayer {
         })?;
         let seed =
             u64::from_be_bytes(signer.address().as_slice()[..8].try_into().unwrap_or_default());
-        let config = |name: String, rpc_url: Url, chain_id, confirmations| ChainConfig {
-            name,
-            rpc_url,
-            chain_id,
-            confirmations,
-            poll_interval: settings.poll_interval,
-            backoff: Backoff { seed, ..Backoff::default() },
-            send: SendOptions::default(),
-        };
+        let config =
+            |name: String, rpc_url: Url, chain_id, confirmations, options: &ChainOptions| {
+                ChainConfig {
+                    name,
+                    rpc_url,
+                    chain_id,
+                    confirmations,
+                    poll_interval: settings.poll_interval,
+                    rpc_timeout: options.rpc_timeout,
+                    backoff: Backoff { seed, ..Backoff::default() },
+                    send: SendOptions::default(),
+                }
+            };
         let gov_endpoint = &settings.governance;
         let gov = Arc::new(
             ChainClient::connect(
@@ -402,6 +392,7 @@ impl Relayer {
                     gov_endpoint.rpc_url.clone(),
                     gov_endpoint.chain_id,
                     gov_endpoint.confirmations,
+                    &gov_endpoint.options,
                 ),
                 signer.clone(),
             )
@@ -414,7 +405,7 @@ impl Relayer {
             let name = format!("{}.{}", c.zone, c.chain);
             let client = Arc::new(
                 ChainClient::connect(
-                    config(name.clone(), c.rpc_url.clone(), None, c.confirmations),
+                    config(name.clone(), c.rpc_url.clone(), None, c.confirmations, &c.options),
                     signer.clone(),
                 )
                 .await?,
@@ -442,7 +433,13 @@ impl Relayer {
         for peer in &htlc.peers {
             let client = Arc::new(
                 ChainClient::connect(
-                    config(peer.name.clone(), peer.rpc_url.clone(), None, peer.confirmations),
+                    config(
+                        peer.name.clone(),
+                        peer.rpc_url.clone(),
+                        None,
+                        peer.confirmations,
+                        &peer.options,
+                    ),
                     signer.clone(),
                 )
                 .await?,
@@ -455,10 +452,11 @@ impl Relayer {
                 served: false,
             });
         }
+        let (htlc_max_pending, htlc_secret_ttl) =
+            (htlc.max_pending_secrets, htlc.pending_secret_ttl);
         let auditor = Arc::new(Auditor::new(
             gov.clone(),
-            gov_endpoint.contracts.supervision,
-            gov_endpoint.contracts.transaction_manager,
+            &gov_endpoint.contracts,
             settings.institution,
             metrics.clone(),
         ));
@@ -467,7 +465,7 @@ impl Relayer {
             gov_endpoint.contracts.transaction_manager,
             htlc_chains,
             htlc,
-            SecretStore::new(&settings.state_dir),
+            SecretStore::new(&settings.state_dir).with_limits(htlc_max_pending, htlc_secret_ttl),
             hook.clone(),
             metrics.clone(),
             auditor.clone(),
@@ -480,21 +478,15 @@ impl Relayer {
             metrics.clone(),
             auditor,
         ));
-        let health = HealthReport {
-            chains: chains
-                .iter()
-                .map(|(name, _)| ChainHealth {
-                    name: name.clone(),
-                    head: None,
-                    lag: None,
-                    last_error: None,
-                })
-                .collect(),
-            last_reconcile_at: None,
-            last_reconcile_duration: None,
-            pending: 0,
-            stopped: None,
-        };
+        let mut policy = settings.health.clone();
+        let stalls = std::iter::once(("governance".to_owned(), &gov_endpoint.options))
+            .chain(settings.chains.iter().map(|c| (format!("{}.{}", c.zone, c.chain), &c.options)));
+        for (name, options) in stalls {
+            if let Some(after) = options.max_head_age {
+                policy.head_stall_after.insert(name, after);
+            }
+        }
+        let health = HealthReport::new(chains.iter().map(|(name, _)| name.clone()), policy);
         let (shutdown, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             settings,
@@ -537,6 +529,7 @@ impl RelayerHandle {
         let now = engine.gov().now().await.map_err(SubmitError::Chain)?;
         request.check_deadline(now)?;
         let tx_id = request.txId;
+        let chain_keys = request.steps.iter().map(|s| chain_key_words(s.zone, s.chain)).collect();
         let domain = crate::protocol::tm_domain(engine.gov().chain_id(), engine.tm());
         // Only for the audit record: the pre-flight below refuses a signature that does not recover.
         let initiator = alloy::primitives::Signature::try_from(signature.as_ref())
@@ -569,6 +562,8 @@ impl RelayerHandle {
             initiator,
             // `begin` requires the submitting relayer to belong to the user's institution.
             initiator_institution: self.institution(),
+            counterparty: Address::ZERO,
+            chain_keys,
             from_block: head,
         };
         let covers = CoverKey::new(CoverKind::Begun, 0);
@@ -760,13 +755,13 @@ fn save_checkpoint(inner: &Inner, block: u64) {
     }
 }
 
-fn set_chain_health(inner: &Inner, index: usize, head: Option<u64>, error: Option<String>) {
+fn set_chain_health(inner: &Inner, index: usize, head: Result<u64, String>) {
     let mut health = lock(&inner.health);
     if let Some(c) = health.chains.get_mut(index) {
-        if head.is_some() {
-            c.head = head;
+        match head {
+            Ok(head) => c.answered(head, Instant::now()),
+            Err(error) => c.failed(error),
         }
-        c.last_error = error;
     }
 }
 
@@ -784,11 +779,16 @@ async fn run(inner: Arc<Inner>) {
         if *shutdown.borrow() {
             break;
         }
-        // Heads of every chain. A new block on a business chain moves its clock, which may pass
-        // a timelock: reconcile then too, not only on governance events.
+        // Heads of every chain, read at once so that a node that hangs delays no other. A new
+        // block on a business chain moves its clock, which may pass a timelock: reconcile then
+        // too, not only on governance events.
+        let heads = futures_util::future::join_all(
+            inner.chains.iter().map(|(_, client)| async move { client.head().await }),
+        )
+        .await;
         let mut gov_head = None;
-        for (index, (name, client)) in inner.chains.iter().enumerate() {
-            match client.head().await {
+        for (index, ((name, _), head)) in inner.chains.iter().zip(heads).enumerate() {
+            match head {
                 Ok(head) => {
                     if index == 0 {
                         gov_head = Some(head);
@@ -798,11 +798,11 @@ async fn run(inner: Arc<Inner>) {
                     if let Some(seen) = seen_heads.get_mut(index) {
                         *seen = Some(head);
                     }
-                    set_chain_health(&inner, index, Some(head), None);
+                    set_chain_health(&inner, index, Ok(head));
                 }
                 Err(err) => {
                     inner.metrics.rpc_error(name);
-                    set_chain_health(&inner, index, None, Some(err.to_string()));
+                    set_chain_health(&inner, index, Err(err.to_string()));
                 }
             }
         }
@@ -841,7 +841,7 @@ async fn run(inner: Arc<Inner>) {
                     }
                     Err(err) => {
                         inner.metrics.rpc_error("governance");
-                        set_chain_health(&inner, 0, None, Some(err.to_string()));
+                        set_chain_health(&inner, 0, Err(err.to_string()));
                     }
                 }
             }
@@ -898,6 +898,7 @@ async fn run(inner: Arc<Inner>) {
                 }
             }
         }
+        lock(&inner.health).loop_at = Instant::now();
         tokio::select! {
             _ = shutdown.changed() => {}
             () = inner.trigger.notified() => { force = true; }
@@ -957,11 +958,13 @@ mod tests {
                     transaction_manager: Address::ZERO,
                     supervision: Address::ZERO,
                 },
+                options: ChainOptions::default(),
             },
             chains: Vec::new(),
             state_dir: std::env::temp_dir(),
             poll_interval: Duration::from_millis(10),
             reconcile_every_blocks: 0,
+            health: HealthPolicy::default(),
         };
         let err = Relayer::start(settings, PrivateKeySigner::random(), Arc::new(Metrics::new()))
             .await

@@ -11,14 +11,14 @@
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
+use alloy::sol_types::SolEvent;
 use crossgov_deploy::local::{LocalConsortium, keys};
-use crossgov_relayer::audit::regulator::open_record;
-use crossgov_relayer::audit::trail::{fetch_records, reported_events, uncovered, verify_chain};
+use crossgov_relayer::audit::verify::{check, gather};
 use crossgov_relayer::bindings::{
-    HtlcLockState, LegState, Supervision, SwapState, TransactionManager, TxState, XaTxState,
+    HtlcLockState, LegState, SwapState, TransactionManager, TxState, XaTxState,
 };
 
-use crossgov_relayer::protocol::htlc::{LegId, lock_id};
+use crossgov_relayer::protocol::htlc::LegId;
 
 use super::schedule::{Direction, Work};
 
@@ -75,7 +75,18 @@ async fn lock_state(
     swap_id: B256,
 ) -> Result<HtlcLockState, String> {
     let (chain, leg) = if chain_a { (&net.a, LegId::A) } else { (&net.b, LegId::B) };
-    let s = chain.htlc(keys::DEPLOYER).lockOf(lock_id(swap_id, leg)).call().await.map_err(err)?;
+    // The asset keeps a lock under the id of its signed terms: read them from the proposal.
+    let gov = net.gov.provider(keys::DEPLOYER);
+    let filter = alloy::rpc::types::Filter::new()
+        .address(net.deployment.transaction_manager.address)
+        .event_signature(TransactionManager::SwapProposed::SIGNATURE_HASH)
+        .topic1(swap_id)
+        .from_block(0);
+    let logs = gov.get_logs(&filter).await.map_err(err)?;
+    let log = logs.first().ok_or_else(|| format!("no SwapProposed log of {swap_id}"))?;
+    let proposed = TransactionManager::SwapProposed::decode_log_data(log.data()).map_err(err)?;
+    let id = proposed.request.lock(leg).id();
+    let s = chain.htlc(keys::DEPLOYER).lockOf(id).call().await.map_err(err)?;
     HtlcLockState::try_from(s.state).map_err(err)
 }
 
@@ -305,33 +316,22 @@ pub async fn invariants(
     Ok(violations)
 }
 
-/// The audit invariant.
+/// The audit invariant: the whole trail verifies as a regulator checks it (the hash chain, every
+/// record readable and from a writer entitled to what it covers), and every report of the
+/// trial's subjects is covered.
 async fn audit(net: &LocalConsortium, subjects: &[Option<B256>]) -> Result<Vec<String>, String> {
     let gov = net.gov.provider(keys::DEPLOYER);
-    let d = &net.deployment;
+    let facts = gather(gov, &net.deployment.trail_sources(), None, None).await.map_err(err)?;
+    let report = check(&facts, Some(&net.regulator), true);
     let mut violations = Vec::new();
-    let head = gov.get_block_number().await.map_err(err)?;
-    let records =
-        fetch_records(gov, d.supervision.address, 0, Some(head), None).await.map_err(err)?;
-    let sup = Supervision::new(d.supervision.address, gov);
-    let onchain_head = sup.head().block(head.into()).call().await.map_err(err)?;
-    let count = sup.recordCount().block(head.into()).call().await.map_err(err)?;
-    let count = u64::try_from(count).map_err(err)?;
-    if let Err(e) = verify_chain(&records, count, onchain_head) {
+    if let Err(e) = &report.chain {
         violations.push(format!("audit hash chain: {e}"));
     }
-    let events =
-        reported_events(gov, d.transaction_manager.address, None, 0, head).await.map_err(err)?;
+    violations.extend(report.findings.iter().map(|f| format!("audit: {f}")));
     let ours: Vec<B256> = subjects.iter().flatten().copied().collect();
-    for (subject, e) in uncovered(&records, &events) {
-        if ours.contains(&subject) {
-            violations.push(format!("{subject}: governance report {} has no audit record", e.key));
-        }
-    }
-    for r in records.iter().filter(|r| ours.contains(&r.subject)) {
-        if let Err(e) = open_record(r, &net.regulator) {
-            violations.push(format!("audit record {}: the regulator cannot open it: {e}", r.index));
-        }
+    for g in report.uncovered.iter().filter(|g| ours.contains(&g.subject)) {
+        violations
+            .push(format!("{}: governance report {} has no audit record", g.subject, g.event));
     }
     Ok(violations)
 }

@@ -217,7 +217,7 @@ async fn sign(ctx: &Ctx, index: usize, work: Work) -> Result<(B256, Signed), Str
                 }
             };
             let deadline = latest_block_time(&ctx.gov).await? + DEADLINE_SECS;
-            let request = TxRequest::builder()
+            let request = TxRequest::builder(payer.address())
                 .xa_step(&path(from), &XaOp::debit(payer.address(), U256::from(amount)))
                 .xa_step(&path(to), &XaOp::credit(payee.address(), U256::from(amount)))
                 .deadline(deadline)

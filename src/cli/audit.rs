@@ -16,10 +16,8 @@ use clap::{Args, Subcommand};
 use crossgov_deploy::manifest::Deployment;
 use crossgov_relayer::audit::envelope::{Envelope, address_of, public_key_xy};
 use crossgov_relayer::audit::regulator::open_record;
-use crossgov_relayer::audit::trail::{
-    ReportedEvent, TrailRecord, fetch_records, reported_events, uncovered, verify_chain,
-};
-use crossgov_relayer::bindings::Supervision;
+use crossgov_relayer::audit::trail::{ReportedEvent, TrailRecord, fetch_records, reported_events};
+use crossgov_relayer::audit::verify::{check, gather};
 use crossgov_relayer::keys::{PasswordSource, SignerSource, create_keystore};
 use serde_json::{Value, json};
 
@@ -64,11 +62,18 @@ pub enum AuditCommand {
         #[arg(long, value_name = "ID")]
         tx: Option<B256>,
     },
-    /// Recompute the hash chain and compare it with Supervision's head; check that every
-    /// governance report is covered by a record. Exit code 1 names the first problem.
+    /// Recompute the hash chain and compare it with Supervision's head; check every record (well
+    /// formed, covering only what its writer's institution may report, and with --key readable
+    /// wherever it names that regulator) and that every governance report is covered by a valid
+    /// record of a writer entitled to it. Exit code 1 names every problem and its writer.
     Verify {
         #[command(flatten)]
         source: TrailArgs,
+        /// A regulator's keystore: also open every record that names this regulator.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        password: PasswordArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -134,7 +139,9 @@ async fn run_async(cmd: AuditCommand) -> Result<ExitCode, String> {
         AuditCommand::Read { source, key, password, tx } => {
             read(&source, &key, &password, tx).await
         }
-        AuditCommand::Verify { source, json } => verify(&source, json).await,
+        AuditCommand::Verify { source, key, password, json } => {
+            verify(&source, key.as_deref(), &password, json).await
+        }
     }
 }
 
@@ -315,56 +322,79 @@ async fn read(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn verify(source: &TrailArgs, json: bool) -> Result<ExitCode, String> {
-    let chain = connect(source)?;
-    let sup_addr = chain.deployment.supervision.address;
-    // Read head, count and logs at one block so a record landing meanwhile cannot confuse them.
-    let at = chain.provider.get_block_number().await.map_err(|e| e.to_string())?;
-    let sup = Supervision::new(sup_addr, &chain.provider);
-    let head = sup.head().block(at.into()).call().await.map_err(|e| e.to_string())?;
-    let count = sup.recordCount().block(at.into()).call().await.map_err(|e| e.to_string())?;
-    let count = u64::try_from(count).map_err(|_| "record count over u64".to_owned())?;
-    let records = match &source.trail {
-        Some(_) => records(source, None).await?,
-        None => fetch_records(
-            &chain.provider,
-            sup_addr,
-            chain.deployment.supervision.block,
-            Some(at),
-            None,
-        )
-        .await
-        .map_err(|e| e.to_string())?,
+async fn verify(
+    source: &TrailArgs,
+    key: Option<&Path>,
+    password: &PasswordArgs,
+    json: bool,
+) -> Result<ExitCode, String> {
+    let secret = match key {
+        Some(path) => {
+            let signer =
+                SignerSource::Keystore { path: path.to_path_buf(), password: password.source() }
+                    .load()
+                    .map_err(|e| e.to_string())?;
+            Some(secret_of(&signer)?)
+        }
+        None => None,
     };
-    let tm = &chain.deployment.transaction_manager;
-    let events = reported_events(&chain.provider, tm.address, None, tm.block, at)
-        .await
-        .map_err(|e| e.to_string())?;
-    let chain_result = verify_chain(&records, count, head);
-    let gaps = uncovered(&records, &events);
-    let ok = chain_result.is_ok() && gaps.is_empty();
+    let chain = connect(source)?;
+    let sources = chain.deployment.trail_sources();
+    // Head, count, records and reports are read at one block, so a record landing meanwhile
+    // cannot confuse them.
+    let mut facts =
+        gather(&chain.provider, &sources, None, None).await.map_err(|e| e.to_string())?;
+    if source.trail.is_some() {
+        facts.records = records(source, None).await?;
+    }
+    let report = check(&facts, secret.as_ref(), true);
     if json {
         let v = json!({
-            "ok": ok,
-            "block": at,
-            "records": records.len(),
-            "head": head,
-            "chainBreak": chain_result.as_ref().err(),
-            "uncovered": gaps.iter().map(|(s, e)| json!({ "subject": s, "event": e.key.to_string(), "txHash": e.tx_hash })).collect::<Vec<_>>(),
+            "ok": report.ok(),
+            "block": report.block,
+            "records": report.records,
+            "reports": report.reports,
+            "head": facts.head,
+            "chainBreak": report.chain.as_ref().err(),
+            "findings": report.findings,
+            "uncovered": report.uncovered,
+            "orphans": report.orphans,
+            "keyChecked": secret.as_ref().map(|k| address_of(&k.public_key())),
         });
         println!("{v}");
     } else {
-        match &chain_result {
-            Ok(h) => println!("hash chain: ok, {} records, head {h} (block {at})", records.len()),
+        match &report.chain {
+            Ok(h) => println!(
+                "hash chain: ok, {} records, head {h} (block {})",
+                report.records, report.block
+            ),
             Err(b) => println!("hash chain: BROKEN: {b}"),
         }
-        if gaps.is_empty() {
-            println!("coverage: ok, {} governance reports, all audited", events.len());
-        } else {
-            for (s, e) in &gaps {
-                println!("coverage: {} of {s} (tx {}) has no audit record", e.key, e.tx_hash);
-            }
+        if report.findings.is_empty() {
+            let how = if secret.is_some() { ", each readable with the key" } else { "" };
+            println!("records: ok, each from a writer entitled to what it covers{how}");
+        }
+        for f in &report.findings {
+            println!("record: {f}");
+        }
+        if report.uncovered.is_empty() {
+            println!(
+                "coverage: ok, {} governance reports, all audited by their reporters",
+                report.reports
+            );
+        }
+        for g in &report.uncovered {
+            println!(
+                "coverage: {} of {} (tx {}) has no valid record from a writer entitled to it",
+                g.event, g.subject, g.tx_hash
+            );
+        }
+        if !report.orphans.is_empty() {
+            println!(
+                "note: {} records are about subjects with no governance report (written ahead of a report that never came, or noise; --json lists them)",
+                report.orphans.len()
+            );
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

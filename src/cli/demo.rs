@@ -22,10 +22,9 @@ use clap::Args;
 use crossgov_deploy::local::{LocalConsortium, keys};
 use crossgov_relayer::IPath;
 use crossgov_relayer::audit::regulator::open_record;
-use crossgov_relayer::audit::trail::{fetch_records, reported_events, uncovered, verify_chain};
-use crossgov_relayer::bindings::{
-    LegState, Supervision, SwapState, TransactionManager, TxState, XaTxState,
-};
+use crossgov_relayer::audit::trail::{fetch_records, reported_events};
+use crossgov_relayer::audit::verify::{check, gather};
+use crossgov_relayer::bindings::{LegState, SwapState, TransactionManager, TxState, XaTxState};
 use crossgov_relayer::protocol::htlc::LegId;
 use crossgov_relayer::protocol::{Leg, SwapRequest, TxRequest, XaOp, htlc_domain, tm_domain};
 use crossgov_relayer::runtime::RelayerHandle;
@@ -164,7 +163,7 @@ impl Demo {
     ) -> Result<B256, String> {
         let (alice, bob) = (self.net.address(keys::ALICE), self.net.address(keys::BOB));
         let deadline = latest_block_time(self.gov()).await? + 3600;
-        let request = TxRequest::builder()
+        let request = TxRequest::builder(alice)
             .xa_step(&path("zoneA.chainA.ledger")?, &XaOp::debit(alice, U256::from(amount)))
             .xa_step(&path("zoneB.chainB.ledger")?, &XaOp::credit(bob, U256::from(amount)))
             .deadline(deadline)
@@ -472,23 +471,19 @@ async fn voter_of_step0(demo: &Demo, tx_id: B256) -> Result<Address, String> {
 }
 
 async fn regulator(demo: &Demo, subjects: &[(B256, &str)]) -> Result<(), String> {
-    let d = &demo.net.deployment;
-    let head = demo.gov().get_block_number().await.map_err(|e| e.to_string())?;
-    let records = fetch_records(demo.gov(), d.supervision.address, 0, Some(head), None)
+    let facts = gather(demo.gov(), &demo.net.deployment.trail_sources(), None, None)
         .await
         .map_err(|e| e.to_string())?;
-    let sup = Supervision::new(d.supervision.address, demo.gov());
-    let onchain_head = sup.head().block(head.into()).call().await.map_err(|e| e.to_string())?;
-    let count = sup.recordCount().block(head.into()).call().await.map_err(|e| e.to_string())?;
-    let count = u64::try_from(count).map_err(|e| e.to_string())?;
-    let verified = verify_chain(&records, count, onchain_head).map_err(|e| e.to_string())?;
-    let events = reported_events(demo.gov(), d.transaction_manager.address, None, 0, head)
-        .await
-        .map_err(|e| e.to_string())?;
-    let gaps = uncovered(&records, &events);
-    if !gaps.is_empty() {
-        return Err(format!("{} governance reports have no audit record", gaps.len()));
+    let report = check(&facts, Some(&demo.net.regulator), true);
+    let verified = report.chain.clone().map_err(|e| e.to_string())?;
+    if !report.ok() {
+        return Err(format!(
+            "the trail does not verify: {} records fail, {} governance reports have no valid audit record",
+            report.findings.len(),
+            report.uncovered.len()
+        ));
     }
+    let (records, events) = (&facts.records, &facts.events);
     println!(
         "   {} records, hash chain verified up to head {verified}; all {} governance reports audited",
         records.len(),

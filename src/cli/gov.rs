@@ -506,10 +506,16 @@ async fn show(gov: &GovArgs, id: U256) -> Result<(), String> {
         "id": id.to_string(), "state": state.to_string(), "proposer": p.proposer, "target": p.target,
         "description": description, "data": data, "approvals": p.approvals, "rejections": p.rejections,
         "required": p.required, "electorate": p.electorate, "votingEndsAt": p.votingEndsAt,
-        "executableUntil": p.executableUntil,
+        "executableUntil": p.executableUntil, "excluded": p.excluded,
     });
+    // The target of a suspend or expel proposal has no vote on it.
+    let excluded = if p.excluded == 0 {
+        String::new()
+    } else {
+        format!(" (institution {} is its target and does not vote)", p.excluded)
+    };
     let text = format!(
-        "proposal {id}: {state}\n  {description}\n  proposer institution {}, target {}\n  votes {} for, {} against, {} of {} required\n  voting ends {}, executable until {}\n  data {data}",
+        "proposal {id}: {state}\n  {description}\n  proposer institution {}, target {}\n  votes {} for, {} against, {} of {} required{excluded}\n  voting ends {}, executable until {}\n  data {data}",
         p.proposer,
         p.target,
         p.approvals,

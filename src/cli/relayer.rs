@@ -138,10 +138,11 @@ async fn run_relayer(path: &std::path::Path) -> Result<(), String> {
     )
     .await
     .map_err(|e| format!("relayer: {e}"))?;
-    let server = match ApiServer::start(
+    let server = match ApiServer::start_with(
         resolved.listen,
         api::router(Arc::new(handle.clone()), metrics.clone())
             .merge(crossgov_relayer::htlc::api::routes(handle.clone())),
+        resolved.api.clone(),
     )
     .await
     {

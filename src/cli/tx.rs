@@ -85,7 +85,8 @@ async fn run_async(cmd: TxCommand) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or("the governance chain has no latest block")?;
-            let mut builder = TxRequest::builder().deadline(block.header.timestamp + deadline_secs);
+            let mut builder =
+                TxRequest::builder(user.address()).deadline(block.header.timestamp + deadline_secs);
             for s in &steps {
                 let (path, op) = parse_step(s)?;
                 builder = builder.xa_step(&path, &op);

@@ -2,10 +2,9 @@
 //! chain and decrypted with a regulator's key, covers every governance report of the subject.
 
 use alloy::primitives::B256;
-use alloy::providers::Provider;
 use crossgov_relayer::audit::regulator::open_record;
-use crossgov_relayer::audit::trail::{fetch_records, reported_events, uncovered};
-use crossgov_relayer::audit::{AuditRecord, Operation, TrailRecord};
+use crossgov_relayer::audit::verify::{check, gather};
+use crossgov_relayer::audit::{AuditRecord, CoverKey, CoverKind, Operation, TrailRecord};
 
 use crate::harness::{DEPLOYER, TestNet};
 
@@ -19,19 +18,19 @@ pub(crate) async fn complete_trail(
     exactly_once: bool,
 ) -> Vec<(TrailRecord, AuditRecord)> {
     let provider = &gov.accounts[DEPLOYER].provider;
-    let d = &gov.deployment;
-    // Events first: a record precedes the event it covers, so every event seen has its record
-    // in the later read.
-    let head = provider.get_block_number().await.expect("head");
-    let events = reported_events(provider, d.transaction_manager.address, Some(subject), 0, head)
+    let facts = gather(provider, &gov.deployment.trail_sources(), None, Some(subject))
         .await
-        .expect("events");
-    let records = fetch_records(provider, d.supervision.address, 0, None, Some(subject))
-        .await
-        .expect("records");
+        .expect("the trail");
+    let (records, events) = (facts.records.clone(), facts.events.clone());
     assert!(!events.is_empty(), "{subject} has governance events");
-    let gaps = uncovered(&records, &events);
-    assert!(gaps.is_empty(), "{subject}: events without an audit record: {gaps:?}");
+    // Every record readable and from a writer entitled to what it covers; every report covered.
+    let report = check(&facts, Some(key), false);
+    assert!(report.findings.is_empty(), "{subject}: records that fail: {:?}", report.findings);
+    assert!(
+        report.uncovered.is_empty(),
+        "{subject}: reports without an audit record: {:?}",
+        report.uncovered
+    );
     let opened: Vec<(TrailRecord, AuditRecord)> = records
         .into_iter()
         .map(|r| {
@@ -40,14 +39,34 @@ pub(crate) async fn complete_trail(
         })
         .collect();
     if exactly_once {
-        let covers: Vec<_> = opened.iter().flat_map(|(_, r)| r.covers()).collect();
+        // Each institution counts only its own records, so each report is covered once by its
+        // reporter's; an expiry, which any party may report, once by each party that tried.
+        let by: Vec<(u64, CoverKey)> = opened
+            .iter()
+            .flat_map(|(t, r)| r.covers().into_iter().map(move |c| (t.institution, c)))
+            .collect();
+        let covers: Vec<CoverKey> = by.iter().map(|(_, c)| *c).collect();
         for (_, e) in &events {
-            let n = covers.iter().filter(|c| **c == e.key).count();
-            assert_eq!(n, 1, "{subject}: {} covered {n} times", e.key);
+            let mut writers: Vec<u64> =
+                by.iter().filter(|(_, c)| *c == e.key).map(|(i, _)| *i).collect();
+            let n = writers.len();
+            if matches!(e.key.kind, CoverKind::Expired | CoverKind::SwapExpired) {
+                writers.sort_unstable();
+                writers.dedup();
+                assert!(
+                    n >= 1 && writers.len() == n,
+                    "{subject}: {} covered by {writers:?}",
+                    e.key
+                );
+            } else {
+                assert_eq!(n, 1, "{subject}: {} covered {n} times", e.key);
+            }
         }
         // A record written ahead of a report that then lost a race (the transaction was decided
         // meanwhile) covers an event that never came: its report says so.
-        for key in covers.iter().filter(|c| !events.iter().any(|(_, e)| e.key == **c)) {
+        for key in
+            covers.iter().filter(|c| c.kind.is_event() && !events.iter().any(|(_, e)| e.key == **c))
+        {
             let pending = opened
                 .iter()
                 .flat_map(|(_, r)| &r.operations)

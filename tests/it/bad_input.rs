@@ -24,6 +24,7 @@ use crossgov_relayer::bindings::{SwapState, TxState};
 use crossgov_relayer::htlc::api as htlc_api;
 use crossgov_relayer::htlc::{HtlcSettings, PeerChain};
 use crossgov_relayer::protocol::htlc::LegId;
+use crossgov_relayer::protocol::request_id;
 use crossgov_relayer::protocol::{
     Leg, Secret, SwapRequest, TxRequest, XaOp, htlc_domain, tm_domain,
 };
@@ -163,8 +164,13 @@ impl ApiCorpus {
     /// alice credits bob 10 on zoneB.chainB.ledger: a chain this relayer does not serve, so once
     /// begun the transaction gives it nothing to do and the chains stay still.
     async fn transfer(&self) -> TxRequest {
+        self.transfer_for(ALICE).await
+    }
+
+    /// The same request built for `key` (its txId bound to that account).
+    async fn transfer_for(&self, key: usize) -> TxRequest {
         let now = latest_timestamp(self.gov()).await;
-        TxRequest::builder()
+        TxRequest::builder(self.net.gov.address(key))
             .xa_step(
                 &path("zoneB.chainB.ledger"),
                 &XaOp::credit(self.net.gov.address(BOB), U256::from(10)),
@@ -198,6 +204,7 @@ fn settings(net: &Consortium, state_dir: PathBuf) -> (RelayerSettings, HtlcSetti
             (seg("ledger"), business.resources.xa_ledger.address),
             (seg("asset"), business.resources.htlc_asset.address),
         ]),
+        options: crossgov_relayer::chain::ChainOptions::default(),
     };
     let settings = RelayerSettings {
         institution: 1,
@@ -206,11 +213,13 @@ fn settings(net: &Consortium, state_dir: PathBuf) -> (RelayerSettings, HtlcSetti
             chain_id: Some(d.chain_id),
             confirmations: 1,
             contracts: d.governance_addresses(),
+            options: crossgov_relayer::chain::ChainOptions::default(),
         },
         chains: vec![served(&net.a, "zoneA", "chainA")],
         state_dir,
         poll_interval: Duration::from_millis(50),
         reconcile_every_blocks: 1,
+        health: crossgov_relayer::health::HealthPolicy::default(),
     };
     let peer = PeerChain {
         chain_key: path("zoneB.chainB.asset").chain_key(),
@@ -220,8 +229,9 @@ fn settings(net: &Consortium, state_dir: PathBuf) -> (RelayerSettings, HtlcSetti
         assets: vec![(seg("asset").to_word(), net.b.resources.htlc_asset.address)]
             .into_iter()
             .collect(),
+        options: crossgov_relayer::chain::ChainOptions::default(),
     };
-    (settings, HtlcSettings { safety_margin: 120, peers: vec![peer] })
+    (settings, HtlcSettings { safety_margin: 120, peers: vec![peer], ..HtlcSettings::default() })
 }
 
 /// Every file of the relayer's state directory with its bytes (swap secrets, Lock signatures).
@@ -556,38 +566,59 @@ async fn tx_rows(c: &ApiCorpus, good: &TxRequest, good_body: &Value) -> Vec<Http
         )
         .about(id),
         post(
-            "signed by a key of no institution",
-            route,
-            with_sig(c.sign_tx(&fresh, DEPLOYER)),
-            422,
-            "TxNotUser",
-        )
-        .about(id),
-        post(
-            "signed by another institution's user",
+            "alice's txId signed by bob",
             route,
             with_sig(c.sign_tx(&fresh, BOB)),
             422,
-            "TxNotInstitutionRelayer",
+            "TxIdNotBound",
         )
         .about(id),
     ]);
+    let outsider = c.transfer_for(DEPLOYER).await;
+    rows.push(
+        post(
+            "signed by a key of no institution",
+            route,
+            Body::Json(tx_body(&outsider, &c.sign_tx(&outsider, DEPLOYER))),
+            422,
+            "TxNotUser",
+        )
+        .about(Subject::Tx(outsider.txId)),
+    );
+    let bobs = c.transfer_for(BOB).await;
+    rows.push(
+        post(
+            "signed by another institution's user",
+            route,
+            Body::Json(tx_body(&bobs, &c.sign_tx(&bobs, BOB))),
+            422,
+            "TxNotInstitutionRelayer",
+        )
+        .about(Subject::Tx(bobs.txId)),
+    );
     let d = &c.net.gov.deployment;
     let other_chain = tm_domain(d.chain_id + 1, d.transaction_manager.address);
     let foreign = fresh.sign(&other_chain, &c.net.gov.accounts[ALICE].signer).expect("sign");
     rows.push(
-        post("signed for another chain id", route, with_sig(foreign), 422, "TxNotUser").about(id),
+        post("signed for another chain id", route, with_sig(foreign), 422, "TxIdNotBound")
+            .about(id),
     );
     let other_tm = tm_domain(d.chain_id, d.permission_manager.address);
     let foreign = fresh.sign(&other_tm, &c.net.gov.accounts[ALICE].signer).expect("sign");
     rows.push(
-        post("signed for another verifying contract", route, with_sig(foreign), 422, "TxNotUser")
-            .about(id),
+        post(
+            "signed for another verifying contract",
+            route,
+            with_sig(foreign),
+            422,
+            "TxIdNotBound",
+        )
+        .about(id),
     );
     let mut r = fresh.clone();
     r.deadline += 1;
     rows.push(
-        post("altered after signing", route, Body::Json(tx_body(&r, &sig)), 422, "TxNotUser")
+        post("altered after signing", route, Body::Json(tx_body(&r, &sig)), 422, "TxIdNotBound")
             .about(id),
     );
 
@@ -599,9 +630,16 @@ async fn tx_rows(c: &ApiCorpus, good: &TxRequest, good_body: &Value) -> Vec<Http
         422,
         "TxAlreadyExists",
     ));
+    // A begun request's nonce binds the begun request's id: taken.
     let mut r = fresh.clone();
     r.nonce = good.nonce;
-    rows.push(post("nonce of a begun request", route, signed(&r), 422, "TxNonceUsed").about(id));
+    r.txId = request_id(c.net.gov.address(ALICE), r.nonce);
+    rows.push(
+        post("nonce of a begun request", route, signed(&r), 422, "TxAlreadyExists").about(id),
+    );
+    let mut r = fresh.clone();
+    r.nonce = good.nonce;
+    rows.push(post("another user's txId", route, signed(&r), 422, "TxIdNotBound").about(id));
     let now = latest_timestamp(c.gov()).await;
     let mut r = fresh.clone();
     r.deadline = now - 1;
@@ -611,8 +649,12 @@ async fn tx_rows(c: &ApiCorpus, good: &TxRequest, good_body: &Value) -> Vec<Http
     rows.push(
         post("deadline beyond seven days", route, signed(&r), 422, "TxBadDeadline").about(id),
     );
-    let carol = Body::Json(tx_body(&fresh, &c.sign_tx(&fresh, CAROL)));
-    rows.push(post("a user without TWO_PHASE", route, carol, 422, "TxNoPermission").about(id));
+    let by_carol = c.transfer_for(CAROL).await;
+    let carol = Body::Json(tx_body(&by_carol, &c.sign_tx(&by_carol, CAROL)));
+    rows.push(
+        post("a user without TWO_PHASE", route, carol, 422, "TxNoPermission")
+            .about(Subject::Tx(by_carol.txId)),
+    );
     let mut r = fresh.clone();
     r.steps[0].zone = seg("zoneX").to_word();
     rows.push(post("a chain never admitted", route, signed(&r), 422, "TxChainNotActive").about(id));
@@ -803,6 +845,7 @@ async fn swap_rows(
     ));
     let mut r = fresh.clone();
     r.nonce = tx_nonce;
+    r.swapId = request_id(r.legA.sender, r.nonce);
     // 2PC requests and swaps draw from one nonce space per initiator.
     rows.push(
         post(
@@ -814,14 +857,29 @@ async fn swap_rows(
         )
         .about(id),
     );
+    // The proposed swap's nonce binds the proposed swap's id: taken.
+    let mut r = fresh.clone();
+    r.nonce = good.nonce;
+    r.swapId = request_id(r.legA.sender, r.nonce);
+    rows.push(
+        post(
+            "swap: nonce of the proposed swap",
+            route,
+            signed(&r, ALICE),
+            422,
+            "SwapAlreadyExists",
+        )
+        .about(id),
+    );
     let mut r = fresh.clone();
     r.nonce = good.nonce;
     rows.push(
-        post("swap: nonce of the proposed swap", route, signed(&r, ALICE), 422, "SwapNonceUsed")
+        post("swap: another user's swapId", route, signed(&r, ALICE), 422, "SwapIdNotBound")
             .about(id),
     );
     let mut r = fresh.clone();
     r.legA.sender = c.net.gov.address(CAROL);
+    r.swapId = request_id(r.legA.sender, r.nonce);
     rows.push(
         post("swap: initiator without HTLC", route, signed(&r, CAROL), 422, "SwapNoPermission")
             .about(id),

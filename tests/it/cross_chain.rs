@@ -17,7 +17,7 @@ use crossgov_relayer::bindings::{
     ChainRegistry, HtlcAsset, HtlcLockState, LegState, Role, Supervision, SwapState,
     TransactionManager, TxState, XaLedger, XaTxState,
 };
-use crossgov_relayer::protocol::htlc::{LegId, htlc_domain, lock_id};
+use crossgov_relayer::protocol::htlc::{LegId, htlc_domain};
 use crossgov_relayer::protocol::{Leg, Secret, Step, SwapRequest, TxRequest, XaOp, tm_domain};
 use crossgov_relayer::{ContractRevert, IPath, Ops, Pattern};
 
@@ -251,7 +251,7 @@ impl Consortium {
     /// The cross-chain transfer request: DEBIT alice on ledger A, CREDIT bob on ledger B.
     async fn transfer_request(&self, amount: u64, ttl: u64) -> TxRequest {
         let now = latest_timestamp(self.gov_provider()).await;
-        let request = TxRequest::builder()
+        let request = TxRequest::builder(self.address(ALICE))
             .xa_step(&path(LEDGER_A), &XaOp::debit(self.address(ALICE), u(amount)))
             .xa_step(&path(LEDGER_B), &XaOp::credit(self.address(BOB), u(amount)))
             .deadline(now + ttl)
@@ -494,31 +494,32 @@ impl Consortium {
             .expect("lockDigest");
         assert_eq!(lock.signing_hash(&domain), digest, "Rust and Solidity Lock digests");
         let signature = lock.sign(&domain, &chain.accounts[sender].signer).expect("sign");
-        let locked = send(
-            &format!("lock leg {leg}"),
-            htlc.lock(
+        let locked =
+            send(&format!("lock leg {leg}"), htlc.call_builder(&lock.lock_call(signature))).await;
+        let [event] = events::<HtlcAsset::Locked>(&locked, chain.resources.htlc_asset.address)
+            .try_into()
+            .expect("one Locked");
+        // The asset keeps the lock under the id of its terms (the Lock's struct hash).
+        assert_eq!((event.lockId, event.swapId), (lock.id(), lock.swapId));
+        assert_eq!((event.sender, event.recipient), (lock.sender, lock.recipient));
+        assert_eq!(
+            (event.amount, event.hashlock, event.timelock),
+            (lock.amount, lock.hashlock, lock.timelock)
+        );
+        let id = htlc
+            .lockIdOf(
                 lock.swapId,
                 lock.sender,
                 lock.recipient,
                 lock.amount,
                 lock.hashlock,
                 lock.timelock,
-                signature,
-            ),
-        )
-        .await;
-        let [event] = events::<HtlcAsset::Locked>(&locked, chain.resources.htlc_asset.address)
-            .try_into()
-            .expect("one Locked");
-        assert_eq!(
-            (event.swapId, event.sender, event.recipient),
-            (lock.swapId, lock.sender, lock.recipient)
-        );
-        assert_eq!(
-            (event.amount, event.hashlock, event.timelock),
-            (lock.amount, lock.hashlock, lock.timelock)
-        );
-        assert_eq!(self.lock_state(chain, lock.swapId).await, HtlcLockState::Locked);
+            )
+            .call()
+            .await
+            .expect("lockIdOf");
+        assert_eq!(id, lock.id(), "Rust and Solidity lock ids");
+        assert_eq!(self.lock_state(chain, lock.id()).await, HtlcLockState::Locked);
 
         let tm = self.gov.tm(relayer);
         let call = tm.recordLegLocked(request.swapId, leg.index(), evidence(&locked));
@@ -889,14 +890,14 @@ async fn htlc_swap_completes_on_both_chains() {
     );
 
     // Alice's relayer unlocks leg B on chain B with the secret, revealing it there.
-    let lock_b = lock_id(swap_id, LegId::B);
+    let lock_b = request.lock(LegId::B).id();
     let unlocked_b =
         send("unlock leg B", c.b.htlc(RELAYER_A).unlock(lock_b, secret.reveal())).await;
     let [event] = events::<HtlcAsset::Unlocked>(&unlocked_b, c.b.resources.htlc_asset.address)
         .try_into()
         .expect("one Unlocked");
     assert_eq!(
-        (event.swapId, event.secret, event.recipient, event.amount),
+        (event.lockId, event.secret, event.recipient, event.amount),
         (lock_b, secret.reveal(), c.address(ALICE), u(50))
     );
     // Leg B's governance record belongs to a relayer serving chain B, not to alice's.
@@ -930,7 +931,7 @@ async fn htlc_swap_completes_on_both_chains() {
     // Relayer A reads the secret from the governance record and unlocks leg A for bob.
     let from_gov = c.swap(swap_id).await.secret;
     assert_eq!(from_gov, secret.reveal());
-    let lock_a = lock_id(swap_id, LegId::A);
+    let lock_a = request.lock(LegId::A).id();
     let unlocked_a = send("unlock leg A", c.a.htlc(RELAYER_A).unlock(lock_a, from_gov)).await;
     assert_eq!(c.lock_state(&c.a, lock_a).await, HtlcLockState::Unlocked);
     let receipt = send(
@@ -1006,10 +1007,10 @@ async fn htlc_swap_refunds_leg_a_and_voids_leg_b() {
     // Leg A is locked and recorded; bob's side never locks.
     c.lock_leg(&request, LegId::A).await;
     assert_eq!(c.asset(&c.a).await.alice, before_a.alice - u(100));
-    let lock_a = lock_id(swap_id, LegId::A);
+    let lock_a = request.lock(LegId::A).id();
     let refused = expect_revert("early timeout", c.a.htlc(RELAYER_A).timeout(lock_a)).await;
     assert!(
-        matches!(refused, ContractRevert::HtlcAsset(HtlcErr::HtlcNotExpired(ref e)) if e.swapId == lock_a),
+        matches!(refused, ContractRevert::HtlcAsset(HtlcErr::HtlcNotExpired(ref e)) if e.lockId == lock_a),
         "{refused}"
     );
 
@@ -1025,7 +1026,7 @@ async fn htlc_swap_refunds_leg_a_and_voids_leg_b() {
     let [event] = events::<HtlcAsset::Refunded>(&refunded, c.a.resources.htlc_asset.address)
         .try_into()
         .expect("one Refunded");
-    assert_eq!((event.swapId, event.sender, event.amount), (lock_a, c.address(ALICE), u(100)));
+    assert_eq!((event.lockId, event.sender, event.amount), (lock_a, c.address(ALICE), u(100)));
     let receipt = send(
         "record leg A refunded",
         c.gov.tm(RELAYER_A).recordLegRefunded(swap_id, 0, evidence(&refunded)),
@@ -1042,21 +1043,13 @@ async fn htlc_swap_refunds_leg_a_and_voids_leg_b() {
     // Relayer B checks on chain B that leg B was never locked and its timelock has passed (so
     // it never can be: a lock is refused now), then records it void.
     let lock_b = request.lock(LegId::B);
-    assert_eq!(c.lock_state(&c.b, lock_b.swapId).await, HtlcLockState::None);
+    assert_eq!(c.lock_state(&c.b, lock_b.id()).await, HtlcLockState::None);
     assert!(latest_timestamp(c.b.provider()).await >= tb);
     let domain = htlc_domain(CHAIN_B_ID, c.b.resources.htlc_asset.address);
     let signature = lock_b.sign(&domain, &c.b.accounts[BOB].signer).expect("sign");
     let refused = expect_revert(
         "lock after the timelock",
-        c.b.htlc(RELAYER_B).lock(
-            lock_b.swapId,
-            lock_b.sender,
-            lock_b.recipient,
-            lock_b.amount,
-            lock_b.hashlock,
-            lock_b.timelock,
-            signature,
-        ),
+        c.b.htlc(RELAYER_B).call_builder(&lock_b.lock_call(signature)),
     )
     .await;
     assert!(
@@ -1094,9 +1087,21 @@ async fn htlc_swap_refunds_leg_a_and_voids_leg_b() {
 async fn supervision_records_chain_by_hash() {
     let c = Consortium::start().await;
     let sup_address = c.gov.deployment.supervision.address;
-    let envelope =
-        Bytes::from(b"aes-256-gcm ciphertext + wrapped keys (opaque to the chain)".to_vec());
     let subject = B256::repeat_byte(0x5a);
+    // Envelopes are opaque to the chain beyond their header: sealed for the regulator about to
+    // be admitted, covering a made-up report.
+    let regulator = alloy::signers::local::PrivateKeySigner::random();
+    let public_key = Bytes::copy_from_slice(regulator.public_key().as_slice());
+    let seal = |body: &[u8]| {
+        use crossgov_relayer::audit::envelope::{Envelope, Recipient, os_random};
+        use crossgov_relayer::audit::{CoverKey, CoverKind};
+        let to = Recipient::from_xy(&public_key).expect("key");
+        let covers = [CoverKey::new(CoverKind::Begun, 0)];
+        Bytes::from(
+            Envelope::seal(subject, &covers, body, &[to], &mut os_random).expect("seal").encode(),
+        )
+    };
+    let envelope = seal(b"aes-256-gcm ciphertext + wrapped keys (opaque to the chain)");
 
     // Nobody could read a record yet: refused.
     let refused = expect_revert(
@@ -1110,8 +1115,6 @@ async fn supervision_records_chain_by_hash() {
     );
 
     // A regulator is admitted by an executed proposal, under its secp256k1 public key (x || y).
-    let regulator = alloy::signers::local::PrivateKeySigner::random();
-    let public_key = Bytes::copy_from_slice(regulator.public_key().as_slice());
     assert_eq!(public_key.len(), 64);
     let call = Supervision::admitRegulatorCall {
         publicKey: public_key.clone(),
@@ -1167,7 +1170,7 @@ async fn supervision_records_chain_by_hash() {
     assert_eq!(sup.recordCount().call().await.expect("recordCount"), u(1));
 
     // A second record by institution 2's relayer chains onto the first.
-    let second = Bytes::from(vec![0xa5; 300]);
+    let second = seal(&[0xa5; 300]);
     let receipt =
         send("record 2", c.gov.supervision(RELAYER_B).record(subject, second.clone())).await;
     let [appended] = events::<Supervision::RecordAppended>(&receipt, sup_address)

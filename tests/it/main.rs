@@ -5,6 +5,7 @@
 //! [`chaos`] runs a fixed set of the randomized fault trials of `make chaos`.
 
 mod admission;
+mod adversarial;
 mod audit;
 mod bad_input;
 mod chaos;

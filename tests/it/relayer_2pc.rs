@@ -108,6 +108,7 @@ impl Net {
             rpc_url: business.anvil.endpoint_url(),
             confirmations: 1,
             resources: BTreeMap::from([(seg(ledger), business.resources.xa_ledger.address)]),
+            options: crossgov_relayer::chain::ChainOptions::default(),
         };
         let dir = tempfile::tempdir().expect("state dir");
         let state_dir = dir.path().to_path_buf();
@@ -119,11 +120,13 @@ impl Net {
                 chain_id: Some(d.chain_id),
                 confirmations: 1,
                 contracts,
+                options: crossgov_relayer::chain::ChainOptions::default(),
             },
             chains: vec![served],
             state_dir,
             poll_interval: Duration::from_millis(50),
             reconcile_every_blocks: 1,
+            health: crossgov_relayer::health::HealthPolicy::default(),
         }
     }
 
@@ -143,7 +146,7 @@ impl Net {
 
     async fn transfer(&self, from: usize, amount: u64, ttl: u64) -> TxRequest {
         let now = latest_timestamp(self.gov_provider()).await;
-        TxRequest::builder()
+        TxRequest::builder(self.gov.address(from))
             .xa_step(&path(LEDGER_A), &XaOp::debit(self.gov.address(from), u(amount)))
             .xa_step(&path(LEDGER_B), &XaOp::credit(self.gov.address(BOB), u(amount)))
             .deadline(now + ttl)
@@ -503,7 +506,7 @@ async fn relayer_2pc_submit_rejects_bad_input() {
 
     // Unknown chain.
     let now = latest_timestamp(net.gov_provider()).await;
-    let request = TxRequest::builder()
+    let request = TxRequest::builder(net.gov.address(ALICE))
         .xa_step(&path("zoneC.chainC.ledger"), &XaOp::debit(net.gov.address(ALICE), u(1)))
         .deadline(now + HOUR)
         .build()
@@ -532,10 +535,16 @@ async fn relayer_2pc_submit_rejects_bad_input() {
     assert!(matches!(err, SubmitError::Invalid(_) | SubmitError::BadDeadline { .. }), "{err}");
 
     // A request signed by a user of another institution is not this relayer's to submit.
-    let request = net.transfer(ALICE, 1, HOUR).await;
+    let request = net.transfer(BOB, 1, HOUR).await;
     let signature = net.sign(&request, BOB);
     let err = r1.submit_transaction(request, signature).await.expect_err("refused");
     assert!(matches!(err, SubmitError::NotInstitutionRelayer { institution: 2, .. }), "{err}");
+
+    // alice's request (its id bound to her) signed by bob: the id is not bob's.
+    let request = net.transfer(ALICE, 1, HOUR).await;
+    let signature = net.sign(&request, BOB);
+    let err = r1.submit_transaction(request.clone(), signature).await.expect_err("refused");
+    assert!(matches!(err, SubmitError::IdNotBound { tx_id, .. } if tx_id == request.txId), "{err}");
 
     let nonce_after = net.gov_provider().get_transaction_count(relayer).await.expect("nonce");
     assert_eq!(nonce_after, nonce_before, "nothing was sent");
@@ -587,6 +596,7 @@ async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
         chain_id: Some(CHAIN_A_ID),
         confirmations: 1,
         poll_interval: Duration::from_millis(20),
+        rpc_timeout: crossgov_relayer::chain::DEFAULT_RPC_TIMEOUT,
         backoff: Backoff { seed: 1, ..Backoff::default() },
         send: SendOptions::default(),
     };

@@ -87,6 +87,7 @@ impl ApiNet {
                 chain_id: Some(d.chain_id),
                 confirmations: 1,
                 contracts: d.governance_addresses(),
+                options: crossgov_relayer::chain::ChainOptions::default(),
             },
             chains: vec![ServedChain {
                 zone: seg("zoneA"),
@@ -94,10 +95,12 @@ impl ApiNet {
                 rpc_url: self.a.anvil.endpoint_url(),
                 confirmations: 1,
                 resources: BTreeMap::from([(seg("ledger"), self.a.resources.xa_ledger.address)]),
+                options: crossgov_relayer::chain::ChainOptions::default(),
             }],
             state_dir: state_dir.to_owned(),
             poll_interval: Duration::from_millis(50),
             reconcile_every_blocks: 1,
+            health: crossgov_relayer::health::HealthPolicy::default(),
         }
     }
 
@@ -105,7 +108,7 @@ impl ApiNet {
     async fn request(&self, from: usize, path: &str, ttl: u64) -> TxRequest {
         let now = latest_timestamp(self.gov_provider()).await;
         let path: IPath = path.parse().expect("iPath");
-        TxRequest::builder()
+        TxRequest::builder(self.gov.address(from))
             .xa_step(&path, &XaOp::debit(self.gov.address(from), U256::from(10)))
             .deadline(now + ttl)
             .build()

@@ -122,6 +122,7 @@ impl Net {
             rpc_url: business.anvil.endpoint_url(),
             confirmations: 1,
             resources: BTreeMap::from([(seg("asset"), business.resources.htlc_asset.address)]),
+            options: crossgov_relayer::chain::ChainOptions::default(),
         };
         let (served, peer) = if institution == 1 {
             (side("zoneA", "chainA", &self.a), side("zoneB", "chainB", &self.b))
@@ -134,6 +135,7 @@ impl Net {
             rpc_url: peer.rpc_url,
             confirmations: 1,
             assets: peer.resources.iter().map(|(s, a)| (s.to_word(), *a)).collect(),
+            options: crossgov_relayer::chain::ChainOptions::default(),
         };
         let settings = RelayerSettings {
             institution,
@@ -142,15 +144,17 @@ impl Net {
                 chain_id: Some(d.chain_id),
                 confirmations: 1,
                 contracts,
+                options: crossgov_relayer::chain::ChainOptions::default(),
             },
             chains: vec![served],
             state_dir,
             poll_interval: Duration::from_millis(50),
             reconcile_every_blocks: 1,
+            health: crossgov_relayer::health::HealthPolicy::default(),
         };
         // Only the initiator's relayer needs chain B, to reveal the secret there.
         let peers = if institution == 1 { vec![peer] } else { Vec::new() };
-        (settings, HtlcSettings { safety_margin: 120, peers })
+        (settings, HtlcSettings { safety_margin: 120, peers, ..HtlcSettings::default() })
     }
 
     async fn relayer_in(
@@ -337,9 +341,10 @@ async fn relayer_htlc_completes_a_swap() {
             "SwapClosed"
         ]
     );
-    // The trail: one record per report, the secret's reveal on chain B by I1's relayer included.
+    // The trail: one record per report, each by its reporter's institution, and the secret's
+    // reveal on chain B by I1's relayer (its own record: it is not leg B's reporter).
     let trail = complete_trail(&net.gov, &net.regulator, swap_id, true).await;
-    assert_eq!(trail.len(), 6, "propose, accept, lock A, lock B, reveal, unlock A");
+    assert_eq!(trail.len(), 7, "propose, accept, lock A, lock B, reveal, unlock B, unlock A");
     assert_eq!(
         summary(&trail),
         [
@@ -350,17 +355,21 @@ async fn relayer_htlc_completes_a_swap() {
             "recordLeg LegLocked(leg 0)",
             "recordLeg LegLocked(leg 1)",
             "recordLeg LegUnlocked(leg 0)",
+            "recordLeg LegUnlocked(leg 1)",
             "unlock LegUnlocked(leg 0)",
             "unlock LegUnlocked(leg 1)",
+            "unlock SecretRevealed(leg 1)",
         ]
     );
     let lock_a = operation(&trail, "lock", "LegLocked(leg 0)");
     assert_eq!((lock_a.chain.as_str(), lock_a.result.as_str()), ("zoneA.chainA", "ok"));
     assert_eq!(lock_a.arguments["amount"], "100");
     assert!(lock_a.tx_hash.is_some());
-    let reveal = operation(&trail, "unlock", "LegUnlocked(leg 1)");
+    let reveal = operation(&trail, "unlock", "SecretRevealed(leg 1)");
     assert_eq!(reveal.chain, "zoneB.chainB");
     assert_eq!(reveal.performed_by, None, "written before the unlock was sent");
+    let unlocked_b = operation(&trail, "unlock", "LegUnlocked(leg 1)");
+    assert_eq!(unlocked_b.result, "ok (found Unlocked on chain)", "I2 found I1's reveal");
     for (r, record) in &trail {
         assert_eq!((record.protocol, record.initiator), (Protocol::Htlc, net.gov.address(ALICE)));
         assert_eq!(
@@ -505,7 +514,7 @@ async fn resume_at(point: fn(&ProtocolPoint) -> bool, crashed: Crashed, secret_r
     net.wait_states(swap_id, (SwapState::Closed, LegState::Unlocked, LegState::Unlocked)).await;
     net.assert_completed(swap_id, before).await;
     let trail = complete_trail(&net.gov, &net.regulator, swap_id, true).await;
-    assert_eq!(operations(&trail).len(), 9, "{:?}", summary(&trail));
+    assert_eq!(operations(&trail).len(), 11, "{:?}", summary(&trail));
     if crashed == Crashed::I1 && secret_revealed {
         // The second I1 relayer, with no secret of its own, unlocked A from the revealed secret.
         // It notes a transaction once its receipt is confirmed, which may be just after the

@@ -3,18 +3,23 @@
 //! - [`envelope`]: the versioned binary envelope (AES-256-GCM body, data key wrapped per
 //!   regulator with ECIES over secp256k1 + HKDF-SHA256), sealing and opening.
 //! - [`record`]: the plaintext (JSON) and the governance events a record covers.
+//! - [`entitlement`]: which institution may report which event.
 //! - [`writer`]: the relayer's [`Auditor`]: an operation is audited before the governance
 //!   transaction that reports it, and lost records are repaired from the events.
 //! - [`trail`]: reading the trail and the covered events from the chain, and verifying the
 //!   hash chain.
 //! - [`regulator`]: what a regulator does with the trail: open, check, join with the events.
+//! - [`verify`]: the whole trail checked: hash chain, records, coverage by entitled writers.
 
+pub mod entitlement;
 pub mod envelope;
 pub mod record;
 pub mod regulator;
 pub mod trail;
+pub mod verify;
 pub mod writer;
 
+pub use entitlement::Parties;
 pub use envelope::{Envelope, EnvelopeError, Recipient};
 pub use record::{AuditRecord, CoverKey, CoverKind, Interface, Operation, Protocol};
 pub use trail::{AuditError, ChainBreak, ReportedEvent, TrailRecord};

@@ -37,10 +37,18 @@ pub enum CoverKind {
     LegVoided = 10,
     /// `SwapExpired`.
     SwapExpired = 11,
+    /// The initiator's relayer revealed the secret by unlocking leg `index` (B) on its chain: an
+    /// operation of the initiator's institution that no governance event reports (the leg's
+    /// own relayer reports the unlock, under `LegUnlocked`).
+    SecretRevealed = 12,
+    /// A relayer refused on-chain state of leg `index` that contradicts what the parties signed
+    /// (a lock with other terms, a leg recorded locked that its chain does not show); no
+    /// governance event reports it.
+    RefusedState = 13,
 }
 
 impl CoverKind {
-    const ALL: [CoverKind; 11] = [
+    const ALL: [CoverKind; 13] = [
         CoverKind::Begun,
         CoverKind::Voted,
         CoverKind::Expired,
@@ -52,6 +60,8 @@ impl CoverKind {
         CoverKind::LegRefunded,
         CoverKind::LegVoided,
         CoverKind::SwapExpired,
+        CoverKind::SecretRevealed,
+        CoverKind::RefusedState,
     ];
 
     /// The wire byte's kind.
@@ -73,7 +83,15 @@ impl CoverKind {
             CoverKind::LegRefunded => "LegRefunded",
             CoverKind::LegVoided => "LegVoided",
             CoverKind::SwapExpired => "SwapExpired",
+            CoverKind::SecretRevealed => "SecretRevealed",
+            CoverKind::RefusedState => "RefusedState",
         }
+    }
+
+    /// Whether a TransactionManager event of this kind exists (all but the relayer's own
+    /// [`CoverKind::SecretRevealed`] and [`CoverKind::RefusedState`]).
+    pub fn is_event(self) -> bool {
+        !matches!(self, CoverKind::SecretRevealed | CoverKind::RefusedState)
     }
 }
 
@@ -163,6 +181,8 @@ pub enum Interface {
     RecordLeg,
     /// TransactionManager `expireSwap`.
     ExpireSwap,
+    /// None: the relayer refused on-chain state contradicting the signed terms.
+    RefuseState,
 }
 
 /// One operation of the record.
@@ -238,7 +258,7 @@ mod tests {
             assert_eq!(CoverKind::from_byte(kind as u8), Some(kind));
         }
         assert_eq!(CoverKind::from_byte(0), None);
-        assert_eq!(CoverKind::from_byte(12), None);
+        assert_eq!(CoverKind::from_byte(14), None);
         assert_eq!(CoverKey::from_bytes(200, 0), Err(EnvelopeError::UnknownCoverKind(200)));
     }
 

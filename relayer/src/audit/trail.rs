@@ -284,6 +284,24 @@ pub struct ReportedEvent {
     pub fields: serde_json::Value,
     /// Its block time, when the node reports it.
     pub timestamp: Option<u64>,
+    /// For the event that opens a subject (`TransactionBegun`, `SwapProposed`): who takes part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening: Option<Opening>,
+}
+
+/// What the opening event of a subject says about its parties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Opening {
+    /// 2PC: the initiator's institution, as the event states it; HTLC: `None` (the parties'
+    /// institutions follow from their accounts).
+    pub institution: Option<u64>,
+    /// The user who signed (leg A's sender for a swap).
+    pub initiator: Address,
+    /// HTLC: leg B's sender.
+    pub counterparty: Option<Address>,
+    /// Each step's (2PC) or leg's (HTLC) `keccak256(abi.encode(zone, chain))`.
+    pub chain_keys: Vec<B256>,
 }
 
 /// The events the trail must cover (of `subject`, or of all subjects), in blocks `[from, to]`,
@@ -321,20 +339,6 @@ pub async fn reported_events(
     Ok(out)
 }
 
-/// The events no record of its subject covers (per the records' public headers).
-pub fn uncovered(
-    records: &[TrailRecord],
-    events: &[(B256, ReportedEvent)],
-) -> Vec<(B256, ReportedEvent)> {
-    let mut covered = std::collections::HashSet::new();
-    for r in records {
-        if let Ok(env) = super::envelope::Envelope::decode(&r.envelope) {
-            covered.extend(env.covers.into_iter().map(|c| (r.subject, c)));
-        }
-    }
-    events.iter().filter(|(s, e)| !covered.contains(&(*s, e.key))).cloned().collect()
-}
-
 fn evidence_json(evidence: &Bytes) -> serde_json::Value {
     serde_json::Value::String(evidence.to_string())
 }
@@ -343,6 +347,7 @@ fn decode_reported(log: &Log) -> Result<Option<ReportedEvent>, AuditError> {
     use serde_json::json;
     let block = log.block_number.unwrap_or_default();
     let Some(topic0) = log.topic0().copied() else { return Ok(None) };
+    let mut opening = None;
     macro_rules! decode {
         ($event:ty) => {
             <$event>::decode_log_data(log.data()).map_err(|e| AuditError::BadLog {
@@ -368,6 +373,16 @@ fn decode_reported(log: &Log) -> Result<Option<ReportedEvent>, AuditError> {
                 "initiator": e.initiator, "institution": e.institution, "deadline": e.deadline,
                 "nonce": e.nonce.to_string(), "steps": steps,
             });
+            opening = Some(Opening {
+                institution: Some(e.institution),
+                initiator: e.initiator,
+                counterparty: None,
+                chain_keys: e
+                    .steps
+                    .iter()
+                    .map(|s| crate::two_phase::chain_key_words(s.zone, s.chain))
+                    .collect(),
+            });
             (CoverKind::Begun, 0, None, fields)
         }
         t if t == tm::StepVoted::SIGNATURE_HASH => {
@@ -387,6 +402,15 @@ fn decode_reported(log: &Log) -> Result<Option<ReportedEvent>, AuditError> {
             let e = decode!(tm::SwapProposed);
             let f = json!({ "initiator": e.initiator, "counterparty": e.counterparty,
                 "hashlock": e.request.hashlock });
+            opening = Some(Opening {
+                institution: None,
+                initiator: e.initiator,
+                counterparty: Some(e.counterparty),
+                chain_keys: [&e.request.legA, &e.request.legB]
+                    .iter()
+                    .map(|l| crate::two_phase::chain_key_words(l.zone, l.chain))
+                    .collect(),
+            });
             (CoverKind::SwapProposed, 0, None, f)
         }
         t if t == tm::SwapAccepted::SIGNATURE_HASH => (CoverKind::SwapAccepted, 0, None, json!({})),
@@ -421,6 +445,7 @@ fn decode_reported(log: &Log) -> Result<Option<ReportedEvent>, AuditError> {
         relayer,
         fields,
         timestamp: log.block_timestamp,
+        opening,
     }))
 }
 

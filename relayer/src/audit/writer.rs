@@ -9,9 +9,11 @@
 //! record covers (written by software that does not follow the rule, or a record that was
 //! lost), reconstructed from the event.
 //!
-//! Coverage is read from the records' public headers (no key needed). A record can precede its
-//! subject's first event, so the first scan of a subject starts [`RECORD_LOOKBACK_BLOCKS`]
-//! earlier. The operations of one report (e.g. `prepare` + `vote`) go into one record (one
+//! Coverage is read from the records' public headers (no key needed), and only from records of
+//! this relayer's own institution: another member's record claiming our reports must not make
+//! us skip ours (see [`super::entitlement`]). Likewise a repair covers only events this
+//! institution is entitled to report. A record can precede its subject's first event, so the
+//! first scan of a subject starts [`RECORD_LOOKBACK_BLOCKS`] earlier. The operations of one report (e.g. `prepare` + `vote`) go into one record (one
 //! `Supervision.record` call), split only when the envelope would exceed the contract's 16 KiB.
 //! With no active regulator nothing can be recorded: the relayer logs it and goes on.
 
@@ -21,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall;
 
+use super::entitlement::Parties;
 use super::envelope::{Envelope, Recipient, os_random};
 use super::record::{
     AuditRecord, CoverKey, CoverKind, Interface, Operation, Protocol, RECORD_VERSION,
@@ -47,8 +50,12 @@ pub struct Subject {
     pub protocol: Protocol,
     /// The user who signed the request.
     pub initiator: Address,
-    /// The user's institution (0 for swaps).
+    /// The user's institution (2PC; 0 for swaps: read from the initiator's account when needed).
     pub initiator_institution: u64,
+    /// HTLC: leg B's sender; zero for 2PC.
+    pub counterparty: Address,
+    /// Each step's (2PC) or leg's (HTLC) chain key: whose owners report its steps or legs.
+    pub chain_keys: Vec<B256>,
     /// The block where the subject began (its first event).
     pub from_block: u64,
 }
@@ -74,7 +81,18 @@ pub enum Audited {
 struct SubjectScan {
     /// Blocks up to here are scanned.
     scanned_to: Option<u64>,
+    /// What our own institution's records cover.
     covered: BTreeSet<CoverKey>,
+    /// What other institutions' records claim to cover, by writer institution.
+    claimed: Vec<(u64, CoverKey)>,
+    events: Vec<ReportedEvent>,
+}
+
+/// A subject's records and reports as scanned.
+#[derive(Debug, Clone, Default)]
+struct Scanned {
+    covered: BTreeSet<CoverKey>,
+    claimed: Vec<(u64, CoverKey)>,
     events: Vec<ReportedEvent>,
 }
 
@@ -84,6 +102,8 @@ pub struct Auditor {
     gov: Arc<ChainClient>,
     supervision: Address,
     tm: Address,
+    registry: Address,
+    chain_registry: Address,
     institution: u64,
     metrics: Arc<Metrics>,
     scans: Mutex<HashMap<B256, SubjectScan>>,
@@ -92,6 +112,8 @@ pub struct Auditor {
     /// Regulator keys by address. A regulator's address is the hash of its key, so an entry
     /// never goes stale; who is active is still read before every record.
     keys: Mutex<HashMap<Address, Recipient>>,
+    /// Chain owners by chain key (a chain's owner never changes).
+    owners: Mutex<HashMap<B256, u64>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -99,31 +121,80 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Auditor {
-    /// An auditor writing to Supervision at `supervision` about TransactionManager `tm` events.
+    /// An auditor of `institution` writing to Supervision about the TransactionManager's events
+    /// (`contracts` names both, and the registries that say who may report what).
     pub fn new(
         gov: Arc<ChainClient>,
-        supervision: Address,
-        tm: Address,
+        contracts: &crate::runtime::GovernanceAddresses,
         institution: u64,
         metrics: Arc<Metrics>,
     ) -> Self {
         Auditor {
             gov,
-            supervision,
-            tm,
+            supervision: contracts.supervision,
+            tm: contracts.transaction_manager,
+            registry: contracts.registry,
+            chain_registry: contracts.chain_registry,
             institution,
             metrics,
             scans: Mutex::new(HashMap::new()),
             writing: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
+            owners: Mutex::new(HashMap::new()),
         }
     }
 
+    /// The institutions taking part in `subject`, read from the registries.
+    async fn parties(&self, subject: &Subject) -> Result<Parties, AuditError> {
+        let mut owners = Vec::with_capacity(subject.chain_keys.len());
+        for key in &subject.chain_keys {
+            owners.push(self.owner_of(*key).await?);
+        }
+        let (initiator, counterparty) = match subject.protocol {
+            Protocol::TwoPhase => (subject.initiator_institution, 0),
+            Protocol::Htlc => (
+                self.institution_of(subject.initiator).await?,
+                self.institution_of(subject.counterparty).await?,
+            ),
+        };
+        Ok(Parties { initiator, counterparty, owners })
+    }
+
+    async fn owner_of(&self, key: B256) -> Result<u64, AuditError> {
+        if let Some(owner) = lock(&self.owners).get(&key) {
+            return Ok(*owner);
+        }
+        let addr = self.chain_registry;
+        let chain = self
+            .gov
+            .read("chainByKey", |p| async move {
+                crate::bindings::ChainRegistry::new(addr, p).chainByKey(key).call().await
+            })
+            .await
+            .map_err(|e| AuditError::Rpc { what: "chain owner", message: e.to_string() })?;
+        if chain.owner != 0 {
+            lock(&self.owners).insert(key, chain.owner);
+        }
+        Ok(chain.owner)
+    }
+
+    async fn institution_of(&self, account: Address) -> Result<u64, AuditError> {
+        if account.is_zero() {
+            return Ok(0);
+        }
+        let addr = self.registry;
+        let of = self
+            .gov
+            .read("accountOf", |p| async move {
+                crate::bindings::InstitutionRegistry::new(addr, p).accountOf(account).call().await
+            })
+            .await
+            .map_err(|e| AuditError::Rpc { what: "account", message: e.to_string() })?;
+        Ok(of.institutionId)
+    }
+
     /// Brings the subject's cached coverage and events up to the latest block.
-    async fn scan(
-        &self,
-        subject: &Subject,
-    ) -> Result<(BTreeSet<CoverKey>, Vec<ReportedEvent>), AuditError> {
+    async fn scan(&self, subject: &Subject) -> Result<Scanned, AuditError> {
         let provider = self.gov.provider();
         let latest = self
             .gov
@@ -147,21 +218,26 @@ impl Auditor {
             let events = reported_events(provider, self.tm, Some(subject.id), from, latest).await?;
             let mut scans = lock(&self.scans);
             let scan = scans.entry(subject.id).or_default();
-            for r in records {
-                // Unparsable envelopes cover nothing; the header is public, so no key is needed.
-                if let Ok(env) = Envelope::decode(&r.envelope) {
+            // Our own records cover our reports; another member's claim never does (it must
+            // not make us skip ours), and counts only for repairs, where its writer is entitled.
+            // Unparsable envelopes cover nothing; the header is public, so no key is needed.
+            for r in &records {
+                let Ok(env) = Envelope::decode(&r.envelope) else { continue };
+                if r.institution == self.institution {
                     scan.covered.extend(env.covers);
+                } else {
+                    scan.claimed.extend(env.covers.into_iter().map(|c| (r.institution, c)));
                 }
             }
             scan.events.extend(events.into_iter().map(|(_, e)| e));
             scan.scanned_to = Some(latest);
         }
         let scans = lock(&self.scans);
-        let scan = scans.get(&subject.id);
-        Ok((
-            scan.map(|s| s.covered.clone()).unwrap_or_default(),
-            scan.map(|s| s.events.clone()).unwrap_or_default(),
-        ))
+        Ok(scans.get(&subject.id).map_or_else(Scanned::default, |s| Scanned {
+            covered: s.covered.clone(),
+            claimed: s.claimed.clone(),
+            events: s.events.clone(),
+        }))
     }
 
     /// Makes sure `pending` (operations about to be reported) and every earlier event of the
@@ -173,22 +249,29 @@ impl Auditor {
     ) -> Result<Audited, AuditError> {
         let subject_lock = lock(&self.writing).entry(subject.id).or_default().clone();
         let _writing = subject_lock.lock().await;
-        let (covered, events) = self.scan(subject).await?;
+        let Scanned { covered, claimed, events } = self.scan(subject).await?;
         let pending_keys: BTreeSet<CoverKey> = pending.iter().map(|o| o.covers).collect();
-        let mut ops: Vec<Operation> = events
+        let unrecorded: Vec<&ReportedEvent> = events
             .iter()
             .filter(|e| !covered.contains(&e.key) && !pending_keys.contains(&e.key))
-            .map(operation_from_event)
             .collect();
+        let mut ops = Vec::new();
+        if !unrecorded.is_empty() {
+            // Repairs cover only what this institution may report and no entitled writer
+            // recorded (an expiry any party may report needs one record, not one per party).
+            let parties = self.parties(subject).await?;
+            let recorded =
+                |key: CoverKey| claimed.iter().any(|(i, c)| *c == key && parties.entitled(*i, key));
+            ops.extend(
+                unrecorded
+                    .into_iter()
+                    .filter(|e| parties.entitled(self.institution, e.key) && !recorded(e.key))
+                    .map(operation_from_event),
+            );
+        }
         ops.extend(pending.into_iter().filter(|o| !covered.contains(&o.covers)));
         if ops.is_empty() {
             return Ok(Audited::AlreadyCovered);
-        }
-        let recipients = self.regulators().await?;
-        if recipients.is_empty() {
-            tracing::warn!(subject = %subject.id, "no active regulator: audit record not written");
-            self.metrics.action("record", ActionResult::Skipped);
-            return Ok(Audited::NoRegulators);
         }
         let written_at = self
             .gov
@@ -197,30 +280,52 @@ impl Auditor {
             .map_err(|e| AuditError::Rpc { what: "block time", message: e.to_string() })?;
         let mut tx_hashes = Vec::new();
         let mut all_covers = Vec::new();
-        for envelope in self.seal_all(subject, ops, &recipients, written_at)? {
-            let covers = envelope.covers.clone();
-            let data =
-                sup::recordCall { subjectId: subject.id, envelope: envelope.encode().into() }
-                    .abi_encode();
-            match self.gov.sender().send("record", self.supervision, data.into()).await {
-                Ok(receipt) => {
-                    self.metrics.action("record", ActionResult::Ok);
-                    tx_hashes.push(receipt.transaction_hash);
-                }
-                Err(err) if no_regulators(&err) => {
-                    self.metrics.action("record", ActionResult::Skipped);
-                    tracing::warn!(subject = %subject.id, "regulators removed meanwhile: audit record not written");
-                    return Ok(Audited::NoRegulators);
-                }
-                Err(err) => {
-                    self.metrics.action("record", ActionResult::Failed);
-                    return Err(AuditError::Send(Box::new(err)));
-                }
+        let mut remaining = ops;
+        // Supervision takes only envelopes wrapped for exactly the active regulators: if the set
+        // changed between reading it and the record being mined, read it again and reseal.
+        let mut resealed = 0;
+        'seal: while !remaining.is_empty() {
+            let recipients = self.regulators().await?;
+            if recipients.is_empty() {
+                tracing::warn!(subject = %subject.id, "no active regulator: audit record not written");
+                self.metrics.action("record", ActionResult::Skipped);
+                return Ok(Audited::NoRegulators);
             }
-            if let Some(scan) = lock(&self.scans).get_mut(&subject.id) {
-                scan.covered.extend(covers.iter().copied());
+            let sealed =
+                self.seal_all(subject, std::mem::take(&mut remaining), &recipients, written_at)?;
+            let mut sealed = sealed.into_iter();
+            while let Some((envelope, ops)) = sealed.next() {
+                let covers = envelope.covers.clone();
+                let data =
+                    sup::recordCall { subjectId: subject.id, envelope: envelope.encode().into() }
+                        .abi_encode();
+                match self.gov.sender().send("record", self.supervision, data.into()).await {
+                    Ok(receipt) => {
+                        self.metrics.action("record", ActionResult::Ok);
+                        tx_hashes.push(receipt.transaction_hash);
+                    }
+                    Err(err) if no_regulators(&err) => {
+                        self.metrics.action("record", ActionResult::Skipped);
+                        tracing::warn!(subject = %subject.id, "regulators removed meanwhile: audit record not written");
+                        return Ok(Audited::NoRegulators);
+                    }
+                    Err(err) if regulators_changed(&err) && resealed < 3 => {
+                        resealed += 1;
+                        tracing::info!(subject = %subject.id, "the regulators changed meanwhile: resealing");
+                        remaining = ops;
+                        remaining.extend(sealed.flat_map(|(_, ops)| ops));
+                        continue 'seal;
+                    }
+                    Err(err) => {
+                        self.metrics.action("record", ActionResult::Failed);
+                        return Err(AuditError::Send(Box::new(err)));
+                    }
+                }
+                if let Some(scan) = lock(&self.scans).get_mut(&subject.id) {
+                    scan.covered.extend(covers.iter().copied());
+                }
+                all_covers.extend(covers);
             }
-            all_covers.extend(covers);
         }
         tracing::info!(subject = %subject.id, covers = all_covers.len(), "audit record written");
         Ok(Audited::Written { tx_hashes, covers: all_covers })
@@ -260,14 +365,15 @@ impl Auditor {
         Ok(out)
     }
 
-    /// One envelope for all `ops`, or several when one would exceed the contract's limit.
+    /// One envelope for all `ops`, or several when one would exceed the contract's limit; each
+    /// with the operations it holds.
     fn seal_all(
         &self,
         subject: &Subject,
         ops: Vec<Operation>,
         recipients: &[Recipient],
         written_at: u64,
-    ) -> Result<Vec<Envelope>, AuditError> {
+    ) -> Result<Vec<(Envelope, Vec<Operation>)>, AuditError> {
         let record = AuditRecord {
             version: RECORD_VERSION,
             subject: subject.id,
@@ -288,7 +394,7 @@ impl Auditor {
         let envelope = seal(&record)?;
         let size = envelope.encode().len();
         if size <= MAX_ENVELOPE_BYTES {
-            return Ok(vec![envelope]);
+            return Ok(vec![(envelope, record.operations)]);
         }
         if record.operations.len() == 1 {
             return Err(AuditError::TooLarge { size, max: MAX_ENVELOPE_BYTES });
@@ -305,6 +411,17 @@ fn no_regulators(err: &ChainError) -> bool {
     matches!(err.revert(), Some(ContractRevert::Supervision(SupErr::SupNoRegulators(_))))
 }
 
+/// Supervision refused the envelope's recipients: the active regulators changed after they were
+/// read.
+fn regulators_changed(err: &ChainError) -> bool {
+    matches!(
+        err.revert(),
+        Some(ContractRevert::Supervision(
+            SupErr::SupEnvelopeRecipients(_) | SupErr::SupEnvelopeRecipient(_)
+        ))
+    )
+}
+
 /// The interface a governance event reports.
 pub fn interface_of(kind: CoverKind) -> Interface {
     match kind {
@@ -319,6 +436,8 @@ pub fn interface_of(kind: CoverKind) -> Interface {
         CoverKind::LegRefunded => Interface::Timeout,
         CoverKind::LegVoided => Interface::Void,
         CoverKind::SwapExpired => Interface::ExpireSwap,
+        CoverKind::SecretRevealed => Interface::Unlock,
+        CoverKind::RefusedState => Interface::RefuseState,
     }
 }
 

@@ -16,13 +16,16 @@ use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::reqwest::Url;
+use alloy::transports::http::reqwest::{self, Url};
 use alloy::transports::{RpcError, TransportErrorKind};
 
 pub use backoff::Backoff;
 pub use sender::{SendOptions, TxSender, should_replace};
 
 use crate::errors::ContractRevert;
+
+/// How long one RPC request may take by default ([`ChainConfig::rpc_timeout`]).
+pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Largest page of the TransactionManager's open lists (its `MAX_PAGE`).
 pub const OPEN_LIST_PAGE: u64 = 100;
@@ -196,6 +199,22 @@ pub(crate) fn is_nonce_message(lower: &str) -> bool {
     lower.contains("nonce") || lower.contains("already known") || lower.contains("replacement")
 }
 
+/// What an operator tunes per chain (`[governance]`, `[[chains]]`, `[[htlc.peers]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainOptions {
+    /// How long one RPC request may take before it fails (as a transient error).
+    pub rpc_timeout: Duration,
+    /// The chain makes a block at least this often: a head older than this is a health problem.
+    /// `None` for chains that mine only on demand (dev nodes), where a still head is normal.
+    pub max_head_age: Option<Duration>,
+}
+
+impl Default for ChainOptions {
+    fn default() -> Self {
+        ChainOptions { rpc_timeout: DEFAULT_RPC_TIMEOUT, max_head_age: None }
+    }
+}
+
 /// Settings of one chain connection.
 #[derive(Debug, Clone)]
 pub struct ChainConfig {
@@ -209,6 +228,9 @@ pub struct ChainConfig {
     pub confirmations: u64,
     /// How often to poll for receipts and heads.
     pub poll_interval: Duration,
+    /// How long one RPC request may take before it fails (as a transient error): a node that
+    /// hangs (stopped, overloaded) must not hang the relayer with it.
+    pub rpc_timeout: Duration,
     /// Retry schedule for transient errors.
     pub backoff: Backoff,
     /// Sending options (fee bumping).
@@ -231,10 +253,18 @@ impl ChainClient {
         signer: PrivateKeySigner,
     ) -> Result<Self, ChainError> {
         let address = signer.address();
+        let http = reqwest::Client::builder().timeout(config.rpc_timeout).build().map_err(|e| {
+            ChainError::Rpc {
+                chain: config.name.clone(),
+                what: "http client".into(),
+                message: e.to_string(),
+                transient: false,
+            }
+        })?;
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()
             .wallet(EthereumWallet::from(signer))
-            .connect_http(config.rpc_url.clone())
+            .connect_reqwest(http, config.rpc_url.clone())
             .erased();
         let name = config.name.clone();
         let actual = retry(&config.backoff, || {

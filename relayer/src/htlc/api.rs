@@ -167,7 +167,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.code == "TooManySecrets" {
+            // A place comes free when a proposal uses a secret or one expires.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("60"),
+            );
+        }
+        response
     }
 }
 
@@ -191,6 +199,9 @@ impl From<SwapSubmitError> for ApiError {
             SwapSubmitError::UnknownSwap(_) => (StatusCode::NOT_FOUND, "SwapNotFound".to_owned()),
             SwapSubmitError::Refused(r) => (StatusCode::UNPROCESSABLE_ENTITY, r.name().to_owned()),
             SwapSubmitError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "StateDir".to_owned()),
+            SwapSubmitError::TooManySecrets { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "TooManySecrets".to_owned())
+            }
             _ => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable".to_owned()),
         };
         ApiError { status, code, message }

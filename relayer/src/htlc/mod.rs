@@ -49,10 +49,11 @@ use crate::bindings::{HtlcLockState, LegState, SwapState};
 use crate::chain::{ChainClient, ChainError};
 use crate::errors::ContractRevert;
 use crate::metrics::{ActionResult, Metrics};
-use crate::protocol::htlc::{LegId, SwapRequestError, lock_id};
+use crate::protocol::Lock;
+use crate::protocol::htlc::{LegId, SwapRequestError};
 use crate::protocol::{Secret, SwapRequest, htlc_domain, tm_domain};
 use crate::two_phase::{EngineError, HookAction, ProtocolHook, ProtocolPoint, SentTx};
-pub use store::{SecretStore, SwapRecord};
+pub use store::{GenerateError, SecretStore, SwapRecord};
 
 /// HTLC settings of a relayer.
 #[derive(Debug, Clone)]
@@ -62,11 +63,26 @@ pub struct HtlcSettings {
     /// Business chains the relayer does not serve but may call permissionless functions on
     /// (`unlock` of leg B by the initiator's relayer).
     pub peers: Vec<PeerChain>,
+    /// Generated secrets waiting for their proposal, at most (`POST /v1/swaps/secrets` answers
+    /// 503 beyond).
+    pub max_pending_secrets: usize,
+    /// A generated secret no proposal used within this is deleted.
+    pub pending_secret_ttl: std::time::Duration,
 }
+
+/// Default [`HtlcSettings::max_pending_secrets`].
+pub const DEFAULT_MAX_PENDING_SECRETS: usize = 1024;
+/// Default [`HtlcSettings::pending_secret_ttl`]: an hour.
+pub const DEFAULT_PENDING_SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Default for HtlcSettings {
     fn default() -> Self {
-        HtlcSettings { safety_margin: 120, peers: Vec::new() }
+        HtlcSettings {
+            safety_margin: 120,
+            peers: Vec::new(),
+            max_pending_secrets: DEFAULT_MAX_PENDING_SECRETS,
+            pending_secret_ttl: DEFAULT_PENDING_SECRET_TTL,
+        }
     }
 }
 
@@ -83,6 +99,8 @@ pub struct PeerChain {
     pub confirmations: u64,
     /// HtlcAsset address by resource segment word.
     pub assets: BTreeMap<B256, Address>,
+    /// Node timeouts.
+    pub options: crate::chain::ChainOptions,
 }
 
 /// A business chain the HTLC engine reaches.
@@ -139,6 +157,12 @@ pub enum SwapSubmitError {
     /// The state directory could not be written.
     #[error("cannot persist the swap: {0}")]
     Store(std::io::Error),
+    /// As many generated secrets wait for their proposal as allowed.
+    #[error("{max} generated secrets already wait for their proposal: try again later")]
+    TooManySecrets {
+        /// The cap.
+        max: usize,
+    },
     /// The TransactionManager refused (pre-flight).
     #[error("refused: {0}")]
     Refused(Box<ContractRevert>),
@@ -231,6 +255,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 fn evidence(hash: B256) -> Bytes {
     Bytes::copy_from_slice(hash.as_slice())
 }
@@ -305,6 +333,8 @@ impl HtlcEngine {
             protocol: Protocol::Htlc,
             initiator: s.initiator,
             initiator_institution: 0,
+            counterparty: s.counterparty,
+            chain_keys: vec![s.chainKeyA, s.chainKeyB],
             from_block: s.proposedBlock.to::<u64>(),
         };
         if let Audited::Written { .. } = self.auditor.ensure(&subject, ops).await? {
@@ -443,7 +473,10 @@ impl HtlcEngine {
 
     /// Keeps a fresh secret until a proposal with its hashlock arrives; returns the hashlock.
     pub fn generate_secret(&self) -> Result<B256, SwapSubmitError> {
-        self.store.generate().map_err(SwapSubmitError::Store)
+        self.store.generate(unix_now()).map_err(|e| match e {
+            GenerateError::Full { max } => SwapSubmitError::TooManySecrets { max },
+            GenerateError::Io(e) => SwapSubmitError::Store(e),
+        })
     }
 
     /// Checks and persists a proposal (secret + leg A's Lock signature), then sends `proposeSwap`.
@@ -506,6 +539,13 @@ impl HtlcEngine {
             protocol: Protocol::Htlc,
             initiator: request.leg(LegId::A).sender,
             initiator_institution: 0,
+            counterparty: request.leg(LegId::B).sender,
+            chain_keys: LegId::ALL
+                .iter()
+                .map(|l| {
+                    crate::two_phase::chain_key_words(request.leg(*l).zone, request.leg(*l).chain)
+                })
+                .collect(),
             from_block: head,
         };
         let covers = CoverKey::new(CoverKind::SwapProposed, 0);
@@ -574,8 +614,11 @@ impl HtlcEngine {
         let mut legs = Vec::new();
         for leg in LegId::ALL {
             let raw = if leg == LegId::A { s.legA } else { s.legB };
-            let lock_state = match request.as_deref().and_then(|r| self.asset_of(r, leg)) {
-                Some((chain, asset)) => Some(lock_of(chain, asset, lock_id(swap_id, leg)).await?.0),
+            let reached = request.as_deref().and_then(|r| Some((r, self.asset_of(r, leg)?)));
+            let lock_state = match reached {
+                Some((r, (chain, asset))) => {
+                    Some(lock_of(chain, asset, r.lock(leg).id()).await?.state)
+                }
                 None => None,
             };
             legs.push(LegStatus {
@@ -636,6 +679,8 @@ impl HtlcEngine {
                 }
             }
         }
+        // Generated secrets no proposal used are deleted once expired.
+        self.store.prune_pending(unix_now());
         // Records of swaps no longer open (closed or expired) are deleted.
         for swap_id in self.store.swap_ids() {
             if ids.contains(&swap_id) {
@@ -724,7 +769,9 @@ impl HtlcEngine {
         }
     }
 
-    /// The initiator's relayer unlocks leg B with the stored secret once B is locked on chain B.
+    /// The initiator's relayer unlocks leg B with the stored secret once B is locked on chain B
+    /// under the terms the counterparty signed (checked on chain B itself: leg B's relayer is
+    /// the counterparty's institution's, and its record alone is no proof).
     async fn reveal(
         &self,
         swap_id: B256,
@@ -739,36 +786,63 @@ impl HtlcEngine {
             tracing::warn!(%swap_id, "cannot reach leg B's chain to reveal the secret");
             return Ok(Progress::Idle);
         };
-        let id = lock_id(swap_id, LegId::B);
-        let (state, _) = lock_of(chain, asset, id).await?;
-        match state {
+        let expected = request.lock(LegId::B);
+        let found = lock_of(chain, asset, expected.id()).await?;
+        match found.state {
             HtlcLockState::Locked => {}
             HtlcLockState::Unlocked => {
                 let _ = self.store.forget_secret(swap_id);
                 return Ok(Progress::Idle);
             }
-            HtlcLockState::None | HtlcLockState::Refunded => return Ok(Progress::Idle),
+            HtlcLockState::None | HtlcLockState::Refunded => {
+                // Recorded locked, yet chain B shows no lock with the signed terms: the secret
+                // stays here; both legs refund at their timelocks.
+                let why = format!("chain B shows the signed lock {:?}", found.state);
+                self.refuse_state(swap_id, s, request, LegId::B, "leg_not_locked", why).await?;
+                return Ok(Progress::Idle);
+            }
+        }
+        if let Some(diff) = lock_mismatch(&found, &expected) {
+            self.refuse_state(swap_id, s, request, LegId::B, "lock_terms", diff).await?;
+            return Ok(Progress::Idle);
         }
         if chain.client.now().await? >= s.timelockB.to::<u64>() {
             return Ok(Progress::Idle);
         }
-        // Chain B's relayer reports the unlock; this record says who revealed the secret.
-        let covers = CoverKey::new(CoverKind::LegUnlocked, 1);
+        // Chain B's relayer reports the unlock (LegUnlocked); this record, the initiator's
+        // institution's own, says who revealed the secret.
+        let covers = CoverKey::new(CoverKind::SecretRevealed, 1);
         let op = self
             .leg_operation(request, LegId::B, covers, Interface::Unlock)
             .with_result("pending (revealing the secret)");
         self.audit(swap_id, s, vec![op]).await?;
-        let data = HtlcAsset::unlockCall { swapId: id, secret: secret.reveal() }.abi_encode();
-        match send(&self.metrics, &chain.client, "unlock", asset, data).await {
-            Ok(hash) => {
-                self.record(swap_id, "unlock", Some(1), &chain.name, hash);
-                let _ = self.store.forget_secret(swap_id);
-                self.checkpoint(ProtocolPoint::HtlcUnlocked { swap_id, leg: 1 })?;
-                Ok(Progress::Acted)
-            }
-            Err(err) if is_already_done(&err) => Ok(Progress::Acted),
-            Err(err) => Err(err.into()),
+        let data =
+            HtlcAsset::unlockCall { lockId: expected.id(), secret: secret.reveal() }.abi_encode();
+        if self.asset_send(swap_id, chain, asset, "unlock", 1, data).await?.is_some() {
+            let _ = self.store.forget_secret(swap_id);
+            self.checkpoint(ProtocolPoint::HtlcUnlocked { swap_id, leg: 1 })?;
         }
+        Ok(Progress::Acted)
+    }
+
+    /// Logs, counts and audits on-chain state that contradicts what the parties signed; the
+    /// relayer does not act on it.
+    async fn refuse_state(
+        &self,
+        swap_id: B256,
+        s: &Swap,
+        request: &SwapRequest,
+        leg: LegId,
+        kind: &'static str,
+        why: String,
+    ) -> Result<(), EngineError> {
+        tracing::warn!(%swap_id, %leg, kind, %why, "refusing on-chain state that contradicts the signed terms");
+        self.metrics.refused_state(kind);
+        let covers = CoverKey::new(CoverKind::RefusedState, leg.index());
+        let op = self
+            .leg_operation(request, leg, covers, Interface::RefuseState)
+            .with_result(format!("refused: {why}"));
+        self.audit(swap_id, s, vec![op]).await
     }
 
     async fn drive_leg(
@@ -790,176 +864,208 @@ impl HtlcEngine {
         };
         let raw = if leg == LegId::A { s.legA } else { s.legB };
         let recorded = LegState::try_from(raw).unwrap_or(LegState::None);
-        let id = lock_id(swap_id, leg);
-        let timelock = l.timelock;
-        let (on_chain, secret_on_chain) = lock_of(chain, asset, id).await?;
+        if matches!(recorded, LegState::Unlocked | LegState::Refunded | LegState::Void) {
+            return Ok(Progress::Idle);
+        }
+        let expected = request.lock(leg);
+        let id = expected.id();
+        let found = lock_of(chain, asset, id).await?;
+        // Whatever an id holds is acted on only when every term is what the parties signed.
+        if found.state != HtlcLockState::None
+            && let Some(diff) = lock_mismatch(&found, &expected)
+        {
+            self.refuse_state(swap_id, s, request, leg, "lock_terms", diff).await?;
+            return Ok(Progress::Idle);
+        }
         let index = leg.index();
-        match (recorded, on_chain) {
-            (LegState::Unlocked | LegState::Refunded | LegState::Void, _) => Ok(Progress::Idle),
+        match (recorded, found.state) {
             (LegState::None, HtlcLockState::None) => {
                 let now = chain.client.now().await?;
-                if now >= timelock {
-                    let covers = CoverKey::new(CoverKind::LegVoided, index);
-                    let void = self.leg_record_pending(covers, "void");
-                    self.audit(swap_id, s, vec![void]).await?;
-                    let ev = Bytes::copy_from_slice(&now.to_be_bytes());
-                    let data = tm::recordLegVoidCall { swapId: swap_id, leg: index, evidence: ev }
-                        .abi_encode();
-                    return self.gov_record(swap_id, "recordLegVoid", index, data).await;
+                if now >= l.timelock {
+                    let void = LegOutcome::Void(now);
+                    return self
+                        .report_leg(swap_id, s, request, leg, void, Done::Found(found.state))
+                        .await;
                 }
-                if leg == LegId::B && LegState::try_from(s.legA) != Ok(LegState::Locked) {
+                if leg == LegId::B && !self.leg_a_holds(swap_id, s, request).await? {
                     return Ok(Progress::Idle);
                 }
-                if now.saturating_add(self.settings.safety_margin) >= timelock {
-                    tracing::debug!(%swap_id, %leg, now, timelock, "too close to the timelock: not locking");
+                if now.saturating_add(self.settings.safety_margin) >= l.timelock {
+                    tracing::debug!(%swap_id, %leg, now, timelock = l.timelock, "too close to the timelock: not locking");
                     return Ok(Progress::Idle);
                 }
                 let Some(sig) = self.store.load(swap_id).lock_sig(leg).cloned() else {
                     tracing::debug!(%swap_id, %leg, "no Lock signature here: not locking");
                     return Ok(Progress::Idle);
                 };
-                let lk = request.lock(leg);
-                let data = HtlcAsset::lockCall {
-                    swapId: lk.swapId,
-                    sender: lk.sender,
-                    recipient: lk.recipient,
-                    amount: lk.amount,
-                    hashlock: lk.hashlock,
-                    timelock: lk.timelock,
-                    senderSig: sig,
-                }
-                .abi_encode();
-                let hash = match send(&self.metrics, &chain.client, "lock", asset, data).await {
-                    Ok(hash) => hash,
-                    Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
-                    Err(err) => return Err(err.into()),
+                let data = expected.lock_call(sig).abi_encode();
+                let Some(hash) =
+                    self.asset_send(swap_id, chain, asset, "lock", index, data).await?
+                else {
+                    return Ok(Progress::Acted);
                 };
-                self.record(swap_id, "lock", Some(index), &chain.name, hash);
                 self.checkpoint(ProtocolPoint::HtlcLocked { swap_id, leg: index })?;
-                let covers = CoverKey::new(CoverKind::LegLocked, index);
-                let op = self
-                    .leg_operation(request, leg, covers, Interface::Lock)
-                    .with_result("ok")
-                    .sent(Some(hash), self.gov.address());
-                let rec = self.leg_record_pending(covers, "locked");
-                self.audit(swap_id, s, vec![op, rec]).await?;
-                let data = tm::recordLegLockedCall {
-                    swapId: swap_id,
-                    leg: index,
-                    evidence: evidence(hash),
-                }
-                .abi_encode();
-                self.gov_record(swap_id, "recordLegLocked", index, data).await
+                self.report_leg(swap_id, s, request, leg, LegOutcome::Locked, Done::Sent(hash))
+                    .await
             }
-            (LegState::None, found) => {
-                // Locked by an earlier run (or before a crash): record it.
-                let covers = CoverKey::new(CoverKind::LegLocked, index);
-                let result = format!("ok (found {found:?} on chain)");
-                let op =
-                    self.leg_operation(request, leg, covers, Interface::Lock).with_result(result);
-                let rec = self.leg_record_pending(covers, "locked");
-                self.audit(swap_id, s, vec![op, rec]).await?;
-                let data =
-                    tm::recordLegLockedCall { swapId: swap_id, leg: index, evidence: Bytes::new() }
-                        .abi_encode();
-                self.gov_record(swap_id, "recordLegLocked", index, data).await
+            // Locked (and maybe ended) by an earlier run or before a crash: record it.
+            (LegState::None, state) => {
+                self.report_leg(swap_id, s, request, leg, LegOutcome::Locked, Done::Found(state))
+                    .await
             }
-            (LegState::Locked, HtlcLockState::Unlocked) => {
-                let covers = CoverKey::new(CoverKind::LegUnlocked, index);
-                let result = "ok (found Unlocked on chain)";
-                let op =
-                    self.leg_operation(request, leg, covers, Interface::Unlock).with_result(result);
-                let rec = self.leg_record_pending(covers, "unlocked");
-                self.audit(swap_id, s, vec![op, rec]).await?;
-                let data = tm::recordLegUnlockedCall {
-                    swapId: swap_id,
-                    leg: index,
-                    secret: secret_on_chain,
-                    evidence: Bytes::new(),
-                }
-                .abi_encode();
-                self.gov_record(swap_id, "recordLegUnlocked", index, data).await
+            (LegState::Locked, state @ HtlcLockState::Unlocked) => {
+                let outcome = LegOutcome::Unlocked(found.secret);
+                self.report_leg(swap_id, s, request, leg, outcome, Done::Found(state)).await
             }
-            (LegState::Locked, HtlcLockState::Refunded) => {
-                let covers = CoverKey::new(CoverKind::LegRefunded, index);
-                let result = "ok (found Refunded on chain)";
-                let op = self
-                    .leg_operation(request, leg, covers, Interface::Timeout)
-                    .with_result(result);
-                let rec = self.leg_record_pending(covers, "refunded");
-                self.audit(swap_id, s, vec![op, rec]).await?;
-                let data = tm::recordLegRefundedCall {
-                    swapId: swap_id,
-                    leg: index,
-                    evidence: Bytes::new(),
-                }
-                .abi_encode();
-                self.gov_record(swap_id, "recordLegRefunded", index, data).await
+            (LegState::Locked, state @ HtlcLockState::Refunded) => {
+                let outcome = LegOutcome::Refunded;
+                self.report_leg(swap_id, s, request, leg, outcome, Done::Found(state)).await
             }
             (LegState::Locked, HtlcLockState::Locked) => {
-                let now = chain.client.now().await?;
-                if now >= timelock {
-                    let data = HtlcAsset::timeoutCall { swapId: id }.abi_encode();
-                    let hash =
-                        match send(&self.metrics, &chain.client, "timeout", asset, data).await {
-                            Ok(hash) => hash,
-                            Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
-                            Err(err) => return Err(err.into()),
-                        };
-                    self.record(swap_id, "timeout", Some(index), &chain.name, hash);
-                    let covers = CoverKey::new(CoverKind::LegRefunded, index);
-                    let op = self
-                        .leg_operation(request, leg, covers, Interface::Timeout)
-                        .with_result("ok")
-                        .sent(Some(hash), self.gov.address());
-                    let rec = self.leg_record_pending(covers, "refunded");
-                    self.audit(swap_id, s, vec![op, rec]).await?;
-                    let data = tm::recordLegRefundedCall {
-                        swapId: swap_id,
-                        leg: index,
-                        evidence: evidence(hash),
-                    }
-                    .abi_encode();
-                    return self.gov_record(swap_id, "recordLegRefunded", index, data).await;
+                if chain.client.now().await? >= l.timelock {
+                    let data = HtlcAsset::timeoutCall { lockId: id }.abi_encode();
+                    let Some(hash) =
+                        self.asset_send(swap_id, chain, asset, "timeout", index, data).await?
+                    else {
+                        return Ok(Progress::Acted);
+                    };
+                    let refunded = LegOutcome::Refunded;
+                    return self
+                        .report_leg(swap_id, s, request, leg, refunded, Done::Sent(hash))
+                        .await;
                 }
-                let Some(secret) = self.revealed_secret(swap_id, s, request).await? else {
+                let Some(secret) = self.revealed_secret(s, request).await? else {
                     return Ok(Progress::Idle);
                 };
-                let data = HtlcAsset::unlockCall { swapId: id, secret }.abi_encode();
-                let hash = match send(&self.metrics, &chain.client, "unlock", asset, data).await {
-                    Ok(hash) => hash,
-                    Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
-                    Err(err) => return Err(err.into()),
+                let data = HtlcAsset::unlockCall { lockId: id, secret }.abi_encode();
+                let Some(hash) =
+                    self.asset_send(swap_id, chain, asset, "unlock", index, data).await?
+                else {
+                    return Ok(Progress::Acted);
                 };
-                self.record(swap_id, "unlock", Some(index), &chain.name, hash);
                 self.checkpoint(ProtocolPoint::HtlcUnlocked { swap_id, leg: index })?;
-                let covers = CoverKey::new(CoverKind::LegUnlocked, index);
-                let op = self
-                    .leg_operation(request, leg, covers, Interface::Unlock)
-                    .with_result("ok")
-                    .sent(Some(hash), self.gov.address());
-                let rec = self.leg_record_pending(covers, "unlocked");
-                self.audit(swap_id, s, vec![op, rec]).await?;
-                let data = tm::recordLegUnlockedCall {
-                    swapId: swap_id,
-                    leg: index,
-                    secret,
-                    evidence: evidence(hash),
-                }
-                .abi_encode();
-                self.gov_record(swap_id, "recordLegUnlocked", index, data).await
+                let outcome = LegOutcome::Unlocked(secret);
+                self.report_leg(swap_id, s, request, leg, outcome, Done::Sent(hash)).await
             }
             (LegState::Locked, HtlcLockState::None) => Err(EngineError::Inconsistent {
                 tx_id: swap_id,
                 message: format!("leg {leg} is recorded locked but not locked on {}", chain.name),
             }),
+            (LegState::Unlocked | LegState::Refunded | LegState::Void, _) => Ok(Progress::Idle),
         }
     }
 
-    /// The secret once public: the governance record, or chain B's `lockOf` when reachable.
-    async fn revealed_secret(
+    /// Before leg B is locked: leg A must hold the initiator's funds under the signed terms.
+    /// Checked on chain A when this relayer reaches it (served or a peer); otherwise the
+    /// governance record of chain A's owner is all there is (the owner is trusted for its own
+    /// chain; see docs/security.md).
+    async fn leg_a_holds(
         &self,
         swap_id: B256,
+        s: &Swap,
+        request: &SwapRequest,
+    ) -> Result<bool, EngineError> {
+        if LegState::try_from(s.legA) != Ok(LegState::Locked) {
+            return Ok(false);
+        }
+        let Some((chain, asset)) = self.asset_of(request, LegId::A) else { return Ok(true) };
+        let expected = request.lock(LegId::A);
+        let found = lock_of(chain, asset, expected.id()).await?;
+        if found.state != HtlcLockState::Locked {
+            let why = format!(
+                "leg A is recorded locked but {} shows the signed lock {:?}",
+                chain.name, found.state
+            );
+            self.refuse_state(swap_id, s, request, LegId::A, "leg_not_locked", why).await?;
+            return Ok(false);
+        }
+        if let Some(diff) = lock_mismatch(&found, &expected) {
+            self.refuse_state(swap_id, s, request, LegId::A, "lock_terms", diff).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Audits a leg's asset action (`done`: sent by this relayer, or found done on chain) with
+    /// the governance record about to be sent, then sends it.
+    async fn report_leg(
+        &self,
+        swap_id: B256,
+        s: &Swap,
+        request: &SwapRequest,
+        leg: LegId,
+        outcome: LegOutcome,
+        done: Done,
+    ) -> Result<Progress, EngineError> {
+        let index = leg.index();
+        let covers = CoverKey::new(outcome.cover(), index);
+        let tx_hash = match done {
+            Done::Sent(hash) => Some(hash),
+            Done::Found(_) => None,
+        };
+        let mut ops = Vec::new();
+        if let Some(interface) = outcome.asset_interface() {
+            let result = match done {
+                Done::Sent(_) => "ok".to_owned(),
+                Done::Found(state) => format!("ok (found {state:?} on chain)"),
+            };
+            let op = self.leg_operation(request, leg, covers, interface).with_result(result);
+            ops.push(op.sent(tx_hash, self.gov.address()));
+        }
+        ops.push(self.leg_record_pending(covers, outcome.state()));
+        self.audit(swap_id, s, ops).await?;
+        let evidence = match (outcome, tx_hash) {
+            (LegOutcome::Void(now), _) => Bytes::copy_from_slice(&now.to_be_bytes()),
+            (_, Some(hash)) => evidence(hash),
+            (_, None) => Bytes::new(),
+        };
+        let (what, data) = match outcome {
+            LegOutcome::Locked => (
+                "recordLegLocked",
+                tm::recordLegLockedCall { swapId: swap_id, leg: index, evidence }.abi_encode(),
+            ),
+            LegOutcome::Unlocked(secret) => (
+                "recordLegUnlocked",
+                tm::recordLegUnlockedCall { swapId: swap_id, leg: index, secret, evidence }
+                    .abi_encode(),
+            ),
+            LegOutcome::Refunded => (
+                "recordLegRefunded",
+                tm::recordLegRefundedCall { swapId: swap_id, leg: index, evidence }.abi_encode(),
+            ),
+            LegOutcome::Void(_) => (
+                "recordLegVoid",
+                tm::recordLegVoidCall { swapId: swap_id, leg: index, evidence }.abi_encode(),
+            ),
+        };
+        self.gov_record(swap_id, what, index, data).await
+    }
+
+    /// Sends `data` to a leg's asset: the transaction's hash, or `None` when another relayer
+    /// (or an earlier run) already did it.
+    async fn asset_send(
+        &self,
+        swap_id: B256,
+        chain: &HtlcChain,
+        asset: Address,
+        what: &'static str,
+        leg: u8,
+        data: Vec<u8>,
+    ) -> Result<Option<B256>, EngineError> {
+        match send(&self.metrics, &chain.client, what, asset, data).await {
+            Ok(hash) => {
+                self.record(swap_id, what, Some(leg), &chain.name, hash);
+                Ok(Some(hash))
+            }
+            Err(err) if is_already_done(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The secret once public: the governance record, or an unlocked leg's `lockOf` (under the
+    /// signed terms) when reachable.
+    async fn revealed_secret(
+        &self,
         s: &Swap,
         request: &SwapRequest,
     ) -> Result<Option<B256>, EngineError> {
@@ -968,10 +1074,11 @@ impl HtlcEngine {
         }
         for leg in LegId::ALL {
             if let Some((chain, asset)) = self.asset_of(request, leg) {
-                let (state, secret) = lock_of(chain, asset, lock_id(swap_id, leg)).await?;
-                if state == HtlcLockState::Unlocked && Secret::from_bytes(secret).opens(&s.hashlock)
+                let found = lock_of(chain, asset, request.lock(leg).id()).await?;
+                if found.state == HtlcLockState::Unlocked
+                    && Secret::from_bytes(found.secret).opens(&s.hashlock)
                 {
-                    return Ok(Some(secret));
+                    return Ok(Some(found.secret));
                 }
             }
         }
@@ -1008,18 +1115,109 @@ fn engine_to_submit(err: EngineError) -> SwapSubmitError {
     }
 }
 
-async fn lock_of(
-    chain: &HtlcChain,
-    asset: Address,
-    id: B256,
-) -> Result<(HtlcLockState, B256), EngineError> {
+/// A lock as the asset holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FoundLock {
+    state: HtlcLockState,
+    sender: Address,
+    recipient: Address,
+    amount: alloy::primitives::U256,
+    hashlock: B256,
+    timelock: u64,
+    secret: B256,
+}
+
+async fn lock_of(chain: &HtlcChain, asset: Address, id: B256) -> Result<FoundLock, EngineError> {
     let l = chain
         .client
         .read("lockOf", |p| async move { HtlcAsset::new(asset, p).lockOf(id).call().await })
         .await?;
     let state = HtlcLockState::try_from(l.state)
         .map_err(|e| EngineError::Inconsistent { tx_id: id, message: e.to_string() })?;
-    Ok((state, l.secret))
+    Ok(FoundLock {
+        state,
+        sender: l.sender,
+        recipient: l.recipient,
+        amount: l.amount,
+        hashlock: l.hashlock,
+        timelock: l.timelock,
+        secret: l.secret,
+    })
+}
+
+/// How a lock found on chain differs from the `Lock` the leg's sender signed, term by term;
+/// `None` when every term matches. The asset keys locks by their terms, so a difference means
+/// an asset that does not (another deployment) or a fault; either way the lock is not this leg.
+fn lock_mismatch(found: &FoundLock, expected: &Lock) -> Option<String> {
+    let mut diffs = Vec::new();
+    if found.sender != expected.sender {
+        diffs.push(format!("sender {} instead of {}", found.sender, expected.sender));
+    }
+    if found.recipient != expected.recipient {
+        diffs.push(format!("recipient {} instead of {}", found.recipient, expected.recipient));
+    }
+    if found.amount != expected.amount {
+        diffs.push(format!("amount {} instead of {}", found.amount, expected.amount));
+    }
+    if found.hashlock != expected.hashlock {
+        diffs.push(format!("hashlock {} instead of {}", found.hashlock, expected.hashlock));
+    }
+    if found.timelock != expected.timelock {
+        diffs.push(format!("timelock {} instead of {}", found.timelock, expected.timelock));
+    }
+    (!diffs.is_empty()).then(|| format!("the lock has {}", diffs.join(", ")))
+}
+
+/// What a leg's governance record reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LegOutcome {
+    /// `recordLegLocked`.
+    Locked,
+    /// `recordLegUnlocked` with the secret.
+    Unlocked(B256),
+    /// `recordLegRefunded`.
+    Refunded,
+    /// `recordLegVoid` at the chain's time.
+    Void(u64),
+}
+
+impl LegOutcome {
+    fn cover(self) -> CoverKind {
+        match self {
+            LegOutcome::Locked => CoverKind::LegLocked,
+            LegOutcome::Unlocked(_) => CoverKind::LegUnlocked,
+            LegOutcome::Refunded => CoverKind::LegRefunded,
+            LegOutcome::Void(_) => CoverKind::LegVoided,
+        }
+    }
+
+    /// The asset operation behind the record (none for a void leg).
+    fn asset_interface(self) -> Option<Interface> {
+        match self {
+            LegOutcome::Locked => Some(Interface::Lock),
+            LegOutcome::Unlocked(_) => Some(Interface::Unlock),
+            LegOutcome::Refunded => Some(Interface::Timeout),
+            LegOutcome::Void(_) => None,
+        }
+    }
+
+    fn state(self) -> &'static str {
+        match self {
+            LegOutcome::Locked => "locked",
+            LegOutcome::Unlocked(_) => "unlocked",
+            LegOutcome::Refunded => "refunded",
+            LegOutcome::Void(_) => "void",
+        }
+    }
+}
+
+/// How a leg's asset action came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    /// This relayer sent it in this transaction.
+    Sent(B256),
+    /// It was found done on chain (by an earlier run, another relayer or anyone), in this state.
+    Found(HtlcLockState),
 }
 
 async fn send(
@@ -1062,7 +1260,7 @@ mod tests {
             chain: "zoneA.chainA".into(),
             what: "lock".into(),
             revert: ContractRevert::HtlcAsset(HtlcErr::HtlcSwapExists(HtlcSwapExists {
-                swapId: id,
+                lockId: id,
             })),
         };
         assert!(is_already_done(&asset));

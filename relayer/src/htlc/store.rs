@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use alloy::primitives::{B256, Bytes};
 
@@ -53,16 +54,56 @@ impl SwapRecord {
     }
 }
 
+/// Why a secret was not generated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateError {
+    /// As many generated secrets wait for their proposal as allowed; one frees when a proposal
+    /// uses it or it expires.
+    #[error("{max} generated secrets already wait for their proposal: try again later")]
+    Full {
+        /// [`SecretStore::max_pending`].
+        max: usize,
+    },
+    /// The state directory could not be written.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Whether a pending secret generated at `created` (unix seconds) has expired at `now`.
+pub fn expired(created: u64, now: u64, ttl: Duration) -> bool {
+    now.saturating_sub(created) >= ttl.as_secs()
+}
+
 /// The directory of swap records.
 #[derive(Debug, Clone)]
 pub struct SecretStore {
     dir: PathBuf,
+    max_pending: usize,
+    ttl: Duration,
 }
 
 impl SecretStore {
-    /// Records under `state_dir/htlc` (created when first written).
+    /// Records under `state_dir/htlc` (created when first written), with the default limits on
+    /// generated secrets.
     pub fn new(state_dir: &Path) -> SecretStore {
-        SecretStore { dir: state_dir.join("htlc") }
+        SecretStore {
+            dir: state_dir.join("htlc"),
+            max_pending: super::DEFAULT_MAX_PENDING_SECRETS,
+            ttl: super::DEFAULT_PENDING_SECRET_TTL,
+        }
+    }
+
+    /// At most `max_pending` generated secrets wait for a proposal, each at most `ttl`.
+    pub fn with_limits(mut self, max_pending: usize, ttl: Duration) -> SecretStore {
+        self.max_pending = max_pending;
+        self.ttl = ttl;
+        self
+    }
+
+    /// The cap on generated secrets waiting for a proposal.
+    pub fn max_pending(&self) -> usize {
+        self.max_pending
     }
 
     /// The directory.
@@ -129,13 +170,50 @@ impl SecretStore {
         let _ = std::fs::remove_file(self.swap_path(swap_id));
     }
 
-    /// A fresh secret kept until a proposal with its hashlock arrives; returns the hashlock.
-    pub fn generate(&self) -> std::io::Result<B256> {
+    /// A fresh secret kept until a proposal with its hashlock arrives (or it expires); returns
+    /// the hashlock. Expired ones are pruned first; refused when the cap is reached.
+    pub fn generate(&self, now: u64) -> Result<B256, GenerateError> {
+        let waiting = self.prune_pending(now);
+        if waiting >= self.max_pending {
+            return Err(GenerateError::Full { max: self.max_pending });
+        }
         let secret = Secret::random();
         let hashlock = secret.hashlock();
         let record = SwapRecord { secret: Some(secret), ..SwapRecord::default() };
-        write_private(&self.pending_path(hashlock), &record.to_json())?;
+        let mut json: serde_json::Value =
+            serde_json::from_str(&record.to_json()).map_err(std::io::Error::other)?;
+        json["createdAt"] = serde_json::json!(now);
+        write_private(&self.pending_path(hashlock), &json.to_string())?;
         Ok(hashlock)
+    }
+
+    /// Deletes generated secrets older than the ttl at `now` (unix seconds); returns how many
+    /// still wait.
+    pub fn prune_pending(&self, now: u64) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return 0 };
+        let mut waiting = 0;
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("pending-") && name.ends_with(".json")) {
+                continue;
+            }
+            let created = std::fs::read_to_string(entry.path())
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v.get("createdAt").and_then(serde_json::Value::as_u64))
+                .or_else(|| {
+                    // Written before createdAt existed: the file's time.
+                    let modified = entry.metadata().ok()?.modified().ok()?;
+                    Some(modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
+                })
+                .unwrap_or(0);
+            if expired(created, now, self.ttl) {
+                let _ = std::fs::remove_file(entry.path());
+            } else {
+                waiting += 1;
+            }
+        }
+        waiting
     }
 
     /// The generated secret of `hashlock`, if any.
@@ -203,9 +281,37 @@ mod tests {
         store.remove(id);
         assert_eq!(store.load(id), SwapRecord::default());
 
-        let hashlock = store.generate().expect("generate");
+        let hashlock = store.generate(1_000).expect("generate");
         assert!(store.pending(hashlock).is_some_and(|s| s.opens(&hashlock)));
         store.drop_pending(hashlock);
         assert!(store.pending(hashlock).is_none());
+    }
+
+    #[test]
+    fn generated_secrets_are_capped_and_expire() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SecretStore::new(dir.path()).with_limits(2, Duration::from_secs(60));
+        let first = store.generate(1_000).expect("one");
+        store.generate(1_030).expect("two");
+        assert!(matches!(store.generate(1_031), Err(GenerateError::Full { max: 2 })));
+        // The first expires 60 s after it was made: its place comes free, the second stays.
+        assert_eq!(store.prune_pending(1_059), 2);
+        let third = store.generate(1_060).expect("the first expired");
+        assert!(store.pending(first).is_none(), "expired and deleted");
+        assert!(store.pending(third).is_some());
+        assert_eq!(store.prune_pending(1_200), 0, "all expired");
+        // Swap records are not pending secrets: pruning leaves them.
+        let id = B256::repeat_byte(1);
+        store.save(id, &SwapRecord::default()).expect("save");
+        store.prune_pending(9_999);
+        assert_eq!(store.swap_ids(), [id]);
+    }
+
+    #[test]
+    fn expiry_is_at_the_ttl() {
+        let ttl = Duration::from_secs(10);
+        assert!(!expired(100, 109, ttl));
+        assert!(expired(100, 110, ttl));
+        assert!(!expired(100, 50, ttl), "a clock that went back expires nothing");
     }
 }

@@ -6,10 +6,13 @@
 //! `TransactionManager.sol`). [`Lock`] is declared here with the HtlcAsset's type,
 //! `Lock(bytes32 swapId,address sender,address recipient,uint256 amount,bytes32 hashlock,uint64 timelock)`.
 //!
-//! Lock ids: an HtlcAsset accepts each `swapId` once per contract, while a swap's two legs may sit
-//! on the same resource. Each leg is therefore locked under its own id,
-//! [`lock_id`]`(swapId, leg) = keccak256(abi.encode(swapId, uint8 leg))`, which anyone can derive
-//! from the governance record.
+//! Ids. A swap's id is bound to its initiator: `swapId = keccak256(abi.encode(legA.sender,
+//! nonce))` ([`super::request_id`]), so nobody else can propose under it. Each leg's `Lock`
+//! carries its own swap id, [`leg_swap_id`]`(swapId, leg) = keccak256(abi.encode(swapId, uint8
+//! leg))` (a swap's two legs may sit on one resource), and the HtlcAsset keeps the lock under a
+//! **lock id that commits to every term**, the `Lock`'s EIP-712 struct hash ([`Lock::id`]): a
+//! lock with other terms (a counterparty pre-locking "the swap's slot" with amount 1) lands under
+//! another id and never occupies this one.
 
 use std::fmt;
 
@@ -97,9 +100,9 @@ impl fmt::Display for LegId {
     }
 }
 
-/// The HtlcAsset `swapId` under which leg `leg` of swap `swap_id` is locked:
+/// The swap id the `Lock` of leg `leg` of swap `swap_id` carries:
 /// `keccak256(abi.encode(swapId, uint8 leg))`.
-pub fn lock_id(swap_id: B256, leg: LegId) -> B256 {
+pub fn leg_swap_id(swap_id: B256, leg: LegId) -> B256 {
     // abi.encode(bytes32, uint8): the uint8 takes a full word.
     keccak256((swap_id, U256::from(leg.index())).abi_encode())
 }
@@ -210,15 +213,23 @@ impl Leg {
 }
 
 impl SwapRequest {
-    /// A request with a fresh random swapId and nonce.
+    /// A request with a fresh random nonce and the swapId bound to it and the initiator
+    /// (`leg_a.sender`).
     pub fn new(hashlock: B256, leg_a: Leg, leg_b: Leg) -> SwapRequest {
+        let nonce: U256 = random_b256().into();
         SwapRequest {
-            swapId: random_b256(),
+            swapId: super::request_id(leg_a.sender, nonce),
             hashlock,
             legA: leg_a,
             legB: leg_b,
-            nonce: random_b256().into(),
+            nonce,
         }
+    }
+
+    /// Whether the swapId is the one bound to the initiator and nonce (`proposeSwap` refuses
+    /// another with `SwapIdNotBound`).
+    pub fn id_is_bound(&self) -> bool {
+        self.swapId == super::request_id(self.legA.sender, self.nonce)
     }
 
     /// The leg `leg`.
@@ -287,11 +298,12 @@ impl SwapRequest {
         sign_digest_async("SwapRequest", &self.signing_hash(domain), signer).await
     }
 
-    /// The HtlcAsset `Lock` of leg `leg`, under its [`lock_id`]: what the leg's sender signs.
+    /// The HtlcAsset `Lock` of leg `leg` (under its [`leg_swap_id`]): what the leg's sender
+    /// signs, and whose [`Lock::id`] the asset keeps the lock under.
     pub fn lock(&self, leg: LegId) -> Lock {
         let l = self.leg(leg);
         Lock {
-            swapId: lock_id(self.swapId, leg),
+            swapId: leg_swap_id(self.swapId, leg),
             sender: l.sender,
             recipient: l.recipient,
             amount: l.amount,
@@ -302,6 +314,25 @@ impl SwapRequest {
 }
 
 impl Lock {
+    /// The HtlcAsset's id of this lock (= `lockIdOf(…)`, what `lock` returns and `lockOf`,
+    /// `unlock` and `timeout` take): the EIP-712 struct hash, which commits to every term.
+    pub fn id(&self) -> B256 {
+        self.eip712_hash_struct()
+    }
+
+    /// The HtlcAsset `lock` call of these terms with the sender's signature.
+    pub fn lock_call(&self, sender_sig: Bytes) -> crate::bindings::HtlcAsset::lockCall {
+        crate::bindings::HtlcAsset::lockCall {
+            swapId: self.swapId,
+            sender: self.sender,
+            recipient: self.recipient,
+            amount: self.amount,
+            hashlock: self.hashlock,
+            timelock: self.timelock,
+            senderSig: sender_sig,
+        }
+    }
+
     /// The EIP-712 digest the sender signs (= `lockDigest(…)` of the HtlcAsset).
     pub fn signing_hash(&self, domain: &Eip712Domain) -> B256 {
         self.eip712_signing_hash(domain)
@@ -517,6 +548,8 @@ mod tests {
             timelock: m["timelock"].as_u64().expect("timelock"),
         };
         assert_eq!(lock.eip712_hash_struct(), word(&v["structHash"]));
+        // The HtlcAsset keeps the lock under its struct hash: the id commits to every term.
+        assert_eq!(lock.id(), word(&v["structHash"]));
         assert_eq!(lock.signing_hash(&domain), word(&v["digest"]));
 
         let key = word(&v["signerKey"]);
@@ -603,8 +636,17 @@ mod tests {
         let lock_a = request.lock(LegId::A);
         let lock_b = request.lock(LegId::B);
         assert_ne!(lock_a.swapId, lock_b.swapId, "legs lock under distinct ids");
-        assert_eq!(lock_a.swapId, lock_id(request.swapId, LegId::A));
+        assert_eq!(lock_a.swapId, leg_swap_id(request.swapId, LegId::A));
         assert_eq!(lock_a.swapId, keccak256([request.swapId.as_slice(), &[0u8; 32]].concat()));
+        // Another term, another lock id: a foreign lock never occupies this one's.
+        let squat = Lock { amount: U256::from(1), ..lock_b.clone() };
+        assert_ne!(squat.id(), lock_b.id());
+        assert_ne!(lock_a.id(), lock_b.id());
+        // The swap id is bound to the initiator and nonce.
+        assert!(request.id_is_bound());
+        let mut other = request.clone();
+        other.legA.sender = Address::repeat_byte(9);
+        assert!(!other.id_is_bound(), "another initiator");
         assert_eq!((lock_a.sender, lock_a.amount), (request.legA.sender, request.legA.amount));
         assert_eq!((lock_b.timelock, lock_b.hashlock), (request.legB.timelock, request.hashlock));
     }

@@ -68,7 +68,16 @@ fn canonical_bytes(signature: alloy::primitives::Signature) -> Bytes {
     Bytes::copy_from_slice(&signature.normalized_s().as_bytes())
 }
 
-/// 32 bytes from the operating system's CSPRNG: fresh transaction and swap ids, secrets.
+/// The id a request (2PC `TxRequest` or `SwapRequest`) of `initiator` with `nonce` must carry:
+/// `keccak256(abi.encode(initiator, nonce))` (= `requestId` of the TransactionManager). Nonces
+/// are single-use per initiator and shared by both kinds, so ids never collide, and nobody but
+/// the initiator can sign a request under one.
+pub fn request_id(initiator: alloy::primitives::Address, nonce: U256) -> B256 {
+    use alloy::sol_types::SolValue;
+    alloy::primitives::keccak256((initiator, nonce).abi_encode())
+}
+
+/// 32 bytes from the operating system's CSPRNG: fresh nonces, secrets.
 ///
 /// # Panics
 /// When the operating system has no random source (getrandom fails), which no supported platform

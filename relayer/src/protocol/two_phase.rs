@@ -115,15 +115,22 @@ impl Step {
 }
 
 impl TxRequest {
-    /// Starts a request with a fresh random txId and nonce (override them with
-    /// [`TxRequestBuilder::tx_id`] / [`TxRequestBuilder::nonce`]).
-    pub fn builder() -> TxRequestBuilder {
+    /// Starts a request of `initiator` (the user who will sign it) with a fresh random nonce;
+    /// its txId is bound to both ([`super::request_id`]), so nobody else can begin under it.
+    pub fn builder(initiator: Address) -> TxRequestBuilder {
         TxRequestBuilder {
-            tx_id: random_b256(),
+            initiator,
+            tx_id: None,
             steps: Vec::new(),
             deadline: None,
             nonce: random_b256().into(),
         }
+    }
+
+    /// Whether the txId is the one bound to `initiator` and the nonce (`begin` refuses another
+    /// with `TxIdNotBound`).
+    pub fn id_is_bound(&self, initiator: Address) -> bool {
+        self.txId == super::request_id(initiator, self.nonce)
     }
 
     /// The checks of `begin` that depend on the request alone: id, step count, paths, op lengths.
@@ -183,16 +190,17 @@ impl TxRequest {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct TxRequestBuilder {
-    tx_id: B256,
+    initiator: Address,
+    tx_id: Option<B256>,
     steps: Vec<Step>,
     deadline: Option<u64>,
     nonce: U256,
 }
 
 impl TxRequestBuilder {
-    /// Uses `tx_id` instead of a random id.
+    /// Uses `tx_id` instead of the bound id (a request the contract refuses: for tests).
     pub fn tx_id(mut self, tx_id: B256) -> Self {
-        self.tx_id = tx_id;
+        self.tx_id = Some(tx_id);
         self
     }
 
@@ -224,8 +232,8 @@ impl TxRequestBuilder {
     /// The request, checked with [`TxRequest::validate`].
     pub fn build(self) -> Result<TxRequest, TxRequestError> {
         let deadline = self.deadline.ok_or(TxRequestError::NoDeadline)?;
-        let request =
-            TxRequest { txId: self.tx_id, steps: self.steps, deadline, nonce: self.nonce };
+        let tx_id = self.tx_id.unwrap_or_else(|| super::request_id(self.initiator, self.nonce));
+        let request = TxRequest { txId: tx_id, steps: self.steps, deadline, nonce: self.nonce };
         request.validate()?;
         Ok(request)
     }
@@ -260,7 +268,7 @@ mod tests {
     fn sample() -> TxRequest {
         let alice = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
         let bob = address!("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
-        TxRequest::builder()
+        TxRequest::builder(alice)
             .tx_id(B256::repeat_byte(0x11))
             .xa_step(&path("zoneA.chainA.ledger"), &XaOp::debit(alice, U256::from(100)))
             .xa_step(&path("zoneB.chainB.ledger"), &XaOp::credit(bob, U256::from(100)))
@@ -356,10 +364,10 @@ mod tests {
     #[test]
     fn builder_refuses_what_begin_would() {
         let p = path("zoneA.chainA.ledger");
-        let base = || TxRequest::builder().deadline(10);
+        let base = || TxRequest::builder(Address::repeat_byte(5)).deadline(10);
         assert_eq!(base().build().expect_err("no steps"), TxRequestError::StepCount { count: 0 });
         assert_eq!(
-            TxRequest::builder().step(&p, vec![1]).build().expect_err("no deadline"),
+            TxRequest::builder(Address::ZERO).step(&p, vec![1]).build().expect_err("no deadline"),
             TxRequestError::NoDeadline
         );
         assert_eq!(
@@ -385,15 +393,21 @@ mod tests {
         let mut bad = base().step(&p, vec![1]).build().expect("valid");
         bad.steps[0].chain = B256::ZERO;
         assert!(matches!(bad.validate(), Err(TxRequestError::Path { step: 0, .. })));
-        // Two builders draw different ids and nonces.
+        // Two builders draw different nonces, and ids bound to them and the initiator.
         let (a, b) = (base().step(&p, vec![1]).build(), base().step(&p, vec![1]).build());
         let (a, b) = (a.expect("a"), b.expect("b"));
         assert!(a.txId != b.txId && a.nonce != b.nonce);
+        let initiator = Address::repeat_byte(5);
+        assert!(a.id_is_bound(initiator) && b.id_is_bound(initiator));
+        assert!(!a.id_is_bound(Address::repeat_byte(6)), "another user's id");
+        assert_eq!(a.txId, crate::protocol::request_id(initiator, a.nonce));
+        let other = base().nonce(a.nonce).tx_id(b.txId).step(&p, vec![1]).build().expect("valid");
+        assert!(!other.id_is_bound(initiator), "an id not bound to the nonce");
     }
 
     #[test]
     fn deadline_window() {
-        let request = TxRequest::builder()
+        let request = TxRequest::builder(Address::ZERO)
             .step(&path("zoneA.chainA.ledger"), vec![1])
             .deadline(1_000_000)
             .build()

@@ -297,6 +297,11 @@ impl Engine {
             protocol: Protocol::TwoPhase,
             initiator: tx.initiator,
             initiator_institution: tx.institution,
+            counterparty: Address::ZERO,
+            chain_keys: lock(&self.steps)
+                .get(&tx_id)
+                .map(|steps| steps.iter().map(|s| chain_key_words(s.zone, s.chain)).collect())
+                .unwrap_or_default(),
             from_block: tx.beganBlock,
         };
         if let crate::audit::Audited::Written { .. } = self.auditor.ensure(&subject, ops).await? {

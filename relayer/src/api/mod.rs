@@ -6,17 +6,18 @@
 //!   is invalid), both as `{"error": {"code", "message"}}` with `code` the contract error's name.
 //! - `GET /v1/transactions/{txId}` → 200 with the state of each step and the known transaction
 //!   hashes, or 404.
-//! - `GET /health` → per-chain head, lag and last reconcile; 200 when every chain is reachable,
-//!   503 otherwise.
+//! - `GET /health` → per-chain head, lag and last reconcile; 200 when healthy, 503 with the
+//!   `problems` otherwise: a node that has not answered within the policy's limit (a hung node
+//!   included), a head that stopped moving where a block schedule is configured, a loop that has
+//!   not finished a round, a relayer that stopped.
 //! - `GET /metrics` → Prometheus text.
 //!
 //! Bodies above [`MAX_BODY_BYTES`] are refused with 413. Handlers talk to the relayer through
 //! [`RelayerService`].
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{Instant, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use axum::Router;
@@ -27,6 +28,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+
+pub mod server;
+
+pub use server::{ApiLimits, ApiServer, ClientAddr};
 
 use crate::ipath::Segment;
 use crate::metrics::Metrics;
@@ -132,14 +137,18 @@ pub struct ChainHealthView {
     pub lag: Option<u64>,
     /// Last error, if unreachable.
     pub last_error: Option<String>,
+    /// Why this chain makes the relayer unhealthy (silent node, stuck head, error), if it does.
+    pub problem: Option<String>,
 }
 
 /// `GET /health`'s body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthView {
-    /// Every chain reachable and the relayer running (then the status is 200, else 503).
+    /// No problem (then the status is 200, else 503).
     pub healthy: bool,
+    /// Everything that makes the relayer unhealthy now, each naming its chain or part.
+    pub problems: Vec<String>,
     /// The governance chain first, then the served chains.
     pub chains: Vec<ChainHealthView>,
     /// Unix time (seconds) the last reconcile pass ended.
@@ -268,38 +277,6 @@ pub fn router<S: RelayerService>(service: Arc<S>, metrics: Arc<Metrics>) -> Rout
         .route("/metrics", get(metrics_text::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState { service, metrics })
-}
-
-/// A running API server.
-#[derive(Debug)]
-pub struct ApiServer {
-    /// The bound address.
-    pub local_addr: SocketAddr,
-    shutdown: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl ApiServer {
-    /// Binds `listen` and serves `router` in a task.
-    pub async fn start(listen: SocketAddr, router: Router) -> std::io::Result<ApiServer> {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
-        let local_addr = listener.local_addr()?;
-        let (shutdown, mut rx) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
-        Ok(ApiServer { local_addr, shutdown, task })
-    }
-
-    /// Stops accepting connections, lets in-flight requests finish, and waits for the server.
-    pub async fn shutdown(self) -> std::io::Result<()> {
-        let _ = self.shutdown.send(true);
-        self.task.await.map_err(std::io::Error::other)?
-    }
 }
 
 fn parse_request(body: &[u8]) -> Result<(TxRequest, Bytes), ApiError> {
@@ -443,6 +420,7 @@ fn submit_error_code(e: &SubmitError) -> Option<(&'static str, bool)> {
         SubmitError::BadDeadline { .. } => ("TxBadDeadline", false),
         SubmitError::NonceUsed { .. } => ("TxNonceUsed", false),
         SubmitError::AlreadyExists(_) => ("TxAlreadyExists", false),
+        SubmitError::IdNotBound { .. } => ("TxIdNotBound", false),
         SubmitError::Refused(revert) => (revert.name(), false),
         _ => return None,
     })
@@ -495,19 +473,26 @@ impl From<&TransactionStatus> for TransactionView {
     }
 }
 
-impl From<&HealthReport> for HealthView {
-    fn from(h: &HealthReport) -> HealthView {
+impl HealthView {
+    /// The report as judged at `now`.
+    pub fn at(h: &HealthReport, now: Instant) -> HealthView {
+        let problems = h.problems(now);
+        let recent = |at: Option<Instant>| {
+            at.is_some_and(|t| now.saturating_duration_since(t) <= h.policy.unresponsive_after)
+        };
         HealthView {
-            healthy: h.is_healthy(),
+            healthy: problems.is_empty(),
+            problems,
             chains: h
                 .chains
                 .iter()
                 .map(|c| ChainHealthView {
                     name: c.name.clone(),
-                    reachable: c.last_error.is_none(),
+                    reachable: c.last_error.is_none() && recent(c.answered_at),
                     head: c.head,
                     lag: c.lag,
                     last_error: c.last_error.clone(),
+                    problem: c.problem(now, &h.policy),
                 })
                 .collect(),
             last_reconcile_unix: h
@@ -541,7 +526,7 @@ impl RelayerService for RelayerHandle {
     }
 
     async fn health(&self) -> HealthView {
-        HealthView::from(&RelayerHandle::health(self))
+        HealthView::at(&RelayerHandle::health(self), Instant::now())
     }
 }
 
