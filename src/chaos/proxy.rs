@@ -108,6 +108,14 @@ impl RpcProxy {
         lock(&self.shared.pending).drop += n;
     }
 
+    /// Forgets the faults still scheduled: the next requests go through.
+    pub fn clear(&self) {
+        let mut p = lock(&self.shared.pending);
+        p.drop = 0;
+        p.lose = 0;
+        p.delay = 0;
+    }
+
     /// Lets the node handle the next `n` requests and loses their answers.
     pub fn lose_next(&self, n: u32) {
         lock(&self.shared.pending).lose += n;

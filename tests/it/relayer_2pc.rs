@@ -1193,3 +1193,78 @@ async fn relayer_2pc_crash_matrix_restart() {
 async fn relayer_2pc_crash_matrix_fresh_state() {
     crash_matrix(Recovery::Fresh).await;
 }
+
+/// A send whose wait fails (the node went away while the transaction sat in its pool, and the
+/// pool was lost) must not leave the next send a nonce gap: the next send reuses the nonce the
+/// node never mined, instead of queueing behind it forever.
+#[tokio::test]
+async fn relayer_2pc_sender_reuses_a_nonce_the_node_lost() {
+    use alloy::sol_types::SolCall;
+    use crossgov::chaos::proxy::RpcProxy;
+    use crossgov_relayer::bindings::XaLedger;
+    use crossgov_relayer::chain::{Backoff, ChainClient, ChainConfig, SendOptions};
+
+    let chain = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
+    let proxy = RpcProxy::start(chain.anvil.endpoint_url()).await.expect("proxy");
+    let ledger = chain.resources.xa_ledger.address;
+    let owner = chain.accounts[ADMIN1].address;
+    let config = ChainConfig {
+        name: "zoneA.chainA".into(),
+        rpc_url: proxy.url(),
+        chain_id: Some(CHAIN_A_ID),
+        confirmations: 1,
+        poll_interval: Duration::from_millis(20),
+        rpc_timeout: crossgov_relayer::chain::DEFAULT_RPC_TIMEOUT,
+        backoff: Backoff {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+            max_attempts: 2,
+            seed: 1,
+        },
+        send: SendOptions::default(),
+    };
+    let client = Arc::new(
+        ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone()).await.expect("connect"),
+    );
+    let provider = chain.provider().clone();
+    let start = provider.get_transaction_count(owner).await.expect("nonce");
+    let rpc = |method: &'static str, params: serde_json::Value| {
+        let provider = provider.clone();
+        async move {
+            let _: serde_json::Value =
+                provider.raw_request(method.into(), params).await.expect(method);
+        }
+    };
+    let mint = || {
+        let client = client.clone();
+        let data = XaLedger::mintCall { to: owner, amount: U256::from(1) }.abi_encode();
+        tokio::spawn(async move { client.sender().send("mint", ledger, data.into()).await })
+    };
+
+    // The first mint waits in the pool of a node that mines nothing; then the node stops
+    // answering (every request fails) and the send gives up.
+    rpc("evm_setAutomine", serde_json::json!([false])).await;
+    let first = mint();
+    wait_for("the mint in the pool", || async {
+        let pending = provider.get_transaction_count(owner).pending().await.ok()?;
+        (pending == start + 1).then_some(())
+    })
+    .await;
+    proxy.drop_next(1_000);
+    let err = first.await.expect("join").expect_err("the node went away");
+    assert!(err.is_retryable(), "{err}");
+    // The node comes back without its pool, mining again.
+    rpc("anvil_dropAllTransactions", serde_json::json!([])).await;
+    proxy.clear();
+    rpc("evm_setAutomine", serde_json::json!([true])).await;
+    assert_eq!(provider.get_transaction_count(owner).pending().await.expect("nonce"), start);
+
+    // The next mint goes through on the nonce the node never mined.
+    let receipt = tokio::time::timeout(crate::harness::WAIT, mint())
+        .await
+        .expect("the next send is mined, not queued behind a gap")
+        .expect("join")
+        .expect("mint");
+    assert!(receipt.status());
+    assert_eq!(provider.get_transaction_count(owner).await.expect("nonce"), start + 1);
+}

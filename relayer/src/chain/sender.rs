@@ -149,7 +149,16 @@ impl TxSender {
         tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
 
         let (nonce, first_hash) = self.assign_and_send(what, &mut tx).await?;
-        self.wait(what, tx, nonce, first_hash).await
+        let result = self.wait(what, tx, nonce, first_hash).await;
+        if let Err(err) = &result
+            && !matches!(err, ChainError::Failed { .. })
+        {
+            // Whether the nonce was used is unknown (the node may have lost the transaction with
+            // its pool): read it again before the next send, rather than leave a gap that every
+            // later transaction would queue behind forever.
+            *self.next_nonce.lock().await = None;
+        }
+        result
     }
 
     /// Assigns the next nonce and sends, under the nonce mutex.

@@ -794,11 +794,14 @@ impl HtlcEngine {
                 let _ = self.store.forget_secret(swap_id);
                 return Ok(Progress::Idle);
             }
-            HtlcLockState::None | HtlcLockState::Refunded => {
-                // Recorded locked, yet chain B shows no lock with the signed terms: the secret
-                // stays here; both legs refund at their timelocks.
-                let why = format!("chain B shows the signed lock {:?}", found.state);
-                self.refuse_state(swap_id, s, request, LegId::B, "leg_not_locked", why).await?;
+            // Refunded at its timelock: over, and the secret stays private.
+            HtlcLockState::Refunded => return Ok(Progress::Idle),
+            HtlcLockState::None => {
+                // Recorded locked, yet chain B holds no lock with the signed terms: the secret
+                // stays here; leg A refunds at its timelock.
+                let why = "leg B is recorded locked but chain B holds no lock with its terms";
+                self.refuse_state(swap_id, s, request, LegId::B, "leg_not_locked", why.into())
+                    .await?;
                 return Ok(Progress::Idle);
             }
         }
@@ -971,13 +974,18 @@ impl HtlcEngine {
         let Some((chain, asset)) = self.asset_of(request, LegId::A) else { return Ok(true) };
         let expected = request.lock(LegId::A);
         let found = lock_of(chain, asset, expected.id()).await?;
-        if found.state != HtlcLockState::Locked {
-            let why = format!(
-                "leg A is recorded locked but {} shows the signed lock {:?}",
-                chain.name, found.state
-            );
-            self.refuse_state(swap_id, s, request, LegId::A, "leg_not_locked", why).await?;
-            return Ok(false);
+        match found.state {
+            HtlcLockState::Locked => {}
+            HtlcLockState::None => {
+                let why = format!(
+                    "leg A is recorded locked but {} holds no lock with its terms",
+                    chain.name
+                );
+                self.refuse_state(swap_id, s, request, LegId::A, "leg_not_locked", why).await?;
+                return Ok(false);
+            }
+            // Already ended (refunded past its timelock): too late to lock B.
+            HtlcLockState::Unlocked | HtlcLockState::Refunded => return Ok(false),
         }
         if let Some(diff) = lock_mismatch(&found, &expected) {
             self.refuse_state(swap_id, s, request, LegId::A, "lock_terms", diff).await?;
