@@ -14,6 +14,10 @@ JOBS ?= 4
 TEST_LOGS := $(CURDIR)/target/test-logs
 # CI=true raises fuzz and invariant effort (foundry.toml [profile.ci]).
 FORGE_PROFILE := $(if $(filter true,$(CI)),ci,default)
+# The EVM the contracts are compiled for (foundry.toml's evm_version, London, unless set). The
+# committed artifacts are London's: `make contracts EVM_VERSION=shanghai` rewrites them for a chain
+# that has a later hardfork, and test-contracts checks them against the same setting.
+EVM_VERSION ?= london
 # Fuzz and invariant gas varies with the random inputs, so the committed snapshot holds unit tests only.
 SNAPSHOT_FILTER := --no-match-test '^(testFuzz|invariant)_'
 
@@ -38,7 +42,7 @@ $(TOOLCHAIN_STAMP): package.json package-lock.json
 toolchain: $(TOOLCHAIN_STAMP)
 
 contracts: toolchain
-	cd contracts && $(FORGE) build
+	cd contracts && FOUNDRY_EVM_VERSION=$(EVM_VERSION) $(FORGE) build
 	node tools/artifacts.mjs
 
 test: toolchain
@@ -49,16 +53,16 @@ test: toolchain
 # forge lints contracts/src while it builds ([lint] in foundry.toml); any lint or compiler warning
 # fails here. (A separate `forge lint` run would leave ABI-only files in out/.)
 test-contracts:
-	@cd contracts && { log=$$($(FORGE) build 2>&1) || { echo "$$log"; exit 1; }; } && echo "$$log" && \
+	@cd contracts && { log=$$(FOUNDRY_EVM_VERSION=$(EVM_VERSION) $(FORGE) build 2>&1) || { echo "$$log"; exit 1; }; } && echo "$$log" && \
 	  if grep -qE '^(warning|error)(\[|:)' <<< "$$log"; then echo "forge build reported warnings" >&2; exit 1; fi
 	node tools/artifacts.mjs --check
 	cd contracts && $(FORGE) fmt --check
 	@mkdir -p $(TEST_LOGS)
-	cd contracts && FOUNDRY_PROFILE=$(FORGE_PROFILE) $(FORGE) test 2>&1 | tee $(TEST_LOGS)/forge.log
-	cd contracts && $(FORGE) snapshot --check $(SNAPSHOT_FILTER)
+	cd contracts && FOUNDRY_EVM_VERSION=$(EVM_VERSION) FOUNDRY_PROFILE=$(FORGE_PROFILE) $(FORGE) test 2>&1 | tee $(TEST_LOGS)/forge.log
+	cd contracts && FOUNDRY_EVM_VERSION=$(EVM_VERSION) $(FORGE) snapshot --check $(SNAPSHOT_FILTER)
 
 gas-snapshot: toolchain
-	cd contracts && $(FORGE) snapshot $(SNAPSHOT_FILTER)
+	cd contracts && FOUNDRY_EVM_VERSION=$(EVM_VERSION) $(FORGE) snapshot $(SNAPSHOT_FILTER)
 
 # solang is a second, independent Solidity front end: its errors and warnings fail the build.
 lint-solidity:
