@@ -110,14 +110,58 @@ fn step(what: impl Into<String>) -> impl FnOnce(String) -> LocalError {
     move |message| LocalError::Step { what, message }
 }
 
-/// One local chain: its anvil and a provider per dev key.
+/// Which EVM implementation runs a local chain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NodeKind {
+    /// anvil at its newest hardfork, every dev key funded.
+    #[default]
+    Anvil,
+    /// Hardhat's node (EDR) as a consortium chain: at `hardfork`, zero base fee, the relayer
+    /// keys holding nothing (their transactions must be priced 0: `fee_mode = "fixed"`).
+    Hardhat {
+        /// `berlin`, `london`, …
+        hardfork: String,
+    },
+}
+
+/// A running local node.
+#[derive(Debug)]
+pub enum LocalNode {
+    /// anvil.
+    Anvil(AnvilInstance),
+    /// Hardhat's node.
+    Hardhat(devnet::HardhatInstance),
+}
+
+impl LocalNode {
+    /// The node's HTTP endpoint.
+    pub fn endpoint_url(&self) -> alloy::transports::http::reqwest::Url {
+        match self {
+            LocalNode::Anvil(a) => a.endpoint_url(),
+            LocalNode::Hardhat(h) => h.endpoint_url(),
+        }
+    }
+
+    /// The node's process id.
+    pub fn pid(&self) -> u32 {
+        match self {
+            LocalNode::Anvil(a) => a.child().id(),
+            LocalNode::Hardhat(h) => h.child().id(),
+        }
+    }
+}
+
+/// The dev keys the relayers sign with: unfunded on Hardhat chains.
+pub const RELAYER_KEYS: [usize; 3] = [keys::RELAYER_A, keys::RELAYER_B, keys::RELAYER_A2];
+
+/// One local chain: its node and a provider per dev key.
 #[derive(Debug)]
 pub struct LocalChain {
     /// `governance` or `zone.chain`.
     pub name: String,
     /// Stops the node when dropped.
-    pub anvil: AnvilInstance,
-    /// One provider per anvil dev key, signing with it.
+    pub node: LocalNode,
+    /// One provider per dev key, signing with it.
     pub providers: Vec<DynProvider>,
     /// The chain id.
     pub chain_id: u64,
@@ -132,26 +176,69 @@ impl LocalChain {
         chain_id: u64,
         state_file: Option<PathBuf>,
     ) -> Result<LocalChain, LocalError> {
-        let anvil = match &state_file {
-            Some(file) => devnet::spawn_anvil_persistent(chain_id, file, None)?,
-            None => devnet::spawn_anvil_with_chain_id(chain_id)?,
+        Self::start_kind(name, chain_id, state_file, &NodeKind::Anvil)
+    }
+
+    fn start_kind(
+        name: &str,
+        chain_id: u64,
+        state_file: Option<PathBuf>,
+        kind: &NodeKind,
+    ) -> Result<LocalChain, LocalError> {
+        let node = match (kind, &state_file) {
+            (NodeKind::Anvil, Some(file)) => {
+                LocalNode::Anvil(devnet::spawn_anvil_persistent(chain_id, file, None)?)
+            }
+            (NodeKind::Anvil, None) => {
+                LocalNode::Anvil(devnet::spawn_anvil_with_chain_id(chain_id)?)
+            }
+            (NodeKind::Hardhat { hardfork }, _) => {
+                let funded =
+                    (0..devnet::DEV_KEYS.len()).filter(|k| !RELAYER_KEYS.contains(k)).collect();
+                let config = devnet::HardhatConfig {
+                    chain_id,
+                    hardfork: hardfork.clone(),
+                    funded,
+                    interval_ms: 0,
+                };
+                LocalNode::Hardhat(
+                    devnet::spawn_hardhat(&config)
+                        .map_err(|e| step(format!("start {name}"))(e.to_string()))?,
+                )
+            }
         };
-        let providers = anvil
-            .keys()
+        let url = node.endpoint_url();
+        // A Hardhat chain is gas-free, as consortium chains are: everything sends at price 0.
+        let price = match kind {
+            NodeKind::Anvil => None,
+            NodeKind::Hardhat { .. } => Some(0),
+        };
+        let providers = devnet::DEV_KEYS
             .iter()
             .map(|key| {
-                let signer = PrivateKeySigner::from(key.clone());
+                let signer: PrivateKeySigner =
+                    key.parse().unwrap_or_else(|e| unreachable!("a dev key: {e}"));
                 ProviderBuilder::new()
                     .disable_recommended_fillers()
+                    .filler(crossgov_relayer::chain::PriceFiller::new(price))
                     .with_gas_estimation()
                     .with_simple_nonce_management()
                     .fetch_chain_id()
                     .wallet(EthereumWallet::from(signer))
-                    .connect_http(anvil.endpoint_url())
+                    .connect_http(url.clone())
                     .erased()
             })
             .collect();
-        Ok(LocalChain { name: name.to_owned(), anvil, providers, chain_id, state_file })
+        Ok(LocalChain { name: name.to_owned(), node, providers, chain_id, state_file })
+    }
+
+    fn anvil_mut(&mut self, what: &str) -> Result<&mut AnvilInstance, LocalError> {
+        match &mut self.node {
+            LocalNode::Anvil(a) => Ok(a),
+            LocalNode::Hardhat(_) => Err(step(format!("{what} {}", self.name))(
+                "only an anvil node is stopped and restarted".into(),
+            )),
+        }
     }
 
     /// Stops the node as an operator would (SIGTERM): a persistent node writes its chain to its
@@ -163,17 +250,17 @@ impl LocalChain {
     /// real node keeps a block or loses it whole; with mining off, what arrives meanwhile stays in
     /// the pool and is lost with it, as on a real restart.
     pub async fn stop(&mut self) -> Result<(), LocalError> {
-        if self.anvil.child_mut().try_wait().ok().flatten().is_none() {
+        let running = self.anvil_mut("stop")?.child_mut().try_wait().ok().flatten().is_none();
+        if running {
             // Best effort: a node that no longer answers is not mining either.
             let _ = self
                 .provider(keys::DEPLOYER)
                 .raw_request::<_, ()>("evm_setAutomine".into(), (false,))
                 .await;
         }
-        devnet::stop_anvil(&mut self.anvil).map_err(|e| LocalError::Step {
-            what: format!("stop {}", self.name),
-            message: e.to_string(),
-        })
+        let name = self.name.clone();
+        devnet::stop_anvil(self.anvil_mut("stop")?)
+            .map_err(|e| LocalError::Step { what: format!("stop {name}"), message: e.to_string() })
     }
 
     /// Starts the node again on the same port from its state file (after [`LocalChain::stop`]):
@@ -187,13 +274,25 @@ impl LocalChain {
             });
         };
         self.stop().await?;
-        self.anvil = devnet::spawn_anvil_persistent(self.chain_id, &file, Some(self.anvil.port()))?;
+        let port = self.anvil_mut("restart")?.port();
+        self.node =
+            LocalNode::Anvil(devnet::spawn_anvil_persistent(self.chain_id, &file, Some(port))?);
         Ok(())
     }
 
     /// The node's HTTP endpoint.
     pub fn rpc_url(&self) -> alloy::transports::http::reqwest::Url {
-        self.anvil.endpoint_url()
+        self.node.endpoint_url()
+    }
+
+    /// How a relayer reaches this chain: on a Hardhat chain the relayer keys hold nothing, so
+    /// their transactions are priced 0 (`fee_mode = "fixed"`, `gas_price_wei = 0`).
+    pub fn relayer_options(&self) -> crossgov_relayer::chain::ChainOptions {
+        let fee = match self.node {
+            LocalNode::Anvil(_) => crossgov_relayer::chain::FeeMode::Auto,
+            LocalNode::Hardhat(_) => crossgov_relayer::chain::FeeMode::Fixed(0),
+        };
+        crossgov_relayer::chain::ChainOptions { fee, ..Default::default() }
     }
 
     /// The provider signing with dev key `key`.
@@ -278,7 +377,7 @@ impl LocalBusinessChain {
                 (segment("ledger"), self.resources.xa_ledger.address),
                 (segment("asset"), self.resources.htlc_asset.address),
             ]),
-            options: crossgov_relayer::chain::ChainOptions::default(),
+            options: self.chain.relayer_options(),
         }
     }
 
@@ -294,7 +393,7 @@ impl LocalBusinessChain {
                 segment("asset").to_word(),
                 self.resources.htlc_asset.address,
             )]),
-            options: crossgov_relayer::chain::ChainOptions::default(),
+            options: self.chain.relayer_options(),
         }
     }
 }
@@ -302,6 +401,17 @@ impl LocalBusinessChain {
 fn segment(s: &str) -> Segment {
     // Only called with literals that are valid segments.
     Segment::new(s).unwrap_or_else(|e| unreachable!("{s}: {e}"))
+}
+
+/// Which node runs each chain of the local consortium (anvil by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Nodes {
+    /// The governance chain.
+    pub governance: NodeKind,
+    /// `zoneA.chainA`.
+    pub a: NodeKind,
+    /// `zoneB.chainB`.
+    pub b: NodeKind,
 }
 
 /// The running local consortium.
@@ -353,7 +463,17 @@ impl LocalConsortium {
     /// Starts the three anvils and builds the consortium, reporting each step to `progress`.
     /// Manifests are written to `dir` (`governance.json`, `zoneA.chainA.json`, `zoneB.chainB.json`).
     pub async fn start(dir: &Path, progress: &dyn Fn(&str)) -> Result<LocalConsortium, LocalError> {
-        Self::start_with(dir, progress, false).await
+        Self::start_with(dir, progress, false, &Nodes::default()).await
+    }
+
+    /// Like [`LocalConsortium::start`], each chain on the node `nodes` names (Hardhat's node for
+    /// a chain as consortia run them: an older hardfork, zero fees, relayers holding nothing).
+    pub async fn start_on(
+        dir: &Path,
+        progress: &dyn Fn(&str),
+        nodes: &Nodes,
+    ) -> Result<LocalConsortium, LocalError> {
+        Self::start_with(dir, progress, false, nodes).await
     }
 
     /// Like [`LocalConsortium::start`], with every node persisting its chain under `dir/chains`
@@ -363,13 +483,14 @@ impl LocalConsortium {
         dir: &Path,
         progress: &dyn Fn(&str),
     ) -> Result<LocalConsortium, LocalError> {
-        Self::start_with(dir, progress, true).await
+        Self::start_with(dir, progress, true, &Nodes::default()).await
     }
 
     async fn start_with(
         dir: &Path,
         progress: &dyn Fn(&str),
         persistent: bool,
+        nodes: &Nodes,
     ) -> Result<LocalConsortium, LocalError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| LocalError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
@@ -383,11 +504,16 @@ impl LocalConsortium {
                 .map_err(|e| LocalError::Io { path: chains.clone(), message: e.to_string() })?;
             Ok(Some(chains.join(format!("{name}.json"))))
         };
-        let gov = LocalChain::start("governance", GOV_CHAIN_ID, state_file("governance")?)?;
-        let chain_a = LocalChain::start("zoneA.chainA", CHAIN_A_ID, state_file("zoneA.chainA")?)?;
-        let chain_b = LocalChain::start("zoneB.chainB", CHAIN_B_ID, state_file("zoneB.chainB")?)?;
-        let signers: Vec<PrivateKeySigner> =
-            gov.anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+        let start = |name: &str, id: u64, kind: &NodeKind| -> Result<LocalChain, LocalError> {
+            LocalChain::start_kind(name, id, state_file(name)?, kind)
+        };
+        let gov = start("governance", GOV_CHAIN_ID, &nodes.governance)?;
+        let chain_a = start("zoneA.chainA", CHAIN_A_ID, &nodes.a)?;
+        let chain_b = start("zoneB.chainB", CHAIN_B_ID, &nodes.b)?;
+        let signers: Vec<PrivateKeySigner> = devnet::DEV_KEYS
+            .iter()
+            .map(|k| k.parse().unwrap_or_else(|e| unreachable!("a dev key: {e}")))
+            .collect();
         let address = |k: usize| signers[k].address();
 
         progress("deploying the governance suite; founders Bank A, Bank B, Bank C");
@@ -685,7 +811,7 @@ impl LocalConsortium {
                 chain_id: Some(d.chain_id),
                 confirmations: 1,
                 contracts,
-                options: crossgov_relayer::chain::ChainOptions::default(),
+                options: self.gov.relayer_options(),
             },
             chains: vec![served.served()],
             state_dir,

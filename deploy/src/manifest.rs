@@ -100,7 +100,8 @@ impl Deployment {
         }
     }
 
-    /// Where the audit trail and the facts it is checked against live.
+    /// Where the audit trail and the facts it is checked against live (read with the default
+    /// log range; set `max_log_range` for a node with a smaller limit).
     pub fn trail_sources(&self) -> crossgov_relayer::audit::verify::TrailSources {
         let blocks = [
             self.institution_registry.block,
@@ -114,6 +115,7 @@ impl Deployment {
             registry: self.institution_registry.address,
             chain_registry: self.chain_registry.address,
             from_block: blocks.into_iter().min().unwrap_or(0),
+            max_log_range: crossgov_relayer::chain::DEFAULT_MAX_LOG_RANGE,
         }
     }
 }

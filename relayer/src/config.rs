@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::api::ApiLimits;
-use crate::chain::ChainOptions;
+use crate::chain::{ChainOptions, FeeMode, FeeModeError};
 use crate::health::HealthPolicy;
 use crate::htlc::{HtlcSettings, PeerChain};
 use crate::ipath::{Segment, SegmentError};
@@ -96,6 +96,15 @@ pub struct GovernanceConfig {
     /// 503. Unset for chains that mine only on demand.
     #[serde(default)]
     pub max_head_age_secs: Option<u64>,
+    /// How transactions are priced: `auto`, `eip1559`, `legacy` or `fixed`.
+    #[serde(default = "default_fee_mode")]
+    pub fee_mode: String,
+    /// The price of every transaction with `fee_mode = "fixed"`, in wei (0 on gas-free chains).
+    #[serde(default)]
+    pub gas_price_wei: Option<u64>,
+    /// Blocks per `eth_getLogs` request (at least 1; the node's limit or less).
+    #[serde(default = "default_max_log_range")]
+    pub max_log_range: u64,
 }
 
 /// `[governance.contracts]`: the governance suite's addresses.
@@ -230,6 +239,12 @@ pub struct ChainConfig {
     /// The chain makes a block at least this often (seconds); see `[governance]`.
     #[serde(default)]
     pub max_head_age_secs: Option<u64>,
+    /// How transactions are priced; see `[governance]`.
+    #[serde(default = "default_fee_mode")]
+    pub fee_mode: String,
+    /// The price with `fee_mode = "fixed"`, in wei.
+    #[serde(default)]
+    pub gas_price_wei: Option<u64>,
 }
 
 /// Default `[htlc] safety_margin_secs`.
@@ -284,6 +299,12 @@ pub struct PeerChainConfig {
     /// How long one RPC request may take, in milliseconds (at least 1).
     #[serde(default = "default_rpc_timeout_ms")]
     pub rpc_timeout_ms: u64,
+    /// How transactions are priced; see `[governance]`.
+    #[serde(default = "default_fee_mode")]
+    pub fee_mode: String,
+    /// The price with `fee_mode = "fixed"`, in wei.
+    #[serde(default)]
+    pub gas_price_wei: Option<u64>,
 }
 
 fn default_safety_margin() -> u64 {
@@ -301,6 +322,12 @@ fn default_reconcile_every_blocks() -> u64 {
 }
 fn default_listen() -> String {
     DEFAULT_HTTP_LISTEN.to_owned()
+}
+fn default_fee_mode() -> String {
+    FeeMode::Auto.name().to_owned()
+}
+fn default_max_log_range() -> u64 {
+    crate::chain::DEFAULT_MAX_LOG_RANGE
 }
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -483,6 +510,26 @@ pub enum ConfigProblem {
     /// `state_dir` is empty.
     #[error("state_dir is empty")]
     EmptyStateDir,
+    /// `fee_mode` is not one of the modes.
+    #[error("{field} = {value:?} is not a fee mode: use auto, eip1559, legacy or fixed")]
+    BadFeeMode {
+        /// The key.
+        field: String,
+        /// Its value.
+        value: String,
+    },
+    /// `fee_mode = "fixed"` without `gas_price_wei`.
+    #[error("{field} = \"fixed\" needs gas_price_wei (0 on a gas-free chain)")]
+    MissingGasPrice {
+        /// The fee_mode key.
+        field: String,
+    },
+    /// `gas_price_wei` with another fee mode than `fixed`.
+    #[error("{field} is only used with fee_mode = \"fixed\"")]
+    GasPriceWithoutFixed {
+        /// The gas_price_wei key.
+        field: String,
+    },
 }
 
 /// A validated config with typed values.
@@ -562,7 +609,7 @@ impl ResolvedConfig {
                     transaction_manager: c.transaction_manager,
                     supervision: c.supervision,
                 },
-                options: g.options.clone(),
+                options: g.options,
             },
             chains: self
                 .chains
@@ -573,7 +620,7 @@ impl ResolvedConfig {
                     rpc_url: c.rpc_url.clone(),
                     confirmations: c.confirmations,
                     resources: c.resources.clone(),
-                    options: c.options.clone(),
+                    options: c.options,
                 })
                 .collect(),
             state_dir: self.state_dir.clone(),
@@ -665,12 +712,15 @@ impl Config {
             let chain = segment(&format!("chains[{i}].chain"), &c.chain, &mut problems);
             let rpc_url = http_url(&format!("chains[{i}].rpc_url"), &c.rpc_url, &mut problems);
             nonzero(&format!("chains[{i}].confirmations"), c.confirmations, &mut problems);
-            let options = chain_options(
-                &format!("chains[{i}]"),
-                c.rpc_timeout_ms,
-                c.max_head_age_secs,
-                &mut problems,
-            );
+            let tuning = ChainTuning {
+                rpc_timeout_ms: c.rpc_timeout_ms,
+                max_head_age_secs: c.max_head_age_secs,
+                fee_mode: &c.fee_mode,
+                gas_price_wei: c.gas_price_wei,
+                // The relayer reads business chains' logs one block at a time.
+                max_log_range: crate::chain::DEFAULT_MAX_LOG_RANGE,
+            };
+            let options = chain_options(&format!("chains[{i}]"), tuning, &mut problems);
             if let Some(&first) = seen.get(&(c.zone.clone(), c.chain.clone())) {
                 problems.push(ConfigProblem::DuplicateChain {
                     zone: c.zone.clone(),
@@ -730,8 +780,14 @@ impl Config {
             let chain = segment(&format!("htlc.peers[{i}].chain"), &p.chain, problems);
             let rpc_url = http_url(&format!("htlc.peers[{i}].rpc_url"), &p.rpc_url, problems);
             nonzero(&format!("htlc.peers[{i}].confirmations"), p.confirmations, problems);
-            let options =
-                chain_options(&format!("htlc.peers[{i}]"), p.rpc_timeout_ms, None, problems);
+            let tuning = ChainTuning {
+                rpc_timeout_ms: p.rpc_timeout_ms,
+                max_head_age_secs: None,
+                fee_mode: &p.fee_mode,
+                gas_price_wei: p.gas_price_wei,
+                max_log_range: crate::chain::DEFAULT_MAX_LOG_RANGE,
+            };
+            let options = chain_options(&format!("htlc.peers[{i}]"), tuning, problems);
             let mut assets = BTreeMap::new();
             for (name, address) in &p.assets {
                 let field = format!("htlc.peers[{i}].assets.{name}");
@@ -804,7 +860,14 @@ impl Config {
         nonzero("governance.confirmations", g.confirmations, problems);
         nonzero("governance.poll_interval_ms", g.poll_interval_ms, problems);
         nonzero("governance.reconcile_every_blocks", g.reconcile_every_blocks, problems);
-        let options = chain_options("governance", g.rpc_timeout_ms, g.max_head_age_secs, problems);
+        let tuning = ChainTuning {
+            rpc_timeout_ms: g.rpc_timeout_ms,
+            max_head_age_secs: g.max_head_age_secs,
+            fee_mode: &g.fee_mode,
+            gas_price_wei: g.gas_price_wei,
+            max_log_range: g.max_log_range,
+        };
+        let options = chain_options("governance", tuning, problems);
         let mut chain_id = g.chain_id;
         let contracts = match (&g.manifest, &g.contracts) {
             (Some(_), Some(_)) => {
@@ -940,20 +1003,42 @@ fn http_url(field: &str, value: &str, problems: &mut Vec<ConfigProblem>) -> Opti
     None
 }
 
-/// A chain's `rpc_timeout_ms` and `max_head_age_secs` (under `prefix`), checked.
-fn chain_options(
-    prefix: &str,
+/// What a chain section (`[governance]`, `[[chains]]`, `[[htlc.peers]]`) tunes.
+struct ChainTuning<'a> {
     rpc_timeout_ms: u64,
     max_head_age_secs: Option<u64>,
+    fee_mode: &'a str,
+    gas_price_wei: Option<u64>,
+    max_log_range: u64,
+}
+
+/// A chain section's tuning (keys under `prefix`), checked.
+fn chain_options(
+    prefix: &str,
+    t: ChainTuning<'_>,
     problems: &mut Vec<ConfigProblem>,
 ) -> ChainOptions {
-    nonzero(&format!("{prefix}.rpc_timeout_ms"), rpc_timeout_ms, problems);
-    if let Some(age) = max_head_age_secs {
+    nonzero(&format!("{prefix}.rpc_timeout_ms"), t.rpc_timeout_ms, problems);
+    if let Some(age) = t.max_head_age_secs {
         nonzero(&format!("{prefix}.max_head_age_secs"), age, problems);
     }
+    nonzero(&format!("{prefix}.max_log_range"), t.max_log_range, problems);
+    let mode_key = format!("{prefix}.fee_mode");
+    let fee = FeeMode::parse(t.fee_mode, t.gas_price_wei).unwrap_or_else(|e| {
+        problems.push(match e {
+            FeeModeError::MissingPrice => ConfigProblem::MissingGasPrice { field: mode_key },
+            FeeModeError::PriceWithoutFixed => {
+                ConfigProblem::GasPriceWithoutFixed { field: format!("{prefix}.gas_price_wei") }
+            }
+            _ => ConfigProblem::BadFeeMode { field: mode_key, value: t.fee_mode.to_owned() },
+        });
+        FeeMode::Auto
+    });
     ChainOptions {
-        rpc_timeout: Duration::from_millis(rpc_timeout_ms),
-        max_head_age: max_head_age_secs.map(Duration::from_secs),
+        rpc_timeout: Duration::from_millis(t.rpc_timeout_ms),
+        max_head_age: t.max_head_age_secs.map(Duration::from_secs),
+        fee,
+        max_log_range: t.max_log_range,
     }
 }
 
@@ -1097,6 +1182,7 @@ mod tests {
         c.governance.rpc_timeout_ms = 0;
         c.governance.max_head_age_secs = Some(0);
         c.chains[1].rpc_timeout_ms = 0;
+        c.governance.max_log_range = 0;
         c.http.header_read_timeout_ms = 0;
         c.http.request_timeout_ms = 0;
         c.http.max_connections = 0;
@@ -1121,6 +1207,7 @@ mod tests {
             [
                 "chains[1].rpc_timeout_ms",
                 "governance.max_head_age_secs",
+                "governance.max_log_range",
                 "governance.rpc_timeout_ms",
                 "health.loop_stall_after_secs",
                 "health.unresponsive_after_secs",
@@ -1138,6 +1225,63 @@ mod tests {
         let text = EXAMPLE.replace("max_connections = 512", "max_connections = -1");
         let err = Config::parse(&text).expect_err("negative");
         assert!(err.contains("max_connections"), "{err}");
+    }
+
+    #[test]
+    fn fee_mode_problems_are_each_named() {
+        let mut c = example();
+        c.governance.fee_mode = "cheap".into();
+        c.chains[0].fee_mode = "fixed".into();
+        c.chains[1].gas_price_wei = Some(0);
+        c.htlc.peers.push(PeerChainConfig {
+            zone: "zoneC".into(),
+            chain: "chainC".into(),
+            rpc_url: "http://127.0.0.1:8548".into(),
+            confirmations: 1,
+            rpc_timeout_ms: 10_000,
+            fee_mode: "EIP1559".into(),
+            gas_price_wei: None,
+            assets: BTreeMap::new(),
+        });
+        let problems = c.validate();
+        let fee: Vec<&ConfigProblem> = problems
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p,
+                    ConfigProblem::BadFeeMode { .. }
+                        | ConfigProblem::MissingGasPrice { .. }
+                        | ConfigProblem::GasPriceWithoutFixed { .. }
+                )
+            })
+            .collect();
+        assert_eq!(
+            fee,
+            [
+                &ConfigProblem::BadFeeMode {
+                    field: "governance.fee_mode".into(),
+                    value: "cheap".into()
+                },
+                &ConfigProblem::MissingGasPrice { field: "chains[0].fee_mode".into() },
+                &ConfigProblem::GasPriceWithoutFixed { field: "chains[1].gas_price_wei".into() },
+                &ConfigProblem::BadFeeMode {
+                    field: "htlc.peers[0].fee_mode".into(),
+                    value: "EIP1559".into()
+                },
+            ],
+            "{problems:#?}"
+        );
+        // A valid fixed price reaches the chain's options; a negative one is a parse error.
+        let text = EXAMPLE
+            .replacen("fee_mode = \"auto\"", "fee_mode = \"fixed\"\ngas_price_wei = 0", 1)
+            .replacen("# gas_price_wei = 0\n", "", 1);
+        let c = Config::parse(&text).unwrap();
+        let mut problems = Vec::new();
+        let g = c.resolve_governance(&mut problems).expect("governance");
+        assert_eq!(g.options.fee, FeeMode::Fixed(0));
+        let text = text.replacen("\ngas_price_wei = 0", "\ngas_price_wei = -1", 1);
+        let err = Config::parse(&text).expect_err("negative price");
+        assert!(err.contains("gas_price_wei"), "{err}");
     }
 
     #[test]

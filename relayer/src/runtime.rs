@@ -44,9 +44,6 @@ use crate::two_phase::{
     Engine, EngineError, ProtocolHook, ProtocolPoint, SentTx, ServedResources, chain_key_words,
 };
 
-/// Log scans cover at most this many blocks per request.
-pub const MAX_LOG_RANGE: u64 = 2000;
-
 /// Where the governance contracts live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GovernanceAddresses {
@@ -111,6 +108,133 @@ pub struct RelayerSettings {
     pub reconcile_every_blocks: u64,
     /// When `/health` turns 503.
     pub health: HealthPolicy,
+}
+
+/// A chain the relayer connects to, with its settings.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    name: String,
+    rpc_url: Url,
+    chain_id: Option<u64>,
+    confirmations: u64,
+    options: ChainOptions,
+}
+
+impl Endpoint {
+    /// Connects (checking the chain id and resolving the fee mode against the node).
+    async fn connect(
+        &self,
+        settings: &RelayerSettings,
+        signer: PrivateKeySigner,
+    ) -> Result<ChainClient, ChainError> {
+        // Jitter differs per relayer, so that relayers sharing a node do not retry in step.
+        let seed =
+            u64::from_be_bytes(signer.address().as_slice()[..8].try_into().unwrap_or_default());
+        let config = ChainConfig {
+            name: self.name.clone(),
+            rpc_url: self.rpc_url.clone(),
+            chain_id: self.chain_id,
+            confirmations: self.confirmations,
+            poll_interval: settings.poll_interval,
+            rpc_timeout: self.options.rpc_timeout,
+            fee: self.options.fee,
+            max_log_range: self.options.max_log_range,
+            backoff: Backoff { seed, ..Backoff::default() },
+            send: SendOptions::default(),
+        };
+        ChainClient::connect(config, signer).await
+    }
+}
+
+/// Every chain of a relayer's settings: governance, served chains, HTLC peers.
+#[derive(Debug, Clone)]
+struct Endpoints {
+    governance: Endpoint,
+    others: Vec<Endpoint>,
+}
+
+impl Endpoints {
+    fn of(settings: &RelayerSettings, htlc: &HtlcSettings) -> Endpoints {
+        let g = &settings.governance;
+        let governance = Endpoint {
+            name: "governance".into(),
+            rpc_url: g.rpc_url.clone(),
+            chain_id: g.chain_id,
+            confirmations: g.confirmations,
+            options: g.options,
+        };
+        let served = settings.chains.iter().map(|c| Endpoint {
+            name: format!("{}.{}", c.zone, c.chain),
+            rpc_url: c.rpc_url.clone(),
+            chain_id: None,
+            confirmations: c.confirmations,
+            options: c.options,
+        });
+        let peers = htlc.peers.iter().map(|p| Endpoint {
+            name: p.name.clone(),
+            rpc_url: p.rpc_url.clone(),
+            chain_id: None,
+            confirmations: p.confirmations,
+            options: p.options,
+        });
+        Endpoints { governance, others: served.chain(peers).collect() }
+    }
+}
+
+/// What [`probe`] found on one chain's node.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChainProbe {
+    /// `governance` or `zone.chain`.
+    pub chain: String,
+    /// The node's chain id, when it answered.
+    pub chain_id: Option<u64>,
+    /// How transactions will be priced (`eip1559`, `legacy`, `fixed 0`, …), when resolved.
+    pub pricing: Option<String>,
+    /// Why the relayer would not start against this node.
+    pub error: Option<String>,
+    /// Whether the error is permanent (a setting or the node must change).
+    pub permanent: bool,
+}
+
+/// Connects to every chain of `settings` and `htlc` as [`Relayer::start`] would — chain id, fee
+/// mode, and the governance chain's log range against the live nodes — and reports each,
+/// sending nothing. `relayer check-config --live`.
+pub async fn probe(
+    settings: &RelayerSettings,
+    htlc: &HtlcSettings,
+    signer: PrivateKeySigner,
+) -> Vec<ChainProbe> {
+    let endpoints = Endpoints::of(settings, htlc);
+    let mut out = Vec::new();
+    let all = std::iter::once(&endpoints.governance).chain(endpoints.others.iter());
+    for (i, endpoint) in all.enumerate() {
+        let connected = async {
+            let client = endpoint.connect(settings, signer.clone()).await?;
+            if i == 0 {
+                client.probe_log_range().await?;
+            }
+            let pricing = client.sender().pricing().await?;
+            Ok::<_, ChainError>((client.chain_id(), pricing))
+        }
+        .await;
+        out.push(match connected {
+            Ok((chain_id, pricing)) => ChainProbe {
+                chain: endpoint.name.clone(),
+                chain_id: Some(chain_id),
+                pricing: Some(pricing.to_string()),
+                error: None,
+                permanent: false,
+            },
+            Err(e) => ChainProbe {
+                chain: endpoint.name.clone(),
+                chain_id: None,
+                pricing: None,
+                permanent: !e.is_retryable(),
+                error: Some(e.to_string()),
+            },
+        });
+    }
+    out
 }
 
 /// The relayer could not start or answer.
@@ -220,6 +344,16 @@ pub enum SubmitError {
 }
 
 impl SubmitError {
+    /// Whether a node lacks what this relayer's settings need: not retryable, not the user's
+    /// fault; its operator changes the setting.
+    pub fn is_misconfigured(&self) -> bool {
+        match self {
+            SubmitError::Chain(e) => e.is_unsupported() || matches!(e, ChainError::LogRange { .. }),
+            SubmitError::Audit(a) => a.is_misconfigured(),
+            _ => false,
+        }
+    }
+
     fn from_chain(err: ChainError) -> SubmitError {
         let ChainError::Reverted { revert, .. } = err else { return SubmitError::Chain(err) };
         let seg = Segment::name_or_hex;
@@ -369,47 +503,25 @@ impl Relayer {
             path: settings.state_dir.clone(),
             source,
         })?;
-        let seed =
-            u64::from_be_bytes(signer.address().as_slice()[..8].try_into().unwrap_or_default());
-        let config =
-            |name: String, rpc_url: Url, chain_id, confirmations, options: &ChainOptions| {
-                ChainConfig {
-                    name,
-                    rpc_url,
-                    chain_id,
-                    confirmations,
-                    poll_interval: settings.poll_interval,
-                    rpc_timeout: options.rpc_timeout,
-                    backoff: Backoff { seed, ..Backoff::default() },
-                    send: SendOptions::default(),
-                }
-            };
         let gov_endpoint = &settings.governance;
-        let gov = Arc::new(
-            ChainClient::connect(
-                config(
-                    "governance".into(),
-                    gov_endpoint.rpc_url.clone(),
-                    gov_endpoint.chain_id,
-                    gov_endpoint.confirmations,
-                    &gov_endpoint.options,
-                ),
-                signer.clone(),
-            )
-            .await?,
-        );
+        let endpoints = Endpoints::of(&settings, &htlc);
+        let gov = Arc::new(endpoints.governance.connect(&settings, signer.clone()).await?);
+        // The relayer scans the governance chain's logs in ranges: a node with a lower limit
+        // than the configured one is refused now.
+        gov.probe_log_range().await?;
         let mut chains = vec![("governance".to_owned(), gov.clone())];
         let mut served = Vec::new();
         let mut htlc_chains = Vec::new();
         for c in &settings.chains {
             let name = format!("{}.{}", c.zone, c.chain);
-            let client = Arc::new(
-                ChainClient::connect(
-                    config(name.clone(), c.rpc_url.clone(), None, c.confirmations, &c.options),
-                    signer.clone(),
-                )
-                .await?,
-            );
+            let endpoint = Endpoint {
+                name: name.clone(),
+                rpc_url: c.rpc_url.clone(),
+                chain_id: None,
+                confirmations: c.confirmations,
+                options: c.options,
+            };
+            let client = Arc::new(endpoint.connect(&settings, signer.clone()).await?);
             let resources = c
                 .resources
                 .iter()
@@ -431,19 +543,14 @@ impl Relayer {
             chains.push((name, client));
         }
         for peer in &htlc.peers {
-            let client = Arc::new(
-                ChainClient::connect(
-                    config(
-                        peer.name.clone(),
-                        peer.rpc_url.clone(),
-                        None,
-                        peer.confirmations,
-                        &peer.options,
-                    ),
-                    signer.clone(),
-                )
-                .await?,
-            );
+            let endpoint = Endpoint {
+                name: peer.name.clone(),
+                rpc_url: peer.rpc_url.clone(),
+                chain_id: None,
+                confirmations: peer.confirmations,
+                options: peer.options,
+            };
+            let client = Arc::new(endpoint.connect(&settings, signer.clone()).await?);
             htlc_chains.push(HtlcChain {
                 chain_key: peer.chain_key,
                 name: peer.name.clone(),
@@ -775,6 +882,7 @@ async fn run(inner: Arc<Inner>) {
     let mut last_full: Option<u64> = None;
     let mut seen_heads: Vec<Option<u64>> = vec![None; inner.chains.len()];
     let mut force = true;
+    let mut scan_error: Option<String> = None;
     loop {
         if *shutdown.borrow() {
             break;
@@ -814,7 +922,7 @@ async fn run(inner: Arc<Inner>) {
             let safe = head.saturating_sub(confirmations);
             let from = checkpoint.map_or(safe, |c| c + 1);
             if from <= safe {
-                let to = safe.min(from + MAX_LOG_RANGE - 1);
+                let to = safe.min(from + engine.gov().config().max_log_range.max(1) - 1);
                 let filter =
                     Filter::new().address(tm_addr).from_block(from).to_block(to).event_signature(
                         vec![
@@ -833,6 +941,7 @@ async fn run(inner: Arc<Inner>) {
                     );
                 match engine.gov().provider().get_logs(&filter).await {
                     Ok(logs) => {
+                        scan_error = None;
                         if !logs.is_empty() {
                             force = true;
                         }
@@ -841,7 +950,23 @@ async fn run(inner: Arc<Inner>) {
                     }
                     Err(err) => {
                         inner.metrics.rpc_error("governance");
-                        set_chain_health(&inner, 0, Err(err.to_string()));
+                        // A node's log-range limit is named with the key that fixes it.
+                        let message = if crate::chain::is_log_range_refusal(&err) {
+                            ChainError::LogRange {
+                                chain: "governance".into(),
+                                range: to - from + 1,
+                                message: err.to_string(),
+                            }
+                            .to_string()
+                        } else {
+                            err.to_string()
+                        };
+                        // Logged when it starts or changes, not on every round.
+                        if scan_error.as_ref() != Some(&message) {
+                            tracing::warn!(%message, "governance log scan failed");
+                            scan_error = Some(message.clone());
+                        }
+                        set_chain_health(&inner, 0, Err(message));
                     }
                 }
             }

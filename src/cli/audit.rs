@@ -92,6 +92,9 @@ pub struct TrailArgs {
     /// Read the records from this archive (`audit list --json`) instead of the chain's logs.
     #[arg(long, value_name = "FILE")]
     trail: Option<PathBuf>,
+    /// Blocks per eth_getLogs request: the node's log-range limit or less.
+    #[arg(long, env = "CROSSGOV_MAX_LOG_RANGE", value_name = "BLOCKS", default_value_t = crossgov_relayer::chain::DEFAULT_MAX_LOG_RANGE, value_parser = clap::value_parser!(u64).range(1..))]
+    max_log_range: u64,
 }
 
 /// Where a keystore password comes from.
@@ -198,7 +201,7 @@ async fn records(source: &TrailArgs, tx: Option<B256>) -> Result<Vec<TrailRecord
         None => {
             let chain = connect(source)?;
             let sup = &chain.deployment.supervision;
-            fetch_records(&chain.provider, sup.address, sup.block, None, tx)
+            fetch_records(&chain.provider, sup.address, sup.block, None, tx, source.max_log_range)
                 .await
                 .map_err(|e| e.to_string())?
         }
@@ -267,7 +270,7 @@ async fn read(
         (None, Ok(chain)) => {
             let tm = &chain.deployment.transaction_manager;
             let head = chain.provider.get_block_number().await.map_err(|e| e.to_string())?;
-            reported_events(&chain.provider, tm.address, tx, tm.block, head)
+            reported_events(&chain.provider, tm.address, tx, tm.block, head, source.max_log_range)
                 .await
                 .map_err(|e| e.to_string())?
         }
@@ -339,7 +342,10 @@ async fn verify(
         None => None,
     };
     let chain = connect(source)?;
-    let sources = chain.deployment.trail_sources();
+    let sources = crossgov_relayer::audit::verify::TrailSources {
+        max_log_range: source.max_log_range,
+        ..chain.deployment.trail_sources()
+    };
     // Head, count, records and reports are read at one block, so a record landing meanwhile
     // cannot confuse them.
     let mut facts =

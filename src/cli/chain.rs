@@ -10,7 +10,7 @@ use crossgov_relayer::bindings::ChainRegistry::ChainRegistryInstance;
 use crossgov_relayer::bindings::{Chain, ChainStatus};
 use serde_json::{Value, json};
 
-use super::common::{Gov, GovArgs, SignerArgs, address, print, send};
+use super::common::{Gov, GovArgs, SendingArgs, address, print, send};
 
 /// `crossgov chain …`.
 #[derive(Debug, Subcommand)]
@@ -42,7 +42,7 @@ pub enum ChainCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
 }
 
@@ -64,18 +64,13 @@ fn name(w: B256) -> String {
 }
 
 async fn view(g: &Gov, c: &Chain) -> Result<Value, String> {
-    let r = ChainRegistryInstance::new(g.deployment.chain_registry.address, g.reader.clone());
     let key = crossgov_relayer::two_phase::chain_key_words(c.zone, c.chain);
     // Serving relayers: replay ServingRelayerSet for this chain.
-    let logs = r
-        .ServingRelayerSet_filter()
-        .topic1(key)
-        .from_block(g.deployment.chain_registry.block)
-        .query()
-        .await
-        .map_err(|e| e.to_string())?;
+    let registry = &g.deployment.chain_registry;
+    let logs: Vec<crossgov_relayer::bindings::ChainRegistry::ServingRelayerSet> =
+        g.events(registry.address, registry.block, Some(key)).await?;
     let mut serving: BTreeSet<Address> = BTreeSet::new();
-    for (ev, _) in logs {
+    for ev in logs {
         if ev.serving {
             serving.insert(ev.relayer);
         } else {
@@ -151,7 +146,7 @@ async fn run_async(cmd: ChainCommand) -> Result<(), String> {
                 relayers.iter().map(|a| address("--relayer", a)).collect::<Result<Vec<_>, _>>()?;
             let r = ChainRegistryInstance::new(
                 g.deployment.chain_registry.address,
-                g.signing(signer.load()?),
+                g.signing(&signer).await?,
             );
             let receipt =
                 send("set serving relayers", r.setServingRelayers(z, c, list.clone(), !remove))

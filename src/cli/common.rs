@@ -3,15 +3,19 @@
 
 use std::path::PathBuf;
 
-use alloy::network::EthereumWallet;
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
 use alloy::transports::http::reqwest::Url;
 use clap::Args;
 use crossgov_deploy::Deployment;
 use crossgov_relayer::ContractRevert;
+use crossgov_relayer::chain::{
+    DEFAULT_MAX_LOG_RANGE, FeeMode, is_log_range_refusal, logs_paged, signing_provider,
+};
 use crossgov_relayer::keys::{PasswordSource, SignerSource};
 
 /// The governance chain: endpoint and deployment manifest.
@@ -23,9 +27,60 @@ pub struct GovArgs {
     /// The deployment manifest (written by `crossgov deploy`).
     #[arg(long, hide_env_values = true, env = "CROSSGOV_MANIFEST", value_name = "FILE")]
     pub manifest: PathBuf,
+    /// Blocks per eth_getLogs request: the node's log-range limit or less.
+    #[arg(long, env = "CROSSGOV_MAX_LOG_RANGE", value_name = "BLOCKS", default_value_t = DEFAULT_MAX_LOG_RANGE, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_log_range: u64,
     /// Print results as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How the command's transactions are priced (as a relayer's `fee_mode`).
+#[derive(Debug, Clone, Args)]
+pub struct FeeArgs {
+    /// auto (detect: EIP-1559 where the node has a base fee and eth_feeHistory, else legacy),
+    /// eip1559, legacy (eth_gasPrice) or fixed (--gas-price-wei, 0 on gas-free chains).
+    #[arg(long, env = "CROSSGOV_FEE_MODE", value_name = "MODE", default_value = "auto", value_parser = ["auto", "eip1559", "legacy", "fixed"])]
+    pub fee_mode: String,
+    /// The price of every transaction with --fee-mode fixed, in wei.
+    #[arg(long, env = "CROSSGOV_GAS_PRICE_WEI", value_name = "WEI")]
+    pub gas_price_wei: Option<u64>,
+}
+
+impl FeeArgs {
+    /// A provider at `url` signing with `signer`, pricing per these flags against the node.
+    pub async fn signing_provider(
+        &self,
+        url: &Url,
+        signer: PrivateKeySigner,
+    ) -> Result<DynProvider, String> {
+        let fee = FeeMode::parse(&self.fee_mode, self.gas_price_wei)
+            .map_err(|e| format!("--fee-mode: {e}"))?;
+        signing_provider(url.clone(), signer, fee).await.map_err(|e| match e {
+            crossgov_relayer::chain::ChainError::Unsupported { method, detail, .. } => {
+                format!("{url}: the node does not support {method}: {detail} (--fee-mode)")
+            }
+            other => format!("{url}: {other}"),
+        })
+    }
+}
+
+/// The account of a command that sends transactions, and how they are priced.
+#[derive(Debug, Clone, Args)]
+pub struct SendingArgs {
+    /// The signing account.
+    #[command(flatten)]
+    pub key: SignerArgs,
+    /// How its transactions are priced.
+    #[command(flatten)]
+    pub fees: FeeArgs,
+}
+
+impl SendingArgs {
+    /// A provider at `url` signing with the account, pricing per `--fee-mode`.
+    pub async fn provider(&self, url: &Url) -> Result<DynProvider, String> {
+        self.fees.signing_provider(url, self.key.load()?).await
+    }
 }
 
 /// The signing account: an encrypted keystore, or a raw key in an environment variable.
@@ -70,6 +125,8 @@ pub struct Gov {
     /// The suite.
     pub deployment: Deployment,
     url: Url,
+    /// Blocks per eth_getLogs request.
+    pub max_log_range: u64,
 }
 
 impl GovArgs {
@@ -100,17 +157,48 @@ impl GovArgs {
                 self.manifest.display()
             ));
         }
-        Ok(Gov { reader, deployment, url: self.rpc_url.clone() })
+        Ok(Gov { reader, deployment, url: self.rpc_url.clone(), max_log_range: self.max_log_range })
     }
 }
 
 impl Gov {
-    /// A provider signing with `signer`.
-    pub fn signing(&self, signer: PrivateKeySigner) -> DynProvider {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(self.url.clone())
-            .erased()
+    /// The `E` events of `address` (with topic 1 `topic1`, when given) from block `from` to the
+    /// head, read `max_log_range` blocks at a time.
+    pub async fn events<E: SolEvent>(
+        &self,
+        address: Address,
+        from: u64,
+        topic1: Option<B256>,
+    ) -> Result<Vec<E>, String> {
+        let head =
+            self.reader.get_block_number().await.map_err(|e| format!("{}: {e}", self.url))?;
+        let mut filter = Filter::new().address(address).event_signature(E::SIGNATURE_HASH);
+        if let Some(t) = topic1 {
+            filter = filter.topic1(t);
+        }
+        let logs = logs_paged(&self.reader, &filter, from, head, self.max_log_range)
+            .await
+            .map_err(|e| {
+                let hint = if is_log_range_refusal(&e) {
+                    format!(
+                        " (the node limits log ranges: pass a smaller --max-log-range than {})",
+                        self.max_log_range
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{}: {e}{hint}", self.url)
+            })?;
+        logs.iter()
+            .map(|l| {
+                E::decode_log_data(l.data()).map_err(|e| format!("bad {} log: {e}", E::SIGNATURE))
+            })
+            .collect()
+    }
+
+    /// A provider signing and pricing as `sending` says.
+    pub async fn signing(&self, sending: &SendingArgs) -> Result<DynProvider, String> {
+        sending.provider(&self.url).await
     }
 }
 

@@ -25,6 +25,7 @@ use crossgov_relayer::audit::regulator::open_record;
 use crossgov_relayer::audit::trail::{fetch_records, reported_events};
 use crossgov_relayer::audit::verify::{check, gather};
 use crossgov_relayer::bindings::{LegState, SwapState, TransactionManager, TxState, XaTxState};
+use crossgov_relayer::chain::DEFAULT_MAX_LOG_RANGE as RANGE;
 use crossgov_relayer::protocol::htlc::LegId;
 use crossgov_relayer::protocol::{Leg, SwapRequest, TxRequest, XaOp, htlc_domain, tm_domain};
 use crossgov_relayer::runtime::RelayerHandle;
@@ -221,13 +222,20 @@ impl Demo {
     ) -> Result<Row, String> {
         let d = &self.net.deployment;
         let head = self.gov().get_block_number().await.map_err(|e| e.to_string())?;
-        let events =
-            reported_events(self.gov(), d.transaction_manager.address, Some(subject), 0, head)
+        let events = reported_events(
+            self.gov(),
+            d.transaction_manager.address,
+            Some(subject),
+            0,
+            head,
+            RANGE,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let records =
+            fetch_records(self.gov(), d.supervision.address, 0, None, Some(subject), RANGE)
                 .await
                 .map_err(|e| e.to_string())?;
-        let records = fetch_records(self.gov(), d.supervision.address, 0, None, Some(subject))
-            .await
-            .map_err(|e| e.to_string())?;
         let mut gov_txs: Vec<B256> = events.iter().map(|(_, e)| e.tx_hash).collect();
         gov_txs.extend(records.iter().map(|r| r.tx_hash));
         gov_txs.sort();

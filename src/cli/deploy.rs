@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use alloy::network::EthereumWallet;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::transports::http::reqwest::Url;
 use clap::{Args, Subcommand};
@@ -21,7 +20,7 @@ use crossgov_deploy::{
 };
 use serde_json::json;
 
-use super::common::SignerArgs;
+use super::common::SendingArgs;
 
 /// `crossgov deploy …`.
 #[derive(Debug, Args)]
@@ -41,7 +40,7 @@ pub struct DeployArgs {
     pub manifest: Option<PathBuf>,
     /// The deploying account.
     #[command(flatten)]
-    pub signer: SignerArgs,
+    pub signer: SendingArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -68,19 +67,15 @@ pub struct Target {
     pub manifest: PathBuf,
     /// The deploying account.
     #[command(flatten)]
-    pub signer: SignerArgs,
+    pub signer: SendingArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 impl Target {
-    fn provider(&self) -> Result<DynProvider, String> {
-        let signer = self.signer.load()?;
-        Ok(ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(self.rpc_url.clone())
-            .erased())
+    async fn provider(&self) -> Result<DynProvider, String> {
+        self.signer.provider(&self.rpc_url).await
     }
 }
 
@@ -136,7 +131,7 @@ async fn governance(config: &Path, target: &Target) -> Result<(), String> {
         verify_governance(&provider, &deployment).await.map_err(existing(target, "a new suite"))?;
         return report(target, ALREADY_DEPLOYED, &deployment);
     }
-    let provider = target.provider()?;
+    let provider = target.provider().await?;
     eprintln!(
         "crossgov deploy: deploying the governance suite ({} founders)",
         genesis.institutions.len()
@@ -158,7 +153,7 @@ async fn resources(target: &Target) -> Result<(), String> {
             .map_err(existing(target, "new resources"))?;
         return report(target, ALREADY_DEPLOYED, &deployment);
     }
-    let provider = target.provider()?;
+    let provider = target.provider().await?;
     eprintln!("crossgov deploy: deploying XaLedger and HtlcAsset");
     let deployment = deploy_resources(&provider).await.map_err(|e| {
         format!("{e}\nno manifest was written: contracts created by this attempt are abandoned")

@@ -17,7 +17,7 @@ use crossgov_relayer::bindings::institution_registry::InstitutionRegistry::{
 use crossgov_relayer::bindings::{ChainRegistry, ProposalState, Role, Supervision};
 use serde_json::json;
 
-use super::common::{GovArgs, SignerArgs, address, print, send};
+use super::common::{GovArgs, SendingArgs, address, print, send};
 
 /// `crossgov gov …`.
 #[derive(Debug, Subcommand)]
@@ -38,7 +38,7 @@ pub enum GovCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
     /// Execute a passed proposal (anyone may, within its execution window).
     Execute {
@@ -48,7 +48,7 @@ pub enum GovCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
     /// Withdraw a proposal your institution opened, while it is pending.
     Withdraw {
@@ -58,7 +58,7 @@ pub enum GovCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
     /// List proposals with their state and tally.
     List {
@@ -84,7 +84,7 @@ pub enum GovCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
     /// Remove an account of your institution (as its admin).
     RemoveAccount {
@@ -94,7 +94,7 @@ pub enum GovCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
 }
 
@@ -211,7 +211,7 @@ pub struct ProposeArgs {
     #[command(flatten)]
     gov: GovArgs,
     #[command(flatten)]
-    signer: SignerArgs,
+    signer: SendingArgs,
 }
 
 /// Runs a `gov` subcommand.
@@ -235,7 +235,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
         GovCommand::Propose { action } => propose(action).await,
         GovCommand::Vote { id, reject, gov, signer } => {
             let g = gov.connect().await?;
-            let r = registry_at(&g, g.signing(signer.load()?));
+            let r = registry_at(&g, g.signing(&signer).await?);
             let receipt = send(&format!("vote on proposal {id}"), r.vote(id, !reject)).await?;
             let state = r.proposalState(id).call().await.map_err(|e| e.to_string())?;
             let state = ProposalState::try_from(state).map_err(|e| e.to_string())?;
@@ -253,7 +253,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
         GovCommand::Execute { id, gov, signer } => {
             let g = gov.connect().await?;
             let data = proposal_data(&g, id).await?.0;
-            let r = registry_at(&g, g.signing(signer.load()?));
+            let r = registry_at(&g, g.signing(&signer).await?);
             let receipt = send(&format!("execute proposal {id}"), r.execute(id, data)).await?;
             let v = json!({ "proposal": id.to_string(), "executed": true, "txHash": receipt.transaction_hash });
             print(gov.json, &v, &format!("proposal {id} executed ({})", receipt.transaction_hash));
@@ -261,7 +261,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
         }
         GovCommand::Withdraw { id, gov, signer } => {
             let g = gov.connect().await?;
-            let r = registry_at(&g, g.signing(signer.load()?));
+            let r = registry_at(&g, g.signing(&signer).await?);
             let receipt = send(&format!("withdraw proposal {id}"), r.withdraw(id)).await?;
             let v = json!({ "proposal": id.to_string(), "withdrawn": true, "txHash": receipt.transaction_hash });
             print(gov.json, &v, &format!("proposal {id} withdrawn"));
@@ -277,7 +277,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
                 RoleArg::Relayer => Role::Relayer,
                 RoleArg::User => Role::User,
             };
-            let r = registry_at(&g, g.signing(signer.load()?));
+            let r = registry_at(&g, g.signing(&signer).await?);
             let receipt = send("add account", r.addAccount(account, role.into())).await?;
             let (institution, _) = {
                 let a = r.accountOf(account).call().await.map_err(|e| e.to_string())?;
@@ -290,7 +290,7 @@ async fn run_async(cmd: GovCommand) -> Result<(), String> {
         GovCommand::RemoveAccount { account, gov, signer } => {
             let g = gov.connect().await?;
             let account = address("--account", &account)?;
-            let r = registry_at(&g, g.signing(signer.load()?));
+            let r = registry_at(&g, g.signing(&signer).await?);
             let receipt = send("remove account", r.removeAccount(account)).await?;
             let v =
                 json!({ "account": account, "removed": true, "txHash": receipt.transaction_hash });
@@ -398,7 +398,7 @@ async fn propose(action: Action) -> Result<(), String> {
         Target::Raw(a) => a,
     };
     let description = common.description.clone().unwrap_or(default_description);
-    let r = registry_at(&g, g.signing(common.signer.load()?));
+    let r = registry_at(&g, g.signing(&common.signer).await?);
     let receipt = send("propose", r.propose(target, data.into(), description.clone())).await?;
     let created = receipt
         .inner
@@ -437,15 +437,10 @@ enum Target {
 
 /// The calldata and description of a proposal, from its ProposalCreated event.
 async fn proposal_data(g: &super::common::Gov, id: U256) -> Result<(Bytes, String), String> {
-    let r = registry_at(g, g.reader.clone());
-    let logs = r
-        .ProposalCreated_filter()
-        .topic1(B256::from(id))
-        .from_block(g.deployment.institution_registry.block)
-        .query()
-        .await
-        .map_err(|e| e.to_string())?;
-    let (created, _) = logs
+    let registry = &g.deployment.institution_registry;
+    let logs: Vec<crossgov_relayer::bindings::InstitutionRegistry::ProposalCreated> =
+        g.events(registry.address, registry.block, Some(B256::from(id))).await?;
+    let created = logs
         .into_iter()
         .next()
         .ok_or(format!("proposal {id} does not exist: see `crossgov gov list`"))?;
@@ -455,14 +450,11 @@ async fn proposal_data(g: &super::common::Gov, id: U256) -> Result<(Bytes, Strin
 async fn list(gov: &GovArgs) -> Result<(), String> {
     let g = gov.connect().await?;
     let r = registry_at(&g, g.reader.clone());
-    let logs = r
-        .ProposalCreated_filter()
-        .from_block(g.deployment.institution_registry.block)
-        .query()
-        .await
-        .map_err(|e| e.to_string())?;
+    let registry = &g.deployment.institution_registry;
+    let logs: Vec<crossgov_relayer::bindings::InstitutionRegistry::ProposalCreated> =
+        g.events(registry.address, registry.block, None).await?;
     let mut out = Vec::new();
-    for (created, _) in logs {
+    for created in logs {
         let id = created.proposalId;
         let p = r.proposal(id).call().await.map_err(|e| e.to_string())?;
         let state = r.proposalState(id).call().await.map_err(|e| e.to_string())?;

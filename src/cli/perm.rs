@@ -10,7 +10,7 @@ use crossgov_relayer::bindings::PermissionManager::PermissionManagerInstance;
 use crossgov_relayer::{IPath, Ops, Pattern};
 use serde_json::json;
 
-use super::common::{GovArgs, SignerArgs, address, print, send};
+use super::common::{GovArgs, SendingArgs, address, print, send};
 
 /// `crossgov perm …`.
 #[derive(Debug, Subcommand)]
@@ -22,7 +22,7 @@ pub enum PermCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
     /// Revoke ops on a pattern from an account or an institution.
     Revoke {
@@ -31,7 +31,7 @@ pub enum PermCommand {
         #[command(flatten)]
         gov: GovArgs,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: SendingArgs,
     },
     /// Whether an account may use an op on a concrete path (its own grants or its institution's).
     Check {
@@ -111,7 +111,7 @@ async fn change(
     grant: bool,
     what: GrantTarget,
     gov: GovArgs,
-    signer: SignerArgs,
+    signer: SendingArgs,
 ) -> Result<(), String> {
     let g = gov.connect().await?;
     let pattern: Pattern =
@@ -120,7 +120,7 @@ async fn change(
     let (z, c, r) = pattern.to_words();
     let m = PermissionManagerInstance::new(
         g.deployment.permission_manager.address,
-        g.signing(signer.load()?),
+        g.signing(&signer).await?,
     );
     let verb = if grant { "grant" } else { "revoke" };
     let (receipt, grantee) = match (&what.account, what.institution) {

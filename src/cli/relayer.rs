@@ -6,7 +6,8 @@
 //! SIGTERM stops the API and the relayer gracefully, then prints `{"event":"stopped"}`.
 //!
 //! `check-config` prints every problem of a config file (or `{"ok":true,…}` with `--json`) and
-//! exits with 1 when there is any.
+//! exits with 1 when there is any. With `--live` it then connects to every chain as `run` would
+//! (chain id, fee mode, the governance chain's log range) and reports each node, sending nothing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use clap::Subcommand;
 use crossgov_relayer::api::{self, ApiServer};
 use crossgov_relayer::config::{Config, ConfigError, ConfigProblem, chain_names};
 use crossgov_relayer::metrics::{Metrics, spawn_balance_watcher};
-use crossgov_relayer::runtime::Relayer;
+use crossgov_relayer::runtime::{ChainProbe, Relayer, probe};
 use serde::Serialize;
 
 /// How often the wallet-balance gauges are refreshed.
@@ -41,6 +42,9 @@ pub enum RelayerCommand {
         /// The relayer's TOML config.
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// Also connect to every chain's node as `run` would (chain id, fee mode, log range).
+        #[arg(long)]
+        live: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -50,7 +54,7 @@ pub enum RelayerCommand {
 /// Runs a `relayer` subcommand.
 pub fn run(cmd: RelayerCommand) -> ExitCode {
     match cmd {
-        RelayerCommand::CheckConfig { config, json } => check_config(&config, json),
+        RelayerCommand::CheckConfig { config, json, live } => check_config(&config, json, live),
         RelayerCommand::Run { config, log } => {
             if let Err(e) = super::init_tracing(log.as_deref()) {
                 eprintln!("crossgov: {e}");
@@ -88,14 +92,26 @@ struct CheckOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     problems: Vec<ProblemOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<Vec<ChainProbe>>,
 }
 
-fn check_config(path: &std::path::Path, json: bool) -> ExitCode {
+fn check_config(path: &std::path::Path, json: bool, live: bool) -> ExitCode {
     let (error, problems) = match Config::load(path) {
         Ok(config) => (None, config.validate()),
         Err(e) => (Some(e.to_string()), Vec::new()),
     };
-    let ok = error.is_none() && problems.is_empty();
+    let valid = error.is_none() && problems.is_empty();
+    // The nodes are probed only for a valid config (they need its signer and endpoints).
+    let probes = match (live && valid).then(|| probe_live(path)) {
+        Some(Ok(probes)) => Some(probes),
+        Some(Err(e)) => {
+            eprintln!("crossgov: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => None,
+    };
+    let ok = valid && probes.iter().flatten().all(|p| p.error.is_none());
     if json {
         let out = CheckOut {
             ok,
@@ -105,6 +121,7 @@ fn check_config(path: &std::path::Path, json: bool) -> ExitCode {
                 .iter()
                 .map(|p| ProblemOut { message: p.to_string(), problem: p })
                 .collect(),
+            live: probes,
         };
         println!(
             "{}",
@@ -115,6 +132,15 @@ fn check_config(path: &std::path::Path, json: bool) -> ExitCode {
         println!("{error}");
     } else if problems.is_empty() {
         println!("{}: ok", path.display());
+        for p in probes.iter().flatten() {
+            match (&p.error, p.chain_id, &p.pricing) {
+                (Some(e), ..) => println!("  {}: FAILED: {e}", p.chain),
+                (None, Some(id), Some(pricing)) => {
+                    println!("  {}: chain id {id}, fees {pricing}", p.chain);
+                }
+                (None, ..) => println!("  {}: ok", p.chain),
+            }
+        }
     } else {
         println!("{}: {} problem(s)", path.display(), problems.len());
         for p in &problems {
@@ -122,6 +148,17 @@ fn check_config(path: &std::path::Path, json: bool) -> ExitCode {
         }
     }
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Connects to every chain of the (valid) config at `path`, as `run` would.
+fn probe_live(path: &std::path::Path) -> Result<Vec<ChainProbe>, String> {
+    let resolved = Config::load_resolved(path).map_err(|e: ConfigError| e.to_string())?;
+    let signer = resolved.signer.load().map_err(|e| format!("signer: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    Ok(runtime.block_on(probe(&resolved.settings(), &resolved.htlc, signer)))
 }
 
 async fn run_relayer(path: &std::path::Path) -> Result<(), String> {

@@ -116,7 +116,7 @@ async fn answer(response: reqwest::Response) -> Result<Value, String> {
     } else {
         let code = v["error"]["code"].as_str().unwrap_or_default().to_owned();
         let message = v["error"]["message"].as_str().map_or_else(|| v.to_string(), str::to_owned);
-        Err(format!("the relayer refused ({status} {code}): {message}"))
+        Err(format!("the relayer refused ({} {code}): {message}", status.as_u16()))
     }
 }
 

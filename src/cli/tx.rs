@@ -122,8 +122,10 @@ async fn run_async(cmd: TxCommand) -> Result<(), String> {
                     .as_str()
                     .map_or_else(|| answer.to_string(), str::to_owned);
                 let code = answer["error"]["code"].as_str().unwrap_or_default().to_owned();
+                // The status's number only: its reason phrase often repeats the code.
                 return Err(format!(
-                    "the relayer refused the transaction ({status} {code}): {message}"
+                    "the relayer refused the transaction ({} {code}): {message}",
+                    status.as_u16()
                 ));
             }
             let v = json!({ "txId": request.txId, "governanceTxHash": answer["governanceTxHash"], "signer": user.address() });

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolValue};
-use crossgov_deploy::local::{CHAIN_A_ID, CHAIN_B_ID, LocalConsortium, keys};
+use crossgov_deploy::local::{CHAIN_A_ID, CHAIN_B_ID, LocalConsortium, Nodes, keys};
 use crossgov_relayer::audit::envelope::{Envelope, Recipient, os_random, public_key_xy};
 use crossgov_relayer::audit::regulator::open_record;
 use crossgov_relayer::audit::trail::fetch_records;
@@ -19,6 +19,7 @@ use crossgov_relayer::bindings::{
     HtlcAsset, InstitutionRegistry, InstitutionStatus, ProposalState, Supervision, SwapState,
     TransactionManager, TxState,
 };
+use crossgov_relayer::chain::DEFAULT_MAX_LOG_RANGE as RANGE;
 use crossgov_relayer::protocol::htlc::{LegId, hashlock_of, leg_swap_id};
 use crossgov_relayer::protocol::{
     Leg, Lock, SwapRequest, TxRequest, XaOp, htlc_domain, random_b256, tm_domain,
@@ -48,31 +49,37 @@ fn bound_id(initiator: Address, nonce: U256) -> B256 {
 }
 
 /// The local consortium with Bank A's and Bank B's relayers running.
-struct Adv {
-    net: LocalConsortium,
-    relayer_a: Option<RelayerHandle>,
-    relayer_b: Option<RelayerHandle>,
+pub(crate) struct Adv {
+    pub(crate) net: LocalConsortium,
+    pub(crate) relayer_a: Option<RelayerHandle>,
+    pub(crate) relayer_b: Option<RelayerHandle>,
     _dir: tempfile::TempDir,
 }
 
 /// Balances on one HtlcAsset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Held {
-    alice: U256,
-    bob: U256,
-    held: U256,
-    supply: U256,
+pub(crate) struct Held {
+    pub(crate) alice: U256,
+    pub(crate) bob: U256,
+    pub(crate) held: U256,
+    pub(crate) supply: U256,
 }
 
 impl Adv {
     async fn start() -> Adv {
+        Adv::start_on(&Nodes::default()).await
+    }
+
+    /// The consortium with each chain on the node `nodes` names, no relayer running.
+    pub(crate) async fn start_on(nodes: &Nodes) -> Adv {
         crate::harness::init_test_logs();
         let dir = tempfile::tempdir().expect("tempdir");
-        let net = LocalConsortium::start(dir.path(), &|_| {}).await.expect("local consortium");
+        let net =
+            LocalConsortium::start_on(dir.path(), &|_| {}, nodes).await.expect("local consortium");
         Adv { net, relayer_a: None, relayer_b: None, _dir: dir }
     }
 
-    async fn with_relayers() -> Adv {
+    pub(crate) async fn with_relayers() -> Adv {
         let mut adv = Adv::start().await;
         adv.relayer_a =
             Some(adv.net.start_relayer(1, keys::RELAYER_A, "a", None).await.expect("relayer A"));
@@ -81,19 +88,19 @@ impl Adv {
         adv
     }
 
-    fn a(&self) -> &RelayerHandle {
+    pub(crate) fn a(&self) -> &RelayerHandle {
         self.relayer_a.as_ref().expect("relayer A runs")
     }
 
-    fn b(&self) -> &RelayerHandle {
+    pub(crate) fn b(&self) -> &RelayerHandle {
         self.relayer_b.as_ref().expect("relayer B runs")
     }
 
-    fn addr(&self, key: usize) -> Address {
+    pub(crate) fn addr(&self, key: usize) -> Address {
         self.net.address(key)
     }
 
-    fn tm(
+    pub(crate) fn tm(
         &self,
         key: usize,
     ) -> TransactionManager::TransactionManagerInstance<alloy::providers::DynProvider> {
@@ -131,7 +138,7 @@ impl Adv {
         now(self.net.gov.provider(keys::DEPLOYER)).await
     }
 
-    async fn held(
+    pub(crate) async fn held(
         &self,
         asset: &HtlcAsset::HtlcAssetInstance<alloy::providers::DynProvider>,
     ) -> Held {
@@ -145,7 +152,12 @@ impl Adv {
 
     /// alice pays `amount_a` of chain A's asset to bob, bob `amount_b` of chain B's to alice;
     /// TB = 1 h, TA = 3 h ahead on every clock. The swapId is bound to alice and the nonce.
-    async fn swap_request(&self, secret: B256, amount_a: u64, amount_b: u64) -> SwapRequest {
+    pub(crate) async fn swap_request(
+        &self,
+        secret: B256,
+        amount_a: u64,
+        amount_b: u64,
+    ) -> SwapRequest {
         let t = self
             .gov_now()
             .await
@@ -174,7 +186,7 @@ impl Adv {
     }
 
     /// Proposes through Bank A's relayer (alice) and accepts through Bank B's (bob).
-    async fn propose(&self, request: &SwapRequest, secret: B256) {
+    pub(crate) async fn propose(&self, request: &SwapRequest, secret: B256) {
         let by_alice =
             request.sign(&self.tm_domain(), &self.net.signers[keys::ALICE]).expect("sign");
         let lock_a = self.sign_lock(LegId::A, &request.lock(LegId::A), keys::ALICE);
@@ -189,18 +201,18 @@ impl Adv {
             .expect("alice proposes");
     }
 
-    async fn accept(&self, request: &SwapRequest) {
+    pub(crate) async fn accept(&self, request: &SwapRequest) {
         let by_bob = request.sign(&self.tm_domain(), &self.net.signers[keys::BOB]).expect("sign");
         let lock_b = self.sign_lock(LegId::B, &request.lock(LegId::B), keys::BOB);
         self.b().accept_swap(request.swapId, by_bob, lock_b).await.expect("bob accepts");
     }
 
-    async fn swap_state(&self, swap_id: B256) -> SwapState {
+    pub(crate) async fn swap_state(&self, swap_id: B256) -> SwapState {
         let s = self.tm(keys::DEPLOYER).swap(swap_id).call().await.expect("swap");
         SwapState::try_from(s.state).expect("state")
     }
 
-    async fn wait_swap_closed(&self, swap_id: B256) {
+    pub(crate) async fn wait_swap_closed(&self, swap_id: B256) {
         wait_for(&format!("swap {swap_id} closed"), || async {
             (self.swap_state(swap_id).await == SwapState::Closed).then_some(())
         })
@@ -208,7 +220,7 @@ impl Adv {
     }
 
     /// A transfer of `amount` from alice on chain A to bob on chain B, with a txId bound to alice.
-    async fn transfer(&self, amount: u64) -> (TxRequest, Bytes) {
+    pub(crate) async fn transfer(&self, amount: u64) -> (TxRequest, Bytes) {
         let nonce = U256::from_be_bytes(random_b256().0);
         let (alice, bob) = (self.addr(keys::ALICE), self.addr(keys::BOB));
         let request = TxRequest::builder(alice)
@@ -224,13 +236,13 @@ impl Adv {
         (request, signature)
     }
 
-    async fn tx_state(&self, tx_id: B256) -> TxState {
+    pub(crate) async fn tx_state(&self, tx_id: B256) -> TxState {
         let t = self.tm(keys::DEPLOYER).transaction(tx_id).call().await.expect("transaction");
         TxState::try_from(t.state).expect("state")
     }
 
     /// `crossgov audit verify --json` against the consortium (and `--key` when given).
-    fn audit_verify(&self, key_file: Option<&Path>) -> (bool, Value) {
+    pub(crate) fn audit_verify(&self, key_file: Option<&Path>) -> (bool, Value) {
         let mut cmd = Command::new(BIN);
         cmd.args(["audit", "verify", "--json", "--rpc-url"])
             .arg(self.net.gov.rpc_url().to_string())
@@ -400,10 +412,16 @@ async fn foreign_audit_record_does_not_suppress_coverage() {
     .await;
 
     let provider = adv.net.gov.provider(keys::DEPLOYER);
-    let records =
-        fetch_records(provider, adv.net.deployment.supervision.address, 0, None, Some(tx_id))
-            .await
-            .expect("records");
+    let records = fetch_records(
+        provider,
+        adv.net.deployment.supervision.address,
+        0,
+        None,
+        Some(tx_id),
+        RANGE,
+    )
+    .await
+    .expect("records");
     for key in [CoverKey::new(CoverKind::Voted, 0), CoverKey::new(CoverKind::Acked, 0)] {
         let readable = records.iter().filter(|r| r.institution == 1).any(|r| {
             open_record(r, &adv.net.regulator).is_ok_and(|rec| rec.covers().contains(&key))
@@ -462,12 +480,14 @@ async fn junk_audit_records_are_refused_or_flagged() {
     }
     assert_eq!(count().await, before, "nothing appended");
 
+    // The junk goes in before the transfer is submitted: relayer B, which holds the same key,
+    // sends nothing while it has no work, so the two never race for a nonce.
     let (request, signature) = adv.transfer(10).await;
     let tx_id = request.txId;
-    adv.a().submit_transaction(request, signature).await.expect("begin");
     let big = unreadable_envelope(&adv, tx_id, &[CoverKey::new(CoverKind::Begun, 0)], 15_000);
     assert!(big.len() > 14_000);
     sup.record(tx_id, big).send().await.expect("well-formed").get_receipt().await.expect("receipt");
+    adv.a().submit_transaction(request, signature).await.expect("begin");
     wait_for("the transfer to commit", || async {
         (adv.tx_state(tx_id).await == TxState::Committed).then_some(())
     })
@@ -826,7 +846,7 @@ async fn health_reports_a_hung_node() {
         (s == 200).then_some(())
     })
     .await;
-    let pid = adv.net.b.chain.anvil.child().id().to_string();
+    let pid = adv.net.b.chain.node.pid().to_string();
     assert!(Command::new("kill").args(["-STOP", &pid]).status().expect("kill").success());
     let body = wait_for("/health 503 naming zoneB.chainB", || async {
         let (s, body) =
@@ -861,7 +881,7 @@ where
 }
 
 impl Adv {
-    fn xa(
+    pub(crate) fn xa(
         &self,
         chain_b: bool,
         key: usize,
@@ -878,6 +898,7 @@ impl Adv {
             0,
             None,
             Some(subject),
+            RANGE,
         )
         .await
         .expect("records");
@@ -1305,7 +1326,7 @@ async fn a_removed_regulator_reads_nothing_new() {
     })
     .await;
     let provider = adv.net.gov.provider(keys::DEPLOYER);
-    let records = |id| fetch_records(provider, sup, 0, None, Some(id));
+    let records = |id| fetch_records(provider, sup, 0, None, Some(id), RANGE);
     for r in records(before.txId).await.expect("records") {
         assert!(open_record(&r, &adv.net.regulator).is_ok(), "R reads what was written for it");
     }
@@ -1316,4 +1337,29 @@ async fn a_removed_regulator_reads_nothing_new() {
         assert!(err.to_string().contains("not wrapped"), "{err}");
         assert!(open_record(r, &second).is_ok(), "the active regulator reads it");
     }
+}
+
+/// Every test `docs/security.md` names exists (row 1–24 in this file, the others in the module
+/// they name), so the threat model cannot point at a test that was renamed or removed.
+#[test]
+fn threat_model_names_only_tests_that_exist() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let model = std::fs::read_to_string(format!("{root}/docs/security.md")).expect("security.md");
+    let mut named = 0;
+    for row in model.lines().filter(|l| {
+        l.starts_with("| ") && l.split('|').nth(1).is_some_and(|c| c.trim().parse::<u32>().is_ok())
+    }) {
+        let test_cell = row.trim_end_matches('|').rsplit('|').next().expect("a test column");
+        for name in test_cell.split('`').skip(1).step_by(2) {
+            let (module, function) = name.split_once("::").unwrap_or(("adversarial", name));
+            let source = std::fs::read_to_string(format!("{root}/tests/it/{module}.rs"))
+                .unwrap_or_else(|e| panic!("{name}: tests/it/{module}.rs: {e}"));
+            assert!(
+                source.contains(&format!("fn {function}(")),
+                "{row}\nnames {name}, which does not exist"
+            );
+            named += 1;
+        }
+    }
+    assert!(named >= 28, "only {named} tests named");
 }

@@ -1130,6 +1130,47 @@ async fn cli_refuses_the_bad_input_corpus_and_sends_nothing() {
     ] {
         rows.push(row(name, &g(pattern, "two_phase"), Key::Dev(ADMIN1), 1, &[says]));
     }
+    // How a signed command prices its transactions, and how it pages logs.
+    let priced = |flags: &[&str]| -> Vec<String> {
+        [g("zoneA.chainA.*", "call"), flags.iter().map(|f| (*f).to_owned()).collect()].concat()
+    };
+    rows.extend([
+        row(
+            "grant with an unknown fee mode",
+            &priced(&["--fee-mode", "cheap"]),
+            Key::Dev(ADMIN1),
+            2,
+            &["invalid value 'cheap' for '--fee-mode <MODE>'", "eip1559"],
+        ),
+        row(
+            "grant at a negative gas price",
+            &priced(&["--fee-mode", "fixed", "--gas-price-wei=-1"]),
+            Key::Dev(ADMIN1),
+            2,
+            &["--gas-price-wei"],
+        ),
+        row(
+            "grant at a fixed fee without a price",
+            &priced(&["--fee-mode", "fixed"]),
+            Key::Dev(ADMIN1),
+            1,
+            &["--fee-mode", "needs a gas price"],
+        ),
+        row(
+            "grant with a price but not fee mode fixed",
+            &priced(&["--gas-price-wei", "0"]),
+            Key::Dev(ADMIN1),
+            1,
+            &["only used with fee mode fixed"],
+        ),
+        row(
+            "list with a zero log range",
+            &["gov", "list", "--max-log-range", "0"],
+            Key::None,
+            2,
+            &["--max-log-range"],
+        ),
+    ]);
     rows.extend([
         row(
             "grant unknown ops",

@@ -94,6 +94,58 @@ fn check_config_reports_every_problem_and_fails() {
     assert!(stdout(&out).contains("unknown field `port`"), "{}", stdout(&out));
 }
 
+/// The bad-input rows for the chain-tuning keys: each broken file fails `check-config` with the
+/// key named.
+#[test]
+fn check_config_names_bad_fee_and_log_range_keys() {
+    let example = std::fs::read_to_string(EXAMPLE).expect("example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("relayer.toml");
+    let rows: [(&str, String, &[&str]); 5] = [
+        (
+            "unknown fee mode",
+            example.replacen("fee_mode = \"auto\"", "fee_mode = \"cheap\"", 1),
+            &["governance.fee_mode", "\"cheap\" is not a fee mode"],
+        ),
+        (
+            "negative gas price",
+            example.replacen("# gas_price_wei = 0", "gas_price_wei = -1", 1),
+            &["gas_price_wei"],
+        ),
+        (
+            "zero log range",
+            example.replacen("max_log_range = 1000", "max_log_range = 0", 1),
+            &["governance.max_log_range must be at least 1"],
+        ),
+        (
+            "fixed without a price",
+            example.replacen("fee_mode = \"auto\"", "fee_mode = \"fixed\"", 1),
+            &["governance.fee_mode = \"fixed\" needs gas_price_wei"],
+        ),
+        (
+            "a price without fixed",
+            example.replacen("# gas_price_wei = 0", "gas_price_wei = 0", 2),
+            &["governance.gas_price_wei", "chains[0].gas_price_wei"],
+        ),
+    ];
+    for (name, text, needles) in rows {
+        assert_ne!(text, example, "{name}: the row changed nothing");
+        std::fs::write(&path, &text).expect("write");
+        let out = crossgov(
+            &["relayer", "check-config", "--config", path.to_str().expect("utf-8")],
+            &[(KEY_ENV, DEV_KEY)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stdout(&out));
+        for needle in needles {
+            assert!(
+                stdout(&out).contains(needle),
+                "{name}: missing {needle:?} in\n{}",
+                stdout(&out)
+            );
+        }
+    }
+}
+
 /// The reference config with the net's URLs and addresses, serving zoneA.chainA only.
 fn config_for(net: &ApiNet, dir: &Path) -> std::path::PathBuf {
     let mut config =
@@ -122,6 +174,60 @@ fn config_for(net: &ApiNet, dir: &Path) -> std::path::PathBuf {
     let path = dir.join("relayer.toml");
     std::fs::write(&path, toml::to_string(&config).expect("serialize")).expect("write");
     path
+}
+
+/// `check-config --live` connects to every node as `run` would and reports each; a node that
+/// cannot serve the configured fee mode fails it, naming the setting. Nothing is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_config_live_reports_each_node() {
+    use alloy::providers::Provider;
+    let net = ApiNet::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = config_for(&net, dir.path());
+    let key = B256::from(net.gov.accounts[RELAYER].signer.to_bytes()).to_string();
+    let live = |path: &Path, json: bool| {
+        let mut args = vec!["relayer", "check-config", "--live", "--config"];
+        args.push(path.to_str().expect("utf-8"));
+        if json {
+            args.push("--json");
+        }
+        tokio::task::block_in_place(|| crossgov(&args, &[(KEY_ENV, &key)]))
+    };
+    let relayer = net.gov.address(RELAYER);
+    let nonce = net.gov_provider().get_transaction_count(relayer).await.expect("nonce");
+
+    let out = live(&path, false);
+    assert!(out.status.success(), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    for needle in ["governance: chain id", "zoneA.chainA: chain id 2101, fees eip1559"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+
+    // The governance node, seen through a proxy, without eth_feeHistory; fee_mode = "eip1559".
+    let proxy =
+        crossgov::chaos::proxy::RpcProxy::start(net.gov.anvil.endpoint_url()).await.expect("proxy");
+    proxy.refuse_method("eth_feeHistory");
+    let mut config = Config::load(&path).expect("config");
+    config.governance.rpc_url = proxy.url().to_string();
+    config.governance.fee_mode = "eip1559".into();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, toml::to_string(&config).expect("serialize")).expect("write");
+    let out = live(&broken, true);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problems"], serde_json::json!([]), "the file itself is valid");
+    let gov = &report["live"][0];
+    assert_eq!(gov["chain"], "governance");
+    assert_eq!(gov["permanent"], true, "{report}");
+    let error = gov["error"].as_str().unwrap_or_default();
+    assert!(error.contains("eth_feeHistory") && error.contains("fee_mode"), "{report}");
+    assert!(report["live"][1]["error"].is_null(), "chain A is fine: {report}");
+    assert_eq!(
+        net.gov_provider().get_transaction_count(relayer).await.expect("nonce"),
+        nonce,
+        "check-config sent something"
+    );
 }
 
 /// Kills the child if the test fails before it exits.

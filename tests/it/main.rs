@@ -16,3 +16,4 @@ mod harness;
 mod relayer_2pc;
 mod relayer_api;
 mod relayer_htlc;
+mod second_node;

@@ -585,21 +585,13 @@ async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
     use alloy::sol_types::SolCall;
     use crossgov_relayer::ContractRevert;
     use crossgov_relayer::bindings::XaLedger;
-    use crossgov_relayer::chain::{Backoff, ChainClient, ChainConfig, SendOptions};
+    use crossgov_relayer::chain::{Backoff, ChainClient};
 
     let chain = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
     let ledger = chain.resources.xa_ledger.address;
     let owner = chain.accounts[ADMIN1].address;
-    let config = ChainConfig {
-        name: "zoneA.chainA".into(),
-        rpc_url: chain.anvil.endpoint_url(),
-        chain_id: Some(CHAIN_A_ID),
-        confirmations: 1,
-        poll_interval: Duration::from_millis(20),
-        rpc_timeout: crossgov_relayer::chain::DEFAULT_RPC_TIMEOUT,
-        backoff: Backoff { seed: 1, ..Backoff::default() },
-        send: SendOptions::default(),
-    };
+    let config =
+        sender_config(chain.anvil.endpoint_url(), Backoff { seed: 1, ..Backoff::default() });
     let client = Arc::new(
         ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone()).await.expect("connect"),
     );
@@ -699,7 +691,8 @@ async fn relayer_2pc_sender_keeps_nonces_and_bumps_fees() {
     // Confirmations: with a depth of 3 the send returns only once 2 more blocks are on top.
     let _: serde_json::Value =
         provider.raw_request("evm_setAutomine".into(), [true]).await.expect("automine on");
-    let config = ChainConfig { confirmations: 3, ..client.config().clone() };
+    let config =
+        crossgov_relayer::chain::ChainConfig { confirmations: 3, ..client.config().clone() };
     let deep =
         ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone()).await.expect("connect");
     let deep = Arc::new(deep);
@@ -751,6 +744,7 @@ async fn relayer_2pc_audit_trail_follows_the_regulators() {
     use crossgov_relayer::audit::trail::fetch_records;
     use crossgov_relayer::audit::{AuditError, TrailRecord};
     use crossgov_relayer::bindings::Supervision;
+    use crossgov_relayer::chain::DEFAULT_MAX_LOG_RANGE as RANGE;
 
     let mut net = Net::start().await;
     let r1 = net.relayer(1, RELAYER_A, None).await;
@@ -888,7 +882,7 @@ async fn relayer_2pc_audit_trail_follows_the_regulators() {
     let tx3 = commit(&net).await;
     let provider = net.gov_provider();
     let records3 =
-        fetch_records(provider, net.gov.deployment.supervision.address, 0, None, Some(tx3))
+        fetch_records(provider, net.gov.deployment.supervision.address, 0, None, Some(tx3), RANGE)
             .await
             .expect("records");
     assert_eq!(records3.len(), 5);
@@ -1194,77 +1188,227 @@ async fn relayer_2pc_crash_matrix_fresh_state() {
     crash_matrix(Recovery::Fresh).await;
 }
 
-/// A send whose wait fails (the node went away while the transaction sat in its pool, and the
-/// pool was lost) must not leave the next send a nonce gap: the next send reuses the nonce the
-/// node never mined, instead of queueing behind it forever.
-#[tokio::test]
-async fn relayer_2pc_sender_reuses_a_nonce_the_node_lost() {
-    use alloy::sol_types::SolCall;
-    use crossgov::chaos::proxy::RpcProxy;
-    use crossgov_relayer::bindings::XaLedger;
-    use crossgov_relayer::chain::{Backoff, ChainClient, ChainConfig, SendOptions};
-
-    let chain = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
-    let proxy = RpcProxy::start(chain.anvil.endpoint_url()).await.expect("proxy");
-    let ledger = chain.resources.xa_ledger.address;
-    let owner = chain.accounts[ADMIN1].address;
-    let config = ChainConfig {
+/// The chain settings of the sender tests: chain A at `rpc_url`, one confirmation, quick polls.
+fn sender_config(
+    rpc_url: alloy::transports::http::reqwest::Url,
+    backoff: crossgov_relayer::chain::Backoff,
+) -> crossgov_relayer::chain::ChainConfig {
+    crossgov_relayer::chain::ChainConfig {
         name: "zoneA.chainA".into(),
-        rpc_url: proxy.url(),
+        rpc_url,
         chain_id: Some(CHAIN_A_ID),
         confirmations: 1,
         poll_interval: Duration::from_millis(20),
         rpc_timeout: crossgov_relayer::chain::DEFAULT_RPC_TIMEOUT,
-        backoff: Backoff {
+        fee: crossgov_relayer::chain::FeeMode::Auto,
+        max_log_range: crossgov_relayer::chain::DEFAULT_MAX_LOG_RANGE,
+        backoff,
+        send: crossgov_relayer::chain::SendOptions::default(),
+    }
+}
+
+/// One business chain behind a proxy, and a relayer-side sender on it (owner ADMIN1) whose
+/// retries are short; what the three sender tests below share.
+struct SenderRig {
+    chain: BusinessChain,
+    proxy: crossgov::chaos::proxy::RpcProxy,
+    client: Arc<crossgov_relayer::chain::ChainClient>,
+    provider: DynProvider,
+    owner: Address,
+    /// The owner's nonce before the test's sends.
+    start: u64,
+}
+
+impl SenderRig {
+    async fn start(max_attempts: u32) -> Self {
+        use crossgov_relayer::chain::{Backoff, ChainClient};
+        let chain = BusinessChain::start(CHAIN_A_ID, ADMIN1).await;
+        let proxy = crossgov::chaos::proxy::RpcProxy::start(chain.anvil.endpoint_url())
+            .await
+            .expect("proxy");
+        let owner = chain.accounts[ADMIN1].address;
+        send("mint", chain.htlc(ADMIN1).mint(owner, U256::from(10))).await;
+        let backoff = Backoff {
             base: Duration::from_millis(1),
             cap: Duration::from_millis(1),
-            max_attempts: 2,
+            max_attempts,
             seed: 1,
-        },
-        send: SendOptions::default(),
-    };
-    let client = Arc::new(
-        ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone()).await.expect("connect"),
-    );
-    let provider = chain.provider().clone();
-    let start = provider.get_transaction_count(owner).await.expect("nonce");
-    let rpc = |method: &'static str, params: serde_json::Value| {
-        let provider = provider.clone();
-        async move {
-            let _: serde_json::Value =
-                provider.raw_request(method.into(), params).await.expect(method);
-        }
-    };
-    let mint = || {
-        let client = client.clone();
-        let data = XaLedger::mintCall { to: owner, amount: U256::from(1) }.abi_encode();
-        tokio::spawn(async move { client.sender().send("mint", ledger, data.into()).await })
-    };
+        };
+        let config = sender_config(proxy.url(), backoff);
+        let client = Arc::new(
+            ChainClient::connect(config, chain.accounts[ADMIN1].signer.clone())
+                .await
+                .expect("connect"),
+        );
+        let provider = chain.provider().clone();
+        let start = provider.get_transaction_count(owner).await.expect("nonce");
+        Self { chain, proxy, client, provider, owner, start }
+    }
+
+    /// A dev-node method on the chain itself (not through the proxy).
+    async fn rpc(&self, method: &'static str, params: serde_json::Value) {
+        let _: serde_json::Value =
+            self.provider.raw_request(method.into(), params).await.expect(method);
+    }
+
+    /// Sends `data` to `to` through the sender, in the background.
+    fn spawn_send(
+        &self,
+        what: &'static str,
+        to: Address,
+        data: Vec<u8>,
+    ) -> tokio::task::JoinHandle<
+        Result<alloy::rpc::types::TransactionReceipt, crossgov_relayer::chain::ChainError>,
+    > {
+        let client = self.client.clone();
+        tokio::spawn(async move { client.sender().send(what, to, data.into()).await })
+    }
+
+    /// The calldata of an action that succeeds once: a lock of the owner's own funds (a second
+    /// copy is refused HtlcSwapExists).
+    async fn lock_once_data(&self, tag: u8) -> Vec<u8> {
+        use alloy::sol_types::SolCall;
+        use crossgov_relayer::protocol::{Lock, htlc_domain};
+        let now = latest_timestamp(&self.provider).await;
+        let lock = Lock {
+            swapId: B256::repeat_byte(tag),
+            sender: self.owner,
+            recipient: self.chain.accounts[ALICE].address,
+            amount: U256::from(3),
+            hashlock: B256::repeat_byte(tag.wrapping_add(1)),
+            timelock: now + HOUR,
+        };
+        let asset = self.chain.resources.htlc_asset.address;
+        let sig = lock
+            .sign(&htlc_domain(CHAIN_A_ID, asset), &self.chain.accounts[ADMIN1].signer)
+            .expect("sign");
+        lock.lock_call(sig).abi_encode()
+    }
+
+    async fn nonce(&self) -> u64 {
+        self.provider.get_transaction_count(self.owner).await.expect("nonce")
+    }
+
+    async fn pending_nonce(&self) -> u64 {
+        self.provider.get_transaction_count(self.owner).pending().await.expect("nonce")
+    }
+
+    /// Waits until the first send sits in the pool, then makes the node stop answering.
+    async fn lose_the_node_after_one_pooled(&self, what: &str) {
+        wait_for(what, || async {
+            let pending = self.provider.get_transaction_count(self.owner).pending().await.ok()?;
+            (pending == self.start + 1).then_some(())
+        })
+        .await;
+        self.proxy.drop_next(1_000);
+    }
+}
+
+/// A send whose wait fails (the node went away while the transaction sat in its pool, and the
+/// pool was lost) must not leave the next send a nonce gap: before the next send goes out, the
+/// lost transaction is given back to the node on its own nonce (its fate was unknown to the
+/// caller, so it is settled, not abandoned), and the next send follows it instead of queueing
+/// behind a gap forever.
+#[tokio::test]
+async fn relayer_2pc_sender_reuses_a_nonce_the_node_lost() {
+    use alloy::sol_types::SolCall;
+    use crossgov_relayer::bindings::XaLedger;
+
+    let rig = SenderRig::start(2).await;
+    let ledger = rig.chain.resources.xa_ledger.address;
+    let owner = rig.owner;
+    let mint_data = XaLedger::mintCall { to: owner, amount: U256::from(1) }.abi_encode();
 
     // The first mint waits in the pool of a node that mines nothing; then the node stops
     // answering (every request fails) and the send gives up.
-    rpc("evm_setAutomine", serde_json::json!([false])).await;
-    let first = mint();
-    wait_for("the mint in the pool", || async {
-        let pending = provider.get_transaction_count(owner).pending().await.ok()?;
-        (pending == start + 1).then_some(())
-    })
-    .await;
-    proxy.drop_next(1_000);
+    rig.rpc("evm_setAutomine", serde_json::json!([false])).await;
+    let first = rig.spawn_send("mint", ledger, mint_data.clone());
+    rig.lose_the_node_after_one_pooled("the mint in the pool").await;
     let err = first.await.expect("join").expect_err("the node went away");
     assert!(err.is_retryable(), "{err}");
     // The node comes back without its pool, mining again.
-    rpc("anvil_dropAllTransactions", serde_json::json!([])).await;
-    proxy.clear();
-    rpc("evm_setAutomine", serde_json::json!([true])).await;
-    assert_eq!(provider.get_transaction_count(owner).pending().await.expect("nonce"), start);
+    rig.rpc("anvil_dropAllTransactions", serde_json::json!([])).await;
+    rig.proxy.clear();
+    rig.rpc("evm_setAutomine", serde_json::json!([true])).await;
+    assert_eq!(rig.pending_nonce().await, rig.start);
 
-    // The next mint goes through on the nonce the node never mined.
-    let receipt = tokio::time::timeout(crate::harness::WAIT, mint())
-        .await
-        .expect("the next send is mined, not queued behind a gap")
-        .expect("join")
-        .expect("mint");
+    // The next mint settles the lost one on its nonce, then goes through on the next.
+    let receipt =
+        tokio::time::timeout(crate::harness::WAIT, rig.spawn_send("mint", ledger, mint_data))
+            .await
+            .expect("the next send is mined, not queued behind a gap")
+            .expect("join")
+            .expect("mint");
     assert!(receipt.status());
-    assert_eq!(provider.get_transaction_count(owner).await.expect("nonce"), start + 1);
+    assert_eq!(rig.nonce().await, rig.start + 2);
+    assert_eq!(rig.pending_nonce().await, rig.start + 2, "nothing left waiting behind a gap");
+    let minted =
+        XaLedger::new(ledger, &rig.provider).balanceOf(owner).call().await.expect("balance");
+    assert_eq!(minted, U256::from(2), "the lost mint and the next one, each once");
+}
+
+/// Two sends of one action never both go out: when waiting for the first fails while it sits in
+/// the pool (the node stopped answering), the second waits for it to be mined before its own
+/// pre-flight, which then refuses what the first already did. (Seen under interval mining: a
+/// relayer acked a step twice and the second ack reverted on chain.)
+#[tokio::test]
+async fn relayer_2pc_sender_never_sends_one_action_twice() {
+    use crossgov_relayer::ContractRevert;
+    use crossgov_relayer::chain::ChainError;
+
+    let rig = SenderRig::start(2).await;
+    let asset = rig.chain.resources.htlc_asset.address;
+    let data = rig.lock_once_data(0x42).await;
+
+    // The first lock sits in the pool of a node that mines nothing; its wait fails.
+    rig.rpc("evm_setAutomine", serde_json::json!([false])).await;
+    let first = rig.spawn_send("lock", asset, data.clone());
+    rig.lose_the_node_after_one_pooled("the lock in the pool").await;
+    let err = first.await.expect("join").expect_err("the node went away");
+    assert!(err.is_retryable(), "{err}");
+    rig.proxy.clear();
+
+    // The same action again, while the first is still unmined: the second either goes out
+    // (what it must not do) or waits on the first. Wait until it did one or the other, then mine.
+    let count = |method: &str| rig.proxy.stats().by_method().get(method).copied().unwrap_or(0);
+    let sent_before = count("eth_sendRawTransaction");
+    let polls_before = count("eth_getTransactionReceipt");
+    let second = rig.spawn_send("lock", asset, data);
+    wait_for("the second send to broadcast or to wait on the first", || async {
+        let sent = count("eth_sendRawTransaction") > sent_before;
+        let polls = count("eth_getTransactionReceipt") > polls_before;
+        (sent || polls).then_some(())
+    })
+    .await;
+    rig.rpc("evm_mine", serde_json::json!([])).await;
+    rig.rpc("evm_setAutomine", serde_json::json!([true])).await;
+    let err = second.await.expect("join").expect_err("the lock exists once");
+    assert!(
+        matches!(&err, ChainError::Reverted { revert: ContractRevert::HtlcAsset(_), .. }),
+        "refused in pre-flight, not sent and failed on chain: {err}"
+    );
+    assert_eq!(rig.nonce().await, rig.start + 1, "one transaction went out");
+}
+
+/// A broadcast whose answer is lost (the node took the transaction and mined it) is waited for as
+/// sent: the sender neither signs the action again on the next nonce nor fails the send.
+#[tokio::test]
+async fn relayer_2pc_sender_waits_for_a_broadcast_whose_answer_was_lost() {
+    let rig = SenderRig::start(3).await;
+    let asset = rig.chain.resources.htlc_asset.address;
+    let data = rig.lock_once_data(0x52).await;
+
+    rig.proxy.lose_next_calls("eth_sendRawTransaction", 1);
+    let receipt = rig
+        .spawn_send("lock", asset, data)
+        .await
+        .expect("join")
+        .expect("the lock is sent once and found mined");
+    assert!(receipt.status());
+    assert_eq!(
+        rig.proxy.stats().lost.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the answer was lost"
+    );
+    assert_eq!(rig.nonce().await, rig.start + 1, "one transaction went out");
 }

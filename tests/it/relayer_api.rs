@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crossgov_relayer::api::{self, ApiServer};
 use crossgov_relayer::bindings::{Role, TransactionManager, TxState};
+use crossgov_relayer::chain::{DEFAULT_MAX_LOG_RANGE, FeeMode};
 use crossgov_relayer::metrics::{Metrics, spawn_balance_watcher};
 use crossgov_relayer::protocol::{TxRequest, XaOp, tm_domain};
 use crossgov_relayer::runtime::{
@@ -370,4 +371,172 @@ async fn api_refuses_bad_requests_and_accepts_a_good_one() {
     server.shutdown().await.expect("server");
     handle.shutdown().await;
     drop(gov);
+}
+
+/// The relayer and its API behind a proxy that makes the governance node look like a consortium
+/// chain's: see [`crossgov::chaos::proxy::RpcProxy::refuse_method`] and `limit_log_range`.
+struct LimitedGov {
+    net: ApiNet,
+    proxy: crossgov::chaos::proxy::RpcProxy,
+    dir: tempfile::TempDir,
+}
+
+impl LimitedGov {
+    async fn start() -> LimitedGov {
+        let net = ApiNet::start().await;
+        let proxy = crossgov::chaos::proxy::RpcProxy::start(net.gov.anvil.endpoint_url())
+            .await
+            .expect("proxy");
+        LimitedGov { net, proxy, dir: tempfile::tempdir().expect("dir") }
+    }
+
+    /// The relayer's settings with the governance chain reached through the proxy.
+    fn settings(&self, fee: FeeMode, max_log_range: u64) -> RelayerSettings {
+        let mut s = self.net.settings(&self.dir.path().join("state"));
+        s.governance.rpc_url = self.proxy.url();
+        s.governance.options.fee = fee;
+        s.governance.options.max_log_range = max_log_range;
+        s
+    }
+
+    async fn relayer(&self, fee: FeeMode, max_log_range: u64) -> Result<RelayerHandle, String> {
+        let signer = self.net.gov.accounts[RELAYER].signer.clone();
+        Relayer::start(self.settings(fee, max_log_range), signer, Arc::new(Metrics::new()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn calls(&self, method: &str) -> u64 {
+        self.proxy.stats().by_method().get(method).copied().unwrap_or(0)
+    }
+}
+
+/// A node without `eth_feeHistory` (FISCO BCOS): `auto` starts and prices legacy, and a transfer
+/// commits through it; an explicit `eip1559` is refused at start, naming the method and the
+/// setting, asked once and not retried.
+#[tokio::test]
+async fn relayer_runs_auto_and_refuses_eip1559_on_a_node_without_fee_history() {
+    let g = LimitedGov::start().await;
+    g.proxy.refuse_method("eth_feeHistory");
+
+    let err = g.relayer(FeeMode::Eip1559, DEFAULT_MAX_LOG_RANGE).await.expect_err("eip1559");
+    for needle in ["governance", "eth_feeHistory", "fee_mode"] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    assert_eq!(g.calls("eth_feeHistory"), 1, "the refusal was retried");
+
+    let handle = g.relayer(FeeMode::Auto, DEFAULT_MAX_LOG_RANGE).await.expect("auto starts");
+    let request = g.net.request(ALICE, LEDGER, HOUR).await;
+    let signature = g.net.sign(&request, ALICE);
+    let begin = handle.submit_transaction(request.clone(), signature).await.expect("begin");
+    let sent =
+        g.net.gov_provider().get_transaction_by_hash(begin).await.expect("tx").expect("known");
+    assert_eq!(sent.inner.tx_type(), alloy::consensus::TxType::Legacy, "priced legacy");
+    wait_for("the transfer to commit", || async {
+        let t = TransactionManager::new(
+            g.net.gov.deployment.transaction_manager.address,
+            g.net.gov_provider(),
+        )
+        .transaction(request.txId)
+        .call()
+        .await
+        .ok()?;
+        (TxState::try_from(t.state) == Ok(TxState::Committed)).then_some(())
+    })
+    .await;
+    handle.shutdown().await;
+}
+
+/// A node that stops serving what the relayer's fee mode needs after start: the API answers
+/// 500 `NodeUnsupported` naming the setting (not 503 "try again"), asks the node once, and
+/// sends nothing.
+#[tokio::test]
+async fn api_names_the_setting_when_the_node_stops_serving_fee_history() {
+    let g = LimitedGov::start().await;
+    let handle = g.relayer(FeeMode::Eip1559, DEFAULT_MAX_LOG_RANGE).await.expect("eip1559 starts");
+    let metrics = Arc::new(Metrics::new());
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let server = ApiServer::start(listen, api::router(Arc::new(handle.clone()), metrics))
+        .await
+        .expect("serve");
+    let client = Client::new(server.local_addr);
+
+    g.proxy.refuse_method("eth_feeHistory");
+    let (calls, nonce, begun) =
+        (g.calls("eth_feeHistory"), g.net.nonce_of(RELAYER).await, g.net.begun_logs().await);
+    let request = g.net.request(ALICE, LEDGER, HOUR).await;
+    let signature = g.net.sign(&request, ALICE);
+    let answer = client.submit(&body(&request, &signature)).await;
+    assert_refused("fee history gone", &answer, 500, "NodeUnsupported");
+    let message = answer.1["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("fee_mode") && message.contains("eth_feeHistory"), "{message}");
+    assert_eq!(g.calls("eth_feeHistory"), calls + 1, "asked once, not retried");
+    assert_eq!(g.net.nonce_of(RELAYER).await, nonce, "sent nothing");
+    assert_eq!(g.net.begun_logs().await, begun, "began nothing");
+    let _ = server.shutdown().await;
+    handle.shutdown().await;
+}
+
+/// A node that caps `eth_getLogs` ranges (Besu's `--rpc-max-logs-range`): a relayer configured
+/// over the cap is refused at start naming `max_log_range`; at the cap it runs a transfer to the
+/// end; the CLI's listings and `audit verify` page the same way with `--max-log-range`.
+#[tokio::test(flavor = "multi_thread")]
+async fn relayer_and_cli_page_logs_within_a_nodes_range_limit() {
+    const LIMIT: u64 = 5;
+    let g = LimitedGov::start().await;
+    let head = g.net.gov_provider().get_block_number().await.expect("head");
+    assert!(head > 2 * LIMIT, "the chain is older than the limit ({head} blocks)");
+    g.proxy.limit_log_range(LIMIT);
+
+    let err = g.relayer(FeeMode::Auto, DEFAULT_MAX_LOG_RANGE).await.expect_err("over the limit");
+    assert!(err.contains("max_log_range") && err.contains("governance"), "{err}");
+
+    let handle = g.relayer(FeeMode::Auto, LIMIT).await.expect("within the limit");
+    let request = g.net.request(ALICE, LEDGER, HOUR).await;
+    let signature = g.net.sign(&request, ALICE);
+    handle.submit_transaction(request.clone(), signature).await.expect("begin");
+    let tm = TransactionManager::new(
+        g.net.gov.deployment.transaction_manager.address,
+        g.net.gov_provider(),
+    );
+    wait_for("the transfer to commit", || async {
+        let t = tm.transaction(request.txId).call().await.ok()?;
+        (TxState::try_from(t.state) == Ok(TxState::Committed)).then_some(())
+    })
+    .await;
+    handle.shutdown().await;
+
+    // The CLI, through the same proxy.
+    let manifest = g.dir.path().join("governance.json");
+    g.net.gov.deployment.write_manifest(&manifest).expect("manifest");
+    let cli = |url: String, extra: &[&str]| {
+        let mut args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        args.extend(["--rpc-url".to_owned(), url, "--manifest".to_owned()]);
+        args.push(manifest.to_str().expect("utf-8").to_owned());
+        std::process::Command::new(env!("CARGO_BIN_EXE_crossgov"))
+            .args(&args)
+            .env_remove("CROSSGOV_MAX_LOG_RANGE")
+            .output()
+            .expect("run crossgov")
+    };
+    let (direct, proxied) = (g.net.gov.anvil.endpoint_url().to_string(), g.proxy.url().to_string());
+    for command in [&["gov", "list", "--json"][..], &["audit", "verify", "--json"][..]] {
+        let refused = tokio::task::block_in_place(|| cli(proxied.clone(), command));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{command:?}: {err}");
+        assert!(refused.stdout.is_empty() && err.contains("--max-log-range"), "{command:?}: {err}");
+        let paged = tokio::task::block_in_place(|| {
+            cli(proxied.clone(), &[command, &["--max-log-range", "5"]].concat())
+        });
+        let whole = tokio::task::block_in_place(|| cli(direct.clone(), command));
+        // (`audit verify` fails here either way: this consortium has no regulator to read the
+        // records. The point is the same answer.)
+        assert!(
+            !paged.stdout.is_empty(),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&paged.stderr)
+        );
+        assert_eq!(paged.stdout, whole.stdout, "{command:?}: paging changed the answer");
+        assert_eq!(paged.status.code(), whole.status.code(), "{command:?}");
+    }
 }

@@ -65,6 +65,12 @@ pub enum Rejection {
         /// Explanation.
         message: String,
     },
+    /// A node lacks a method or feature this relayer's settings need (`fee_mode`,
+    /// `max_log_range`): 500 `NodeUnsupported`, until its operator changes the setting.
+    Misconfigured {
+        /// Explanation, naming the chain, the method and the setting.
+        message: String,
+    },
 }
 
 /// One transaction the relayer sent.
@@ -245,6 +251,9 @@ impl From<Rejection> for ApiError {
             }
             Rejection::Unavailable { message } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", message)
+            }
+            Rejection::Misconfigured { message } => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "NodeUnsupported", message)
             }
         }
     }
@@ -429,6 +438,9 @@ fn submit_error_code(e: &SubmitError) -> Option<(&'static str, bool)> {
 impl From<SubmitError> for Rejection {
     fn from(e: SubmitError) -> Rejection {
         let message = e.to_string();
+        if e.is_misconfigured() {
+            return Rejection::Misconfigured { message };
+        }
         match submit_error_code(&e) {
             Some((code, true)) => Rejection::Invalid { code: code.to_owned(), message },
             Some((code, false)) => Rejection::Refused { code: code.to_owned(), message },

@@ -13,9 +13,6 @@ use crate::bindings::supervision::Supervision::RecordAppended;
 use crate::bindings::transaction_manager::TransactionManager as tm;
 use crate::chain::ChainError;
 
-/// Log scans cover at most this many blocks per request.
-pub const LOG_PAGE_BLOCKS: u64 = 2000;
-
 /// Auditing or reading the trail failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -68,6 +65,15 @@ pub enum AuditError {
 }
 
 impl AuditError {
+    /// Whether a node lacks what the relayer's settings need (see
+    /// [`ChainError::is_unsupported`]).
+    pub fn is_misconfigured(&self) -> bool {
+        match self {
+            AuditError::Send(e) => e.is_unsupported() || matches!(**e, ChainError::LogRange { .. }),
+            _ => false,
+        }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -109,25 +115,26 @@ pub struct TrailRecord {
     pub timestamp: Option<u64>,
 }
 
-/// Logs matching `filter` in `[from, to]`, in pages of [`LOG_PAGE_BLOCKS`].
+/// Logs matching `filter` in `[from, to]`, `range` blocks per request.
 pub async fn logs_paged(
     provider: &DynProvider,
     filter: &Filter,
     from: u64,
     to: u64,
+    range: u64,
 ) -> Result<Vec<Log>, AuditError> {
-    let mut out = Vec::new();
-    let mut start = from;
-    while start <= to {
-        let end = to.min(start.saturating_add(LOG_PAGE_BLOCKS - 1));
-        let page = filter.clone().from_block(start).to_block(end);
-        out.extend(provider.get_logs(&page).await.map_err(rpc("get_logs"))?);
-        if end == u64::MAX {
-            break;
+    crate::chain::logs_paged(provider, filter, from, to, range).await.map_err(|e| {
+        if crate::chain::is_log_range_refusal(&e) {
+            AuditError::Rpc {
+                what: "get_logs",
+                message: format!(
+                    "{e} (the node limits log ranges: ask for fewer blocks than {range} at a time: max_log_range in the relayer config, --max-log-range on the command line)"
+                ),
+            }
+        } else {
+            rpc("get_logs")(e)
         }
-        start = end + 1;
-    }
-    Ok(out)
+    })
 }
 
 /// The records in blocks `[from, to]` (`to` = latest when `None`), optionally of one subject,
@@ -138,6 +145,7 @@ pub async fn fetch_records(
     from: u64,
     to: Option<u64>,
     subject: Option<B256>,
+    range: u64,
 ) -> Result<Vec<TrailRecord>, AuditError> {
     let to = match to {
         Some(to) => to,
@@ -149,7 +157,7 @@ pub async fn fetch_records(
         filter = filter.topic2(s);
     }
     let mut out = Vec::new();
-    for log in logs_paged(provider, &filter, from, to).await? {
+    for log in logs_paged(provider, &filter, from, to, range).await? {
         let block = log.block_number.unwrap_or_default();
         let bad = |message: String| AuditError::BadLog { event: "RecordAppended", block, message };
         let ev = RecordAppended::decode_log_data(log.data()).map_err(|e| bad(e.to_string()))?;
@@ -312,6 +320,7 @@ pub async fn reported_events(
     subject: Option<B256>,
     from: u64,
     to: u64,
+    range: u64,
 ) -> Result<Vec<(B256, ReportedEvent)>, AuditError> {
     let mut filter = Filter::new().address(tm_address).event_signature(vec![
         tm::TransactionBegun::SIGNATURE_HASH,
@@ -330,7 +339,7 @@ pub async fn reported_events(
         filter = filter.topic1(s);
     }
     let mut out = Vec::new();
-    for log in logs_paged(provider, &filter, from, to).await? {
+    for log in logs_paged(provider, &filter, from, to, range).await? {
         let Some(subject) = log.topics().get(1).copied() else { continue };
         if let Some(ev) = decode_reported(&log)? {
             out.push((subject, ev));

@@ -41,6 +41,8 @@ pub struct TrailSources {
     pub chain_registry: Address,
     /// The first block to scan (the deployment's).
     pub from_block: u64,
+    /// Blocks per `eth_getLogs` request.
+    pub max_log_range: u64,
 }
 
 /// Accounts' institutions over time, from `AccountAdded` / `AccountRemoved`.
@@ -124,12 +126,13 @@ pub async fn gather(
         Some(b) => b,
         None => provider.get_block_number().await.map_err(rpc("block number"))?,
     };
-    let from = sources.from_block;
+    let (from, range) = (sources.from_block, sources.max_log_range);
     // Reports first: a record precedes the report it covers, so every report read has its
     // record in the later read.
     let events =
-        reported_events(provider, sources.transaction_manager, subject, from, block).await?;
-    let records = fetch_records(provider, sources.supervision, from, Some(block), subject).await?;
+        reported_events(provider, sources.transaction_manager, subject, from, block, range).await?;
+    let records =
+        fetch_records(provider, sources.supervision, from, Some(block), subject, range).await?;
     let sup = Supervision::new(sources.supervision, provider);
     let count = sup
         .recordCount()
@@ -148,7 +151,7 @@ pub async fn gather(
     let filter = Filter::new()
         .address(sources.chain_registry)
         .event_signature(ChainRegistry::ChainAdmitted::SIGNATURE_HASH);
-    for log in logs_paged(provider, &filter, from, block).await? {
+    for log in logs_paged(provider, &filter, from, block, range).await? {
         let at = log.block_number.unwrap_or_default();
         let e = ChainRegistry::ChainAdmitted::decode_log_data(log.data()).map_err(|e| {
             AuditError::BadLog { event: "ChainAdmitted", block: at, message: e.to_string() }
@@ -160,7 +163,7 @@ pub async fn gather(
         InstitutionRegistry::AccountAdded::SIGNATURE_HASH,
         InstitutionRegistry::AccountRemoved::SIGNATURE_HASH,
     ]);
-    for log in logs_paged(provider, &filter, from, block).await? {
+    for log in logs_paged(provider, &filter, from, block, range).await? {
         let at = log.block_number.unwrap_or_default();
         let index = log.log_index.unwrap_or_default();
         let bad =

@@ -207,15 +207,18 @@ impl Auditor {
             None => (subject.from_block, subject.from_block.saturating_sub(RECORD_LOOKBACK_BLOCKS)),
         };
         if from <= latest {
+            let range = self.gov.config().max_log_range;
             let records = fetch_records(
                 provider,
                 self.supervision,
                 records_from,
                 Some(latest),
                 Some(subject.id),
+                range,
             )
             .await?;
-            let events = reported_events(provider, self.tm, Some(subject.id), from, latest).await?;
+            let events =
+                reported_events(provider, self.tm, Some(subject.id), from, latest, range).await?;
             let mut scans = lock(&self.scans);
             let scan = scans.entry(subject.id).or_default();
             // Our own records cover our reports; another member's claim never does (it must

@@ -7,6 +7,7 @@
 //! nothing) → gas estimate → fees → *then* nonce + send under one mutex.
 
 pub mod backoff;
+pub mod fees;
 mod sender;
 
 use std::future::Future;
@@ -20,12 +21,22 @@ use alloy::transports::http::reqwest::{self, Url};
 use alloy::transports::{RpcError, TransportErrorKind};
 
 pub use backoff::Backoff;
+pub use fees::{FeeMode, FeeModeError, PriceFiller, Pricing, auto_pricing, signing_provider};
 pub use sender::{SendOptions, TxSender, should_replace};
 
 use crate::errors::ContractRevert;
 
 /// How long one RPC request may take by default ([`ChainConfig::rpc_timeout`]).
 pub const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// " (KEY of this chain's section)" when a setting fixes it.
+fn setting_hint(setting: &str) -> String {
+    if setting.is_empty() { String::new() } else { format!(" ({setting} of this chain's section)") }
+}
+
+/// Blocks per `eth_getLogs` request by default ([`ChainOptions::max_log_range`]): Besu's own
+/// default `--rpc-max-logs-range`, and within what hosted endpoints commonly allow.
+pub const DEFAULT_MAX_LOG_RANGE: u64 = 1000;
 
 /// Largest page of the TransactionManager's open lists (its `MAX_PAGE`).
 pub const OPEN_LIST_PAGE: u64 = 100;
@@ -98,6 +109,31 @@ pub enum ChainError {
         /// The node's id.
         actual: u64,
     },
+    /// The node lacks a method or feature the chain's settings need: permanent, not retried;
+    /// `setting` names the config key that fixes it.
+    #[error("{chain}: the node does not support {method}: {detail}{}", setting_hint(.setting))]
+    Unsupported {
+        /// The chain's name.
+        chain: String,
+        /// The JSON-RPC method or feature.
+        method: String,
+        /// The config key (`fee_mode`, `max_log_range`), empty when no setting helps.
+        setting: String,
+        /// The node's answer and what to do.
+        detail: String,
+    },
+    /// The node refused a log query over this many blocks (its own limit is lower).
+    #[error(
+        "{chain}: the node refused eth_getLogs over {range} blocks: {message} (lower max_log_range of this chain's section)"
+    )]
+    LogRange {
+        /// The chain's name.
+        chain: String,
+        /// Blocks per request asked.
+        range: u64,
+        /// The node's answer.
+        message: String,
+    },
     /// Data read from the chain does not have the expected form.
     #[error("{chain}: {what}: {message}")]
     BadData {
@@ -120,7 +156,28 @@ impl ChainError {
             | ChainError::RevertedUnknown { .. }
             | ChainError::Failed { .. }
             | ChainError::WrongChainId { .. }
+            | ChainError::Unsupported { .. }
+            | ChainError::LogRange { .. }
             | ChainError::BadData { .. } => false,
+        }
+    }
+
+    /// Whether the node lacks what was asked (a setting of the chain must change).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, ChainError::Unsupported { .. })
+    }
+
+    /// An [`ChainError::Unsupported`] named after the `method` the node lacks and the `setting`
+    /// that made the relayer ask for it; any other error unchanged.
+    pub(crate) fn needed_by(self, method: &str, setting: &str) -> Self {
+        match self {
+            ChainError::Unsupported { chain, detail, .. } => ChainError::Unsupported {
+                chain,
+                method: method.to_owned(),
+                setting: setting.to_owned(),
+                detail,
+            },
+            other => other,
         }
     }
 
@@ -132,8 +189,17 @@ impl ChainError {
         }
     }
 
-    /// Classifies an RPC error: a revert (with decodable data) or an RPC failure.
+    /// Classifies an RPC error: a revert (with decodable data), a missing method or feature
+    /// (permanent), or an RPC failure.
     pub(crate) fn from_rpc(chain: &str, what: &str, err: &RpcError<TransportErrorKind>) -> Self {
+        if sender::is_unsupported_rpc(err) {
+            return ChainError::Unsupported {
+                chain: chain.to_owned(),
+                method: what.to_owned(),
+                setting: String::new(),
+                detail: err.to_string(),
+            };
+        }
         if let Some(payload) = err.as_error_resp() {
             if let Some(data) = payload.as_revert_data()
                 && let Some(revert) = ContractRevert::decode(&data)
@@ -200,18 +266,27 @@ pub(crate) fn is_nonce_message(lower: &str) -> bool {
 }
 
 /// What an operator tunes per chain (`[governance]`, `[[chains]]`, `[[htlc.peers]]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainOptions {
     /// How long one RPC request may take before it fails (as a transient error).
     pub rpc_timeout: Duration,
     /// The chain makes a block at least this often: a head older than this is a health problem.
     /// `None` for chains that mine only on demand (dev nodes), where a still head is normal.
     pub max_head_age: Option<Duration>,
+    /// How transactions are priced.
+    pub fee: FeeMode,
+    /// Blocks per `eth_getLogs` request (the node's range limit or less).
+    pub max_log_range: u64,
 }
 
 impl Default for ChainOptions {
     fn default() -> Self {
-        ChainOptions { rpc_timeout: DEFAULT_RPC_TIMEOUT, max_head_age: None }
+        ChainOptions {
+            rpc_timeout: DEFAULT_RPC_TIMEOUT,
+            max_head_age: None,
+            fee: FeeMode::Auto,
+            max_log_range: DEFAULT_MAX_LOG_RANGE,
+        }
     }
 }
 
@@ -231,6 +306,10 @@ pub struct ChainConfig {
     /// How long one RPC request may take before it fails (as a transient error): a node that
     /// hangs (stopped, overloaded) must not hang the relayer with it.
     pub rpc_timeout: Duration,
+    /// How transactions are priced.
+    pub fee: FeeMode,
+    /// Blocks per `eth_getLogs` request.
+    pub max_log_range: u64,
     /// Retry schedule for transient errors.
     pub backoff: Backoff,
     /// Sending options (fee bumping).
@@ -247,12 +326,14 @@ pub struct ChainClient {
 }
 
 impl ChainClient {
-    /// Connects, checks the chain id and reads the relayer's pending nonce.
+    /// Connects, checks the chain id, reads the relayer's pending nonce and resolves the fee mode
+    /// against the node.
     pub async fn connect(
         config: ChainConfig,
         signer: PrivateKeySigner,
     ) -> Result<Self, ChainError> {
         let address = signer.address();
+        let wallet = EthereumWallet::from(signer);
         let http = reqwest::Client::builder().timeout(config.rpc_timeout).build().map_err(|e| {
             ChainError::Rpc {
                 chain: config.name.clone(),
@@ -263,7 +344,7 @@ impl ChainClient {
         })?;
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()
-            .wallet(EthereumWallet::from(signer))
+            .wallet(wallet.clone())
             .connect_reqwest(http, config.rpc_url.clone())
             .erased();
         let name = config.name.clone();
@@ -283,9 +364,42 @@ impl ChainClient {
         {
             return Err(ChainError::WrongChainId { chain: name, expected, actual });
         }
-        let sender = TxSender::new(name, provider.clone(), address, actual, &config);
+        let sender = TxSender::new(name, provider.clone(), wallet, address, actual, &config);
         sender.resync().await?;
+        // The fee mode against the node now: a node that lacks what the mode needs is refused
+        // at start, naming the setting, rather than at the first send.
+        sender.pricing().await?;
         Ok(ChainClient { config, provider, chain_id: actual, sender })
+    }
+
+    /// Asks the node for logs over `max_log_range` blocks ending at its head (of no contract, so
+    /// the answer is empty): a node whose limit is lower refuses now, at start, with
+    /// [`ChainError::LogRange`] naming the setting, rather than in the first scan of an older
+    /// chain. (A chain younger than the range is probed over all of it.)
+    pub async fn probe_log_range(&self) -> Result<(), ChainError> {
+        let name = &self.config.name;
+        let head = retry(&self.config.backoff, || async {
+            self.provider
+                .get_block_number()
+                .await
+                .map_err(|e| ChainError::from_rpc(name, "block number", &e))
+        })
+        .await?;
+        let range = self.config.max_log_range.max(1);
+        let filter = alloy::rpc::types::Filter::new()
+            .address(Address::ZERO)
+            .from_block(head.saturating_sub(range - 1))
+            .to_block(head);
+        retry(&self.config.backoff, || async {
+            match self.provider.get_logs(&filter).await {
+                Ok(_) => Ok(()),
+                Err(e) if is_log_range_refusal(&e) => {
+                    Err(ChainError::LogRange { chain: name.clone(), range, message: e.to_string() })
+                }
+                Err(e) => Err(ChainError::from_rpc(name, "eth_getLogs", &e)),
+            }
+        })
+        .await
     }
 
     /// The chain's name.
@@ -373,6 +487,42 @@ impl ChainClient {
             message: "the node has no latest block".into(),
         })
     }
+}
+
+/// Logs matching `filter` in blocks `[from, to]`, `range` blocks per request (at least 1): the
+/// one log scan of the relayer, the audit trail and the CLI, so that a node's range limit is met
+/// everywhere.
+pub async fn logs_paged(
+    provider: &DynProvider,
+    filter: &alloy::rpc::types::Filter,
+    from: u64,
+    to: u64,
+    range: u64,
+) -> Result<Vec<alloy::rpc::types::Log>, RpcError<TransportErrorKind>> {
+    let range = range.max(1);
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = to.min(start.saturating_add(range - 1));
+        let page = filter.clone().from_block(start).to_block(end);
+        out.extend(provider.get_logs(&page).await?);
+        if end == u64::MAX {
+            break;
+        }
+        start = end + 1;
+    }
+    Ok(out)
+}
+
+/// Whether a node's answer to `eth_getLogs` says the block range was too large for it.
+pub fn is_log_range_refusal(err: &RpcError<TransportErrorKind>) -> bool {
+    err.as_error_resp().is_some_and(|p| {
+        let m = p.message.to_ascii_lowercase();
+        (m.contains("range")
+            && (m.contains("exceed") || m.contains("too large") || m.contains("limit")))
+            || m.contains("block range")
+            || m.contains("query returned more than")
+    })
 }
 
 /// Retries `f` on retryable errors along `backoff`, returning the last error.

@@ -1,20 +1,38 @@
-//! Sending transactions with nonces the relayer owns.
+//! Sending transactions with nonces the relayer owns, priced the way each chain wants.
+//!
+//! A send is: earlier sends of unknown fate settled first → pre-flight (the gas estimate) →
+//! price → nonce + sign + broadcast under one mutex → wait for the receipt, replacing a
+//! transaction the node lost or left unmined. Pricing follows the chain's [`FeeMode`]:
+//! EIP-1559 fees from `eth_feeHistory`, a legacy `eth_gasPrice`, or a fixed price (0 on a
+//! gas-free network, where the account needs no balance). A replacement bumps the fees where
+//! the price can rise; a fixed or zero price cannot, so the same signed transaction is
+//! broadcast again instead.
+//!
+//! Settling first is what keeps one action from being sent twice: when waiting for a
+//! transaction fails (the node stopped answering), it may still be mined; the next send waits
+//! for it (or replaces it, if the node lost it) before its own pre-flight, which then sees what
+//! the first one did (an ack already recorded is refused, not sent again).
 
 use std::time::Duration;
 
-use alloy::network::TransactionBuilder;
+use alloy::eips::BlockId;
+use alloy::eips::eip2718::Encodable2718;
+use alloy::network::{Ethereum, EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use tokio::sync::Mutex;
+use alloy::transports::{RpcError, TransportErrorKind};
+use tokio::sync::{Mutex, OnceCell};
 
+use super::fees::{FeeMode, Pricing};
 use super::{ChainConfig, ChainError, is_nonce_message, retry};
 use crate::chain::Backoff;
 
 /// Whether a transaction sent at block `sent_at` and not mined by `head` is replaced now (same
-/// nonce, higher fees): when the node no longer knows it (a restarted node's pool is empty, a
-/// full pool evicts the cheapest), or when `bump_after` blocks passed without it. The first
-/// matters on chains that mine only when there is something to mine: no block would ever come.
+/// nonce, higher fees or re-broadcast): when the node no longer knows it (a restarted node's
+/// pool is empty, a full pool evicts the cheapest), or when `bump_after` blocks passed without
+/// it. The first matters on chains that mine only when there is something to mine: no block
+/// would ever come.
 pub fn should_replace(dropped: bool, head: u64, sent_at: u64, bump_after: u64) -> bool {
     dropped || head >= sent_at.saturating_add(bump_after)
 }
@@ -22,7 +40,8 @@ pub fn should_replace(dropped: bool, head: u64, sent_at: u64, bump_after: u64) -
 /// How a sent transaction is pushed through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendOptions {
-    /// Replace the transaction with higher fees when it is not mined within this many blocks.
+    /// Replace the transaction (higher fees, or broadcast again) when it is not mined within this
+    /// many blocks.
     pub bump_after_blocks: u64,
     /// Fee increase per replacement, in percent (at least 13: nodes want +12.5 %).
     pub bump_percent: u64,
@@ -38,6 +57,16 @@ impl Default for SendOptions {
     }
 }
 
+/// A broadcast transaction: its request (fees and nonce set) and each signed version sent.
+#[derive(Debug, Clone)]
+struct InFlight {
+    what: String,
+    tx: TransactionRequest,
+    nonce: u64,
+    /// `(hash, raw)` of every version broadcast, oldest first.
+    versions: Vec<(B256, Bytes)>,
+}
+
 /// Sends the relayer's transactions on one chain. The nonce is read from the chain's pending
 /// count at start (so restarts are safe) and then kept under a mutex held across "assign nonce +
 /// send", so concurrent tasks never collide; a nonce error resyncs from the pending count.
@@ -45,19 +74,25 @@ impl Default for SendOptions {
 pub struct TxSender {
     chain: String,
     provider: DynProvider,
+    wallet: EthereumWallet,
     address: Address,
     chain_id: u64,
     confirmations: u64,
     poll: Duration,
     backoff: Backoff,
     options: SendOptions,
+    fee: FeeMode,
+    pricing: OnceCell<Pricing>,
     next_nonce: Mutex<Option<u64>>,
+    /// Sends whose wait failed after broadcast: settled before the next send.
+    unsettled: Mutex<Vec<InFlight>>,
 }
 
 impl TxSender {
     pub(super) fn new(
         chain: String,
         provider: DynProvider,
+        wallet: EthereumWallet,
         address: Address,
         chain_id: u64,
         config: &ChainConfig,
@@ -65,13 +100,17 @@ impl TxSender {
         TxSender {
             chain,
             provider,
+            wallet,
             address,
             chain_id,
             confirmations: config.confirmations,
             poll: config.poll_interval,
             backoff: config.backoff,
             options: config.send,
+            fee: config.fee,
+            pricing: OnceCell::new(),
             next_nonce: Mutex::new(None),
+            unsettled: Mutex::new(Vec::new()),
         }
     }
 
@@ -99,6 +138,49 @@ impl TxSender {
         .await
     }
 
+    /// How this chain's transactions are priced: the configured mode, resolved against the node
+    /// once (a node that lacks what the mode needs is [`ChainError::Unsupported`], not retried).
+    pub async fn pricing(&self) -> Result<Pricing, ChainError> {
+        self.pricing.get_or_try_init(|| self.resolve_pricing()).await.copied()
+    }
+
+    async fn resolve_pricing(&self) -> Result<Pricing, ChainError> {
+        super::fees::resolve_pricing(&self.provider, &self.chain, self.fee, &self.backoff).await
+    }
+
+    async fn gas_price(&self) -> Result<u128, ChainError> {
+        retry(&self.backoff, || async {
+            self.provider
+                .get_gas_price()
+                .await
+                .map_err(|e| ChainError::from_rpc(&self.chain, "eth_gasPrice", &e))
+        })
+        .await
+    }
+
+    /// Sets the fees of `tx` per the chain's pricing.
+    async fn price(&self, tx: &mut TransactionRequest) -> Result<(), ChainError> {
+        match self.pricing().await? {
+            Pricing::Eip1559 => {
+                let fees = retry(&self.backoff, || async {
+                    self.provider
+                        .estimate_eip1559_fees()
+                        .await
+                        .map_err(|e| ChainError::from_rpc(&self.chain, "fee estimate", &e))
+                })
+                .await
+                .map_err(|e| e.needed_by("eth_feeHistory", "fee_mode"))?;
+                tx.set_max_fee_per_gas(fees.max_fee_per_gas);
+                tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+            }
+            Pricing::Legacy => tx.set_gas_price(
+                self.gas_price().await.map_err(|e| e.needed_by("eth_gasPrice", "fee_mode"))?,
+            ),
+            Pricing::Fixed(price) => tx.set_gas_price(price),
+        }
+        Ok(())
+    }
+
     /// Pre-flight only: `eth_call` of `data` to `to` from the relayer. A refusal is a typed
     /// [`ChainError::Reverted`]; nothing is sent.
     pub async fn preflight(&self, what: &str, to: Address, data: &Bytes) -> Result<(), ChainError> {
@@ -117,56 +199,97 @@ impl TxSender {
         TransactionRequest::default().with_from(self.address).with_to(to).with_input(data)
     }
 
-    /// Pre-flights, sends and waits for `confirmations`: the receipt of a successful transaction.
+    /// Settles earlier sends of unknown fate, pre-flights, sends and waits for `confirmations`:
+    /// the receipt of a successful transaction.
     ///
     /// The gas estimate is the pre-flight: it executes the call as `eth_call` would and a refusal
     /// comes back with the same revert data, typed the same ([`ChainError::Reverted`]), before
-    /// anything is sent. (A separate `eth_call` first would cost one more request per send.)
+    /// anything is sent. (A separate `eth_call` first would cost one more request per send.) It
+    /// runs against the latest block by name: nodes differ when none is named (Besu and geth use
+    /// the latest block, anvil and Hardhat the pending one), and what the relayer has pending
+    /// itself is settled first.
     pub async fn send(
         &self,
         what: &str,
         to: Address,
         data: Bytes,
     ) -> Result<TransactionReceipt, ChainError> {
+        self.settle().await?;
         let mut tx = self.request(to, data);
         let gas = retry(&self.backoff, || async {
             self.provider
                 .estimate_gas(tx.clone())
+                .block(BlockId::latest())
                 .await
                 .map_err(|e| ChainError::from_rpc(&self.chain, what, &e))
         })
         .await?;
-        let fees = retry(&self.backoff, || async {
-            self.provider
-                .estimate_eip1559_fees()
-                .await
-                .map_err(|e| ChainError::from_rpc(&self.chain, "fee estimate", &e))
-        })
-        .await?;
+        self.price(&mut tx).await?;
         tx.set_gas_limit(gas.saturating_mul(100 + self.options.gas_margin_percent) / 100);
         tx.set_chain_id(self.chain_id);
-        tx.set_max_fee_per_gas(fees.max_fee_per_gas);
-        tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let sent = self.assign_and_send(what, tx).await?;
+        self.wait_and_keep(sent).await
+    }
 
-        let (nonce, first_hash) = self.assign_and_send(what, &mut tx).await?;
-        let result = self.wait(what, tx, nonce, first_hash).await;
+    /// Waits for `sent`; if the wait fails with its fate unknown, keeps it for the next send to
+    /// settle.
+    async fn wait_and_keep(&self, sent: InFlight) -> Result<TransactionReceipt, ChainError> {
+        let mut sent = sent;
+        let result = self.wait(&mut sent).await;
         if let Err(err) = &result
             && !matches!(err, ChainError::Failed { .. })
         {
-            // Whether the nonce was used is unknown (the node may have lost the transaction with
-            // its pool): read it again before the next send, rather than leave a gap that every
-            // later transaction would queue behind forever.
-            *self.next_nonce.lock().await = None;
+            // It may still be mined (or the node lost it with its pool): the next send waits for
+            // it, or replaces it on its nonce, before doing anything else.
+            tracing::debug!(chain = %self.chain, what = %sent.what, nonce = sent.nonce, %err, "fate unknown: kept to settle");
+            self.unsettled.lock().await.push(sent);
         }
         result
     }
 
-    /// Assigns the next nonce and sends, under the nonce mutex.
+    /// Waits for every earlier send whose fate was unknown, so that what it did is on chain
+    /// before anything else is pre-flighted and sent. Fails (sending nothing) while one still
+    /// cannot be settled.
+    async fn settle(&self) -> Result<(), ChainError> {
+        let mut unsettled = self.unsettled.lock().await;
+        while let Some(mut sent) = unsettled.pop() {
+            match self.wait(&mut sent).await {
+                Ok(_) | Err(ChainError::Failed { .. }) => {
+                    tracing::debug!(chain = %self.chain, what = %sent.what, nonce = sent.nonce, "settled");
+                }
+                Err(err) => {
+                    unsettled.push(sent);
+                    return Err(err);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Signs `tx` with the relayer's key: its hash and raw bytes.
+    async fn sign(&self, what: &str, tx: TransactionRequest) -> Result<(B256, Bytes), ChainError> {
+        let built =
+            <TransactionRequest as NetworkTransactionBuilder<Ethereum>>::build(tx, &self.wallet);
+        let envelope = built.await.map_err(|e| ChainError::BadData {
+            chain: self.chain.clone(),
+            what: what.to_owned(),
+            message: format!("cannot sign the transaction: {e}"),
+        })?;
+        Ok((*envelope.tx_hash(), Bytes::from(envelope.encoded_2718())))
+    }
+
+    /// Assigns the next nonce, signs and broadcasts, under the nonce mutex.
+    ///
+    /// A broadcast whose answer never came (a timeout, a dropped connection) may have reached the
+    /// node: it is kept as sent and waited for, never signed again on the next nonce, which would
+    /// send the action twice. If the node never got it, [`Self::wait`] finds it unknown and
+    /// broadcasts it again. Only a node's own refusal is retried: on a fresh nonce when it names
+    /// the nonce, on the same one otherwise.
     async fn assign_and_send(
         &self,
         what: &str,
-        tx: &mut TransactionRequest,
-    ) -> Result<(u64, B256), ChainError> {
+        mut tx: TransactionRequest,
+    ) -> Result<InFlight, ChainError> {
         let mut guard = self.next_nonce.lock().await;
         let mut attempt = 0u32;
         loop {
@@ -175,51 +298,71 @@ impl TxSender {
                 None => self.pending_count().await?,
             };
             tx.set_nonce(nonce);
-            match self.provider.send_transaction(tx.clone()).await {
-                Ok(pending) => {
-                    *guard = Some(nonce + 1);
-                    let hash = *pending.tx_hash();
-                    tracing::debug!(chain = %self.chain, what, nonce, %hash, "sent");
-                    return Ok((nonce, hash));
-                }
-                Err(e) => {
-                    let err = ChainError::from_rpc(&self.chain, what, &e);
-                    let nonce_problem = e
-                        .as_error_resp()
-                        .is_some_and(|p| is_nonce_message(&p.message.to_ascii_lowercase()));
-                    if nonce_problem {
-                        *guard = None;
+            let (hash, raw) = self.sign(what, tx.clone()).await?;
+            let outcome = self.provider.send_raw_transaction(&raw).await;
+            let refusal = match &outcome {
+                Ok(_) => None,
+                Err(e) => match e.as_error_resp() {
+                    // The node has exactly this transaction already.
+                    Some(p) if is_known_message(&p.message.to_ascii_lowercase()) => None,
+                    Some(_) => Some(e),
+                    // No answer: its fate is unknown.
+                    None if ChainError::from_rpc(&self.chain, what, e).is_retryable() => {
+                        tracing::debug!(chain = %self.chain, what, nonce, error = %e, "broadcast unanswered: waiting for it as sent");
+                        None
                     }
-                    if (nonce_problem || err.is_retryable())
-                        && attempt + 1 < self.backoff.max_attempts
-                    {
-                        tracing::warn!(chain = %self.chain, what, %err, "send failed, retrying");
-                        tokio::time::sleep(self.backoff.delay(attempt)).await;
-                        attempt += 1;
-                        continue;
-                    }
-                    return Err(err);
-                }
+                    None => Some(e),
+                },
+            };
+            let Some(e) = refusal else {
+                *guard = Some(nonce + 1);
+                tracing::debug!(chain = %self.chain, what, nonce, %hash, "sent");
+                return Ok(InFlight {
+                    what: what.to_owned(),
+                    tx,
+                    nonce,
+                    versions: vec![(hash, raw)],
+                });
+            };
+            let err = ChainError::from_rpc(&self.chain, what, e);
+            let nonce_problem = e
+                .as_error_resp()
+                .is_some_and(|p| is_nonce_message(&p.message.to_ascii_lowercase()));
+            if nonce_problem {
+                *guard = None;
             }
+            if (nonce_problem || err.is_retryable()) && attempt + 1 < self.backoff.max_attempts {
+                tracing::warn!(chain = %self.chain, what, %err, "send refused, retrying");
+                tokio::time::sleep(self.backoff.delay(attempt)).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(err);
         }
     }
 
-    /// Waits for one of the hashes sent under `nonce` to be mined and confirmed; bumps fees on
-    /// the same nonce when nothing is mined within `bump_after_blocks`.
-    async fn wait(
-        &self,
-        what: &str,
-        mut tx: TransactionRequest,
-        nonce: u64,
-        first_hash: B256,
-    ) -> Result<TransactionReceipt, ChainError> {
-        let mut hashes = vec![first_hash];
+    /// Whether a replacement of `tx` raises its price (else it is broadcast again as is): a
+    /// fixed price cannot, nor can a zero one (a gas-free network's accounts hold nothing).
+    fn bumpable(&self, tx: &TransactionRequest) -> bool {
+        match self.pricing.get() {
+            Some(Pricing::Eip1559) => true,
+            Some(Pricing::Legacy) => tx.gas_price.is_some_and(|p| p > 0),
+            Some(Pricing::Fixed(_)) | None => false,
+        }
+    }
+
+    /// Waits for one of the versions of `sent` to be mined and confirmed; when none is mined
+    /// within `bump_after_blocks` (or the node lost it), replaces it on the same nonce: with
+    /// higher fees where they can rise, else the same signed transaction again.
+    async fn wait(&self, sent: &mut InFlight) -> Result<TransactionReceipt, ChainError> {
+        let what = sent.what.clone();
+        let what = what.as_str();
         // The head when the transaction was first seen unmined: asked only then, since on most
         // sends the first receipt poll finds it mined.
         let mut unmined_since: Option<u64> = None;
         let mut bumps = 0u32;
         loop {
-            for hash in hashes.iter().rev() {
+            for (hash, _) in sent.versions.iter().rev() {
                 let receipt = self
                     .provider
                     .get_transaction_receipt(*hash)
@@ -232,7 +375,8 @@ impl TxSender {
                     Err(err) => return Err(err),
                 }
             }
-            let latest = *hashes.last().unwrap_or(&first_hash);
+            let (latest, latest_raw) =
+                sent.versions.last().cloned().unwrap_or((B256::ZERO, Bytes::new()));
             let dropped = self.dropped(what, latest).await;
             let head = self.head(what).await?;
             let since = *unmined_since.get_or_insert(head);
@@ -241,30 +385,50 @@ impl TxSender {
                     return Err(ChainError::NotMined {
                         chain: self.chain.clone(),
                         what: what.to_owned(),
-                        tx_hash: *hashes.last().unwrap_or(&first_hash),
+                        tx_hash: latest,
                         bumps,
                     });
                 }
-                let bump = |fee: u128| {
-                    fee.saturating_mul(100 + u128::from(self.options.bump_percent.max(13))) / 100
-                        + 1
-                };
-                let max_fee = tx.max_fee_per_gas.unwrap_or_default();
-                let tip = tx.max_priority_fee_per_gas.unwrap_or_default();
-                tx.set_max_fee_per_gas(bump(max_fee));
-                tx.set_max_priority_fee_per_gas(bump(tip));
-                tx.set_nonce(nonce);
                 bumps += 1;
                 unmined_since = Some(head);
-                match self.provider.send_transaction(tx.clone()).await {
-                    Ok(pending) => {
-                        let why = if dropped { "dropped by the node" } else { "not mined" };
-                        tracing::info!(chain = %self.chain, what, nonce, bumps, why, "fee bumped");
-                        hashes.push(*pending.tx_hash());
+                let why = if dropped { "dropped by the node" } else { "not mined" };
+                if self.bumpable(&sent.tx) {
+                    let bump = |fee: u128| {
+                        fee.saturating_mul(100 + u128::from(self.options.bump_percent.max(13)))
+                            / 100
+                            + 1
+                    };
+                    let tx = &mut sent.tx;
+                    if let Some(price) = tx.gas_price {
+                        tx.set_gas_price(bump(price));
+                    } else {
+                        let max_fee = tx.max_fee_per_gas.unwrap_or_default();
+                        let tip = tx.max_priority_fee_per_gas.unwrap_or_default();
+                        tx.set_max_fee_per_gas(bump(max_fee));
+                        tx.set_max_priority_fee_per_gas(bump(tip));
                     }
-                    // "nonce too low": an earlier version was mined; the next poll finds it.
-                    Err(e) => {
-                        tracing::debug!(chain = %self.chain, what, error = %e, "bump refused")
+                    tx.set_nonce(sent.nonce);
+                    let (hash, raw) = self.sign(what, sent.tx.clone()).await?;
+                    match self.provider.send_raw_transaction(&raw).await {
+                        Ok(_) => {
+                            tracing::info!(chain = %self.chain, what, nonce = sent.nonce, bumps, why, "fee bumped");
+                            sent.versions.push((hash, raw));
+                        }
+                        // "nonce too low": an earlier version was mined; the next poll finds it.
+                        Err(e) => {
+                            tracing::debug!(chain = %self.chain, what, error = %e, "bump refused")
+                        }
+                    }
+                } else {
+                    // The price cannot rise: the same signed transaction, again (a node that
+                    // lost it takes it back; one that has it answers "already known").
+                    match self.provider.send_raw_transaction(&latest_raw).await {
+                        Ok(_) => {
+                            tracing::info!(chain = %self.chain, what, nonce = sent.nonce, bumps, why, "broadcast again")
+                        }
+                        Err(e) => {
+                            tracing::debug!(chain = %self.chain, what, error = %e, "re-broadcast refused")
+                        }
                     }
                 }
             }
@@ -320,9 +484,40 @@ impl TxSender {
     }
 }
 
+/// Whether a node's refusal of a broadcast says it already has that very transaction (geth and
+/// Besu "already known", Hardhat "known transaction", others "already imported").
+fn is_known_message(lower: &str) -> bool {
+    lower.contains("already known")
+        || lower.contains("known transaction")
+        || lower.contains("already imported")
+        || lower.contains("alreadyknown")
+}
+
+/// Whether an RPC error says the node lacks the method or feature (not a transient failure):
+/// JSON-RPC "method not found" (-32601) and the usual wordings of it, and alloy's own
+/// `UnsupportedFeature`.
+pub(crate) fn is_unsupported_rpc(err: &RpcError<TransportErrorKind>) -> bool {
+    if let RpcError::UnsupportedFeature(_) = err {
+        return true;
+    }
+    err.as_error_resp().is_some_and(|p| is_unsupported_answer(p.code, &p.message))
+}
+
+/// [`is_unsupported_rpc`] on an error answer's code and message.
+fn is_unsupported_answer(code: i64, message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    code == -32601
+        || lower.contains("method not found")
+        || lower.contains("not supported")
+        || lower.contains("unsupported")
+        || (lower.contains("does not exist") && lower.contains("method"))
+        || lower.contains("not available")
+        || lower.contains("is disabled")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::should_replace;
+    use super::*;
 
     #[test]
     fn replaces_when_dropped_or_after_enough_blocks() {
@@ -333,5 +528,27 @@ mod tests {
         assert!(should_replace(false, 13, 10, 3));
         // The node forgot it: at once, even with no new block.
         assert!(should_replace(true, 10, 10, 3));
+    }
+
+    #[test]
+    fn missing_methods_are_recognised() {
+        assert!(is_unsupported_answer(-32601, "Method not found"));
+        assert!(is_unsupported_answer(
+            -32000,
+            "the method eth_feeHistory does not exist/is not available"
+        ));
+        assert!(is_unsupported_rpc(&RpcError::<TransportErrorKind>::UnsupportedFeature("eip1559")));
+        // A node that has the very transaction already, in each wording.
+        for m in ["already known", "Known transaction: 0xab", "transaction already imported"] {
+            assert!(is_known_message(&m.to_ascii_lowercase()), "{m}");
+        }
+        assert!(!is_known_message("nonce too low"));
+        // Hardhat at Berlin.
+        assert!(is_unsupported_answer(
+            -32000,
+            "eth_feeHistory is disabled. It only works with the London hardfork or a later one."
+        ));
+        assert!(!is_unsupported_answer(-32000, "execution reverted"));
+        assert!(!is_unsupported_answer(-32005, "rate limit exceeded"));
     }
 }

@@ -183,6 +183,12 @@ impl From<SwapSubmitError> for ApiError {
     fn from(e: SwapSubmitError) -> ApiError {
         let message = e.to_string();
         let (status, code) = match &e {
+            SwapSubmitError::Chain(c) if c.is_unsupported() => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "NodeUnsupported".to_owned())
+            }
+            SwapSubmitError::Audit(a) if a.is_misconfigured() => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "NodeUnsupported".to_owned())
+            }
             SwapSubmitError::Invalid(_) => (StatusCode::BAD_REQUEST, "SwapInvalid".to_owned()),
             SwapSubmitError::WrongSecret { .. } => {
                 (StatusCode::BAD_REQUEST, "SwapWrongSecret".to_owned())
