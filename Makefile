@@ -27,7 +27,7 @@ help:
 	@echo "make test       build and run every check and test (what CI runs)"
 	@echo "make contracts  compile contracts and rewrite contracts/artifacts/*.json"
 	@echo "make demo       run a local consortium through 2PC, HTLC, a relayer crash and the audit"
-	@echo "make bench-gas  gas per 2PC transfer and HTLC swap vs a lower bound and the baseline"
+	@echo "make bench-gas  gas per 2PC transfer, HTLC swap and batched report vs a lower bound and the baseline"
 	@echo "make bench      bench-gas, then throughput, latency and resume time at 1 s blocks"
 	@echo "make chaos      TRIALS=N seeded fault trials (SEED=base to repeat a run, REPLAY=seed for one trial)"
 

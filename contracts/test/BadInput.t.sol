@@ -125,7 +125,7 @@ contract BadInputTest is HtlcFixture {
         SWAP_2 = _requestIdOf(USER_1, NONCE + 1);
         SWAP_PROPOSED = _requestIdOf(USER_1, NONCE + 2);
         SWAP_NEW = _requestIdOf(USER_1, FRESH);
-        supEmpty = new Supervision(registry);
+        supEmpty = new Supervision(registry, address(tm));
         regulator = _admitRegulator(REGULATOR_PK, "Regulator R");
         regulator2 = _admitRegulator(REGULATOR_2_PK, "Regulator S");
         regulatorGone = _admitRegulator(REGULATOR_GONE_PK, "Regulator G");

@@ -96,7 +96,8 @@ abstract contract HtlcFixture is Test {
         chains = new ChainRegistry(registry);
         perms = new PermissionManager(registry, chains);
         tm = new TransactionManager(registry, chains, perms);
-        sup = new Supervision(registry);
+        sup = new Supervision(registry, address(tm));
+        tm.bindSupervision(address(sup));
 
         _addAccount(ADMIN_1, RELAYER_1, IInstitutionRegistry.Role.Relayer);
         _addAccount(ADMIN_1, RELAYER_1B, IInstitutionRegistry.Role.Relayer);

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use alloy::contract::RawCallBuilder;
+use alloy::contract::{CallBuilder, CallDecoder, RawCallBuilder};
 use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::{PendingTransactionError, Provider};
+use alloy::rpc::types::TransactionReceipt;
 use alloy::transports::{RpcError, TransportError};
 
 use crossgov_relayer::ContractRevert;
@@ -174,9 +175,10 @@ fn contract_error_retryable(err: &alloy::contract::Error) -> bool {
 
 /// Deploys InstitutionRegistry(founders, threshold, voting period), ChainRegistry(registry),
 /// PermissionManager(registry, chainRegistry), TransactionManager(registry, chainRegistry,
-/// permissionManager) and Supervision(registry) from the committed artifacts with `provider`'s
+/// permissionManager) and Supervision(registry, transactionManager) from the committed artifacts with `provider`'s
 /// wallet, then checks each address holds the artifact's runtime code, the contracts are wired to
-/// each other and the TransactionManager's EIP-712 domain is the one signers compute. Returns the
+/// each other (the TransactionManager is bound to its Supervision by `bindSupervision`, sent
+/// from the same wallet) and the TransactionManager's EIP-712 domain is the one signers compute. Returns the
 /// deployment manifest.
 ///
 /// Each transaction is awaited (up to [`RECEIPT_TIMEOUT`]) before the next is sent, since each
@@ -233,9 +235,15 @@ where
     let supervision = deploy_one(
         provider,
         Artifact::SUPERVISION,
-        Supervision::deploy_builder(provider.clone(), registry.address),
+        Supervision::deploy_builder(
+            provider.clone(),
+            registry.address,
+            transaction_manager.address,
+        ),
     )
     .await?;
+    // The two name each other: the TransactionManager learns Supervision once both exist.
+    bind_supervision(provider, transaction_manager.address, supervision.address).await?;
 
     // Immutables: check each contract points at the others.
     let cr = ChainRegistry::new(chain_registry.address, provider.clone());
@@ -264,6 +272,18 @@ where
         tm.permissionManager().call().await,
     )?;
     check_wiring("Supervision", "registry", registry.address, sup.registry().call().await)?;
+    check_wiring(
+        "Supervision",
+        "transactionManager",
+        transaction_manager.address,
+        sup.transactionManager().call().await,
+    )?;
+    check_wiring(
+        "TransactionManager",
+        "supervision",
+        supervision.address,
+        tm.supervision().call().await,
+    )?;
     check_domain(
         "TransactionManager",
         tm_domain(chain_id, transaction_manager.address).separator(),
@@ -346,6 +366,18 @@ where
         tm.permissionManager().call().await,
     )?;
     check_wiring("Supervision", "registry", registry, sup.registry().call().await)?;
+    check_wiring(
+        "Supervision",
+        "transactionManager",
+        deployment.transaction_manager.address,
+        sup.transactionManager().call().await,
+    )?;
+    check_wiring(
+        "TransactionManager",
+        "supervision",
+        deployment.supervision.address,
+        tm.supervision().call().await,
+    )?;
     Ok(())
 }
 
@@ -487,20 +519,8 @@ async fn deploy_one_from<P: Provider + Clone>(
     builder: RawCallBuilder<P>,
 ) -> Result<(DeployedContract, Address), DeployError> {
     let contract = artifact.name;
-    let pending = builder.send().await.map_err(|source| DeployError::Send {
-        contract,
-        revert: ContractRevert::from_error(&source).map(Box::new),
-        source: Box::new(source),
-    })?;
-    let receipt = pending
-        .with_timeout(Some(RECEIPT_TIMEOUT))
-        .get_receipt()
-        .await
-        .map_err(|source| DeployError::Receipt { contract, source: Box::new(source) })?;
+    let receipt = send_mined(contract, builder).await?;
     let tx_hash = receipt.transaction_hash;
-    if !receipt.status() {
-        return Err(DeployError::Reverted { contract, tx_hash });
-    }
     let address =
         receipt.contract_address.ok_or(DeployError::NoContractAddress { contract, tx_hash })?;
     let block = receipt.block_number.ok_or(DeployError::Rpc {
@@ -512,6 +532,39 @@ async fn deploy_one_from<P: Provider + Clone>(
     let deployed_bytecode_hash = keccak256(&artifact.deployed_bytecode[..]);
     let deployed = DeployedContract { address, block, tx_hash, deployed_bytecode_hash };
     Ok((deployed, receipt.from))
+}
+
+/// `TransactionManager.bindSupervision(supervision)`, awaited like a deployment.
+async fn bind_supervision<P: Provider + Clone>(
+    provider: &P,
+    transaction_manager: Address,
+    supervision: Address,
+) -> Result<(), DeployError> {
+    let tm = TransactionManager::new(transaction_manager, provider.clone());
+    send_mined("TransactionManager.bindSupervision", tm.bindSupervision(supervision)).await?;
+    Ok(())
+}
+
+/// Sends `call` and waits up to [`RECEIPT_TIMEOUT`] for it to be mined; a revert, found while
+/// estimating gas or on chain, is an error naming `contract`.
+async fn send_mined<P: Provider, D: CallDecoder>(
+    contract: &'static str,
+    call: CallBuilder<P, D>,
+) -> Result<TransactionReceipt, DeployError> {
+    let pending = call.send().await.map_err(|source| DeployError::Send {
+        contract,
+        revert: ContractRevert::from_error(&source).map(Box::new),
+        source: Box::new(source),
+    })?;
+    let receipt = pending
+        .with_timeout(Some(RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(|source| DeployError::Receipt { contract, source: Box::new(source) })?;
+    if !receipt.status() {
+        return Err(DeployError::Reverted { contract, tx_hash: receipt.transaction_hash });
+    }
+    Ok(receipt)
 }
 
 /// The runtime code equals the artifact's `deployedBytecode`, except that for contracts with

@@ -92,6 +92,7 @@ pub use institution_registry::IInstitutionRegistry::{Founder, Institution, Propo
 pub use institution_registry::InstitutionRegistry;
 pub use permission_manager::PermissionManager;
 pub use supervision::Supervision;
+pub use transaction_manager::ITransactionManager::ReportItem;
 pub use transaction_manager::TransactionManager;
 pub use xa_ledger::XaLedger;
 
@@ -179,6 +180,35 @@ macro_rules! sol_enum {
             }
         }
     };
+}
+
+sol_enum! {
+    /// `ITransactionManager.ReportKind`: the entry point a batched report item runs
+    /// (`ReportItem.kind`).
+    ReportKind in "ITransactionManager" {
+        /// `begin`.
+        Begin = 0,
+        /// `vote`.
+        Vote = 1,
+        /// `expire`.
+        Expire = 2,
+        /// `ack`.
+        Ack = 3,
+        /// `proposeSwap`.
+        ProposeSwap = 4,
+        /// `acceptSwap`.
+        AcceptSwap = 5,
+        /// `recordLegLocked`.
+        LegLocked = 6,
+        /// `recordLegUnlocked`.
+        LegUnlocked = 7,
+        /// `recordLegRefunded`.
+        LegRefunded = 8,
+        /// `recordLegVoid`.
+        LegVoid = 9,
+        /// `expireSwap`.
+        ExpireSwap = 10,
+    }
 }
 
 sol_enum! {
@@ -412,6 +442,7 @@ mod tests {
         assert_mirrors(LegState::INTERFACE, LegState::SOL_NAME, LegState::ALL, LegState::name);
         assert_mirrors(XaTxState::INTERFACE, "TxState", XaTxState::ALL, XaTxState::name);
         assert_mirrors(HtlcLockState::INTERFACE, "SwapState", HtlcLockState::ALL, |v| v.name());
+        assert_mirrors(ReportKind::INTERFACE, "ReportKind", ReportKind::ALL, ReportKind::name);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Benchmarks: commands that print figures (`crossgov-bench`), never timed tests.
 //!
-//! - [`gas`]: gas per 2PC transfer and per HTLC swap from real receipts, by contract function,
-//!   against a computed lower bound and a committed baseline.
+//! - [`gas`]: gas per 2PC transfer, per HTLC swap and per batched report from real receipts, by
+//!   contract function, against a computed lower bound and a committed baseline.
 //! - [`load`]: throughput, latency, CPU/RSS and resume time of 2PC transfers at a fixed block time.
 
 pub mod gas;
@@ -24,7 +24,8 @@ pub struct BenchCli {
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Gas per 2PC transfer and per HTLC swap on the local consortium.
+    /// Gas per 2PC transfer and per HTLC swap on the local consortium, and of eight votes with
+    /// their audit records sent one at a time and in one report.
     Gas {
         /// Write the reports (JSON) here.
         #[arg(long, value_name = "FILE")]

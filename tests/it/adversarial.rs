@@ -1352,14 +1352,17 @@ fn threat_model_names_only_tests_that_exist() {
         let test_cell = row.trim_end_matches('|').rsplit('|').next().expect("a test column");
         for name in test_cell.split('`').skip(1).step_by(2) {
             let (module, function) = name.split_once("::").unwrap_or(("adversarial", name));
-            let source = std::fs::read_to_string(format!("{root}/tests/it/{module}.rs"))
-                .unwrap_or_else(|e| panic!("{name}: tests/it/{module}.rs: {e}"));
-            assert!(
-                source.contains(&format!("fn {function}(")),
-                "{row}\nnames {name}, which does not exist"
-            );
+            // `File.t.sol::test_x` names a forge test, anything else a test under tests/it.
+            let (path, declaration) = if module.ends_with(".sol") {
+                (format!("{root}/contracts/test/{module}"), format!("function {function}("))
+            } else {
+                (format!("{root}/tests/it/{module}.rs"), format!("fn {function}("))
+            };
+            let source =
+                std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {path}: {e}"));
+            assert!(source.contains(&declaration), "{row}\nnames {name}, which does not exist");
             named += 1;
         }
     }
-    assert!(named >= 28, "only {named} tests named");
+    assert!(named >= 38, "only {named} tests named");
 }

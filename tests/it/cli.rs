@@ -571,7 +571,7 @@ async fn deploy_is_idempotent_and_refuses_clearly() {
     let written = crossgov_deploy::Deployment::read_manifest(&manifest).expect("manifest");
     assert_eq!(first["deployment"], serde_json::to_value(&written).expect("json"));
     let after_deploy = nonce().await;
-    assert_eq!(after_deploy, 5, "five contracts");
+    assert_eq!(after_deploy, 6, "five contracts and the Supervision binding");
     assert!(
         !stdout(&out).contains(&deployer[2..])
             && !String::from_utf8_lossy(&out.stderr).contains(&deployer[2..])
@@ -1115,7 +1115,20 @@ fn bench_gas_stays_within_the_baseline() {
     let reports: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let scenarios: Vec<&str> =
         reports.as_array().expect("array").iter().filter_map(|r| r["scenario"].as_str()).collect();
-    assert_eq!(scenarios, ["2PC transfer, 2 steps on 2 chains", "HTLC swap"]);
+    assert_eq!(
+        scenarios,
+        [
+            "2PC transfer, 2 steps on 2 chains",
+            "HTLC swap",
+            "8 votes with their audit records, one transaction each",
+            "8 votes with their audit records, one report"
+        ]
+    );
+    // The report carries the same eight votes and records in one transaction.
+    let total = |i: usize| reports[i]["total"].as_u64().expect("total");
+    assert!(total(3) < total(2), "one report {} vs one at a time {}", total(3), total(2));
+    assert_eq!(reports[3]["lines"][0]["function"], "report");
+    assert_eq!(reports[3]["lines"][0]["calls"], 1);
     for r in reports.as_array().expect("array") {
         assert!(r["ratio"].as_f64().is_some_and(|x| x > 1.0), "{r}");
         let sum: u64 =

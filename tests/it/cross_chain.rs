@@ -565,6 +565,8 @@ impl Consortium {
                     E::LegVoided(_) => "LegVoided",
                     E::SwapClosed(_) => "SwapClosed",
                     E::SwapExpired(_) => "SwapExpired",
+                    E::ReportItemRefused(_) => "ReportItemRefused",
+                    E::SupervisionBound(_) => "SupervisionBound",
                 }
             })
             .collect()

@@ -21,6 +21,7 @@ contract Supervision is ISupervision {
     uint256 private constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
 
     IInstitutionRegistry private immutable _registry;
+    address private immutable _transactionManager;
 
     mapping(address regulator => Regulator) private _regulators;
     address[] private _active;
@@ -32,8 +33,9 @@ contract Supervision is ISupervision {
         _;
     }
 
-    constructor(IInstitutionRegistry registry_) {
+    constructor(IInstitutionRegistry registry_, address transactionManager_) {
         _registry = registry_;
+        _transactionManager = transactionManager_;
     }
 
     /// @inheritdoc ISupervision
@@ -78,19 +80,17 @@ contract Supervision is ISupervision {
 
     /// @inheritdoc ISupervision
     function record(bytes32 subjectId, bytes calldata envelope) external {
-        uint64 institution = _registry.activeInstitutionOf(msg.sender, IInstitutionRegistry.Role.Relayer);
-        if (institution == 0) revert SupNotRelayer(msg.sender);
-        if (_active.length == 0) revert SupNoRegulators();
-        if (envelope.length == 0 || envelope.length > MAX_ENVELOPE_BYTES) {
-            revert SupBadEnvelopeLength(envelope.length);
+        _append(subjectId, msg.sender, envelope);
+    }
+
+    /// @inheritdoc ISupervision
+    function appendReport(bytes32 subjectId, address reporter, bytes calldata envelope) external {
+        if (msg.sender != _transactionManager) revert SupNotTransactionManager(msg.sender);
+        if (envelope.length == 0) {
+            if (_active.length == 0) return;
+            revert SupRecordRequired(subjectId);
         }
-        _checkEnvelope(envelope);
-        bytes32 recordHash = keccak256(envelope);
-        bytes32 newHead = keccak256(abi.encodePacked(_head, recordHash));
-        uint256 index = _count;
-        _head = newHead;
-        _count = index + 1;
-        emit RecordAppended(index, subjectId, institution, msg.sender, recordHash, newHead, envelope);
+        _append(subjectId, reporter, envelope);
     }
 
     /// @inheritdoc ISupervision
@@ -116,6 +116,28 @@ contract Supervision is ISupervision {
     /// @inheritdoc ISupervision
     function registry() external view returns (address) {
         return address(_registry);
+    }
+
+    /// @inheritdoc ISupervision
+    function transactionManager() external view returns (address) {
+        return _transactionManager;
+    }
+
+    /// @dev Checks `writer`, the regulators and the envelope in that order, then appends the record.
+    function _append(bytes32 subjectId, address writer, bytes calldata envelope) private {
+        uint64 institution = _registry.activeInstitutionOf(writer, IInstitutionRegistry.Role.Relayer);
+        if (institution == 0) revert SupNotRelayer(writer);
+        if (_active.length == 0) revert SupNoRegulators();
+        if (envelope.length == 0 || envelope.length > MAX_ENVELOPE_BYTES) {
+            revert SupBadEnvelopeLength(envelope.length);
+        }
+        _checkEnvelope(envelope);
+        bytes32 recordHash = keccak256(envelope);
+        bytes32 newHead = keccak256(abi.encodePacked(_head, recordHash));
+        uint256 index = _count;
+        _head = newHead;
+        _count = index + 1;
+        emit RecordAppended(index, subjectId, institution, writer, recordHash, newHead, envelope);
     }
 
     /// @dev Structure and addressing of a non-empty envelope, in wire order (see ISupervision). A field

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IChainRegistry} from "../interfaces/IChainRegistry.sol";
 import {IInstitutionRegistry} from "../interfaces/IInstitutionRegistry.sol";
 import {IPermissionManager} from "../interfaces/IPermissionManager.sol";
+import {ISupervision} from "../interfaces/ISupervision.sol";
 import {ITransactionManager} from "../interfaces/ITransactionManager.sol";
 import {IPath} from "../libraries/IPath.sol";
 import {ResourceOps} from "../libraries/ResourceOps.sol";
@@ -19,6 +20,8 @@ contract TransactionManager is ITransactionManager {
     uint64 public constant MIN_TIMELOCK_MARGIN = 10 minutes;
     uint64 public constant MAX_SWAP_DURATION = 30 days;
     uint256 public constant MAX_PAGE = 100;
+    /// Items per report: the `refused` bitmap's width bounds it at 256; a block's gas bounds it sooner.
+    uint256 public constant MAX_REPORT_ITEMS = 64;
 
     bytes32 public constant STEP_TYPEHASH =
         keccak256("Step(bytes32 zone,bytes32 chain,bytes32 resource,bytes op)");
@@ -37,6 +40,9 @@ contract TransactionManager is ITransactionManager {
     IInstitutionRegistry private immutable _registry;
     IChainRegistry private immutable _chains;
     IPermissionManager private immutable _permissions;
+    /// Binds Supervision once (the two contracts name each other, so one learns the other after both exist).
+    address private immutable _deployer;
+    ISupervision private _supervision;
 
     mapping(bytes32 txId => Transaction) private _transactions;
     mapping(bytes32 txId => mapping(uint256 step => StepRecord)) private _steps;
@@ -57,6 +63,7 @@ contract TransactionManager is ITransactionManager {
         _registry = registry_;
         _chains = chainRegistry_;
         _permissions = permissions_;
+        _deployer = msg.sender;
     }
 
     // ================================================================ 2PC
@@ -80,8 +87,8 @@ contract TransactionManager is ITransactionManager {
         }
         if (_nonceUsed[initiator][request.nonce]) revert TxNonceUsed(initiator, request.nonce);
         uint64 institution = _requireUser(initiator);
-        if (_registry.activeInstitutionOf(msg.sender, IInstitutionRegistry.Role.Relayer) != institution) {
-            revert TxNotInstitutionRelayer(msg.sender, institution);
+        if (_registry.activeInstitutionOf(_sender(), IInstitutionRegistry.Role.Relayer) != institution) {
+            revert TxNotInstitutionRelayer(_sender(), institution);
         }
 
         _nonceUsed[initiator][request.nonce] = true;
@@ -126,7 +133,7 @@ contract TransactionManager is ITransactionManager {
 
         t.votedMask |= bit;
         if (ok) t.yesMask |= bit;
-        emit StepVoted(txId, step, ok, msg.sender, evidence);
+        emit StepVoted(txId, step, ok, _sender(), evidence);
 
         if (!ok) {
             t.state = TxState.Aborting;
@@ -157,7 +164,7 @@ contract TransactionManager is ITransactionManager {
         if (evidence.length > MAX_EVIDENCE_BYTES) revert TxEvidenceTooLarge(evidence.length);
 
         t.ackedMask |= bit;
-        emit StepAcked(txId, step, msg.sender, evidence);
+        emit StepAcked(txId, step, _sender(), evidence);
 
         if (t.ackedMask == _allSteps(t.stepCount)) {
             TxState finalState = state == TxState.Committing ? TxState.Committed : TxState.Aborted;
@@ -254,8 +261,8 @@ contract TransactionManager is ITransactionManager {
         if (_nonceUsed[signer][request.nonce]) revert SwapNonceUsed(signer, request.nonce);
         uint64 institution = _registry.activeInstitutionOf(signer, IInstitutionRegistry.Role.User);
         if (institution == 0) revert SwapNotUser(signer);
-        if (_registry.activeInstitutionOf(msg.sender, IInstitutionRegistry.Role.Relayer) != institution) {
-            revert SwapNotInstitutionRelayer(msg.sender, institution);
+        if (_registry.activeInstitutionOf(_sender(), IInstitutionRegistry.Role.Relayer) != institution) {
+            revert SwapNotInstitutionRelayer(_sender(), institution);
         }
         if (_registry.activeInstitutionOf(b.sender, IInstitutionRegistry.Role.User) == 0) {
             revert SwapNotUser(b.sender);
@@ -300,8 +307,8 @@ contract TransactionManager is ITransactionManager {
         if (signer != counterparty) revert SwapWrongSigner(counterparty, signer);
         uint64 institution = _registry.activeInstitutionOf(counterparty, IInstitutionRegistry.Role.User);
         if (institution == 0) revert SwapNotUser(counterparty);
-        if (_registry.activeInstitutionOf(msg.sender, IInstitutionRegistry.Role.Relayer) != institution) {
-            revert SwapNotInstitutionRelayer(msg.sender, institution);
+        if (_registry.activeInstitutionOf(_sender(), IInstitutionRegistry.Role.Relayer) != institution) {
+            revert SwapNotInstitutionRelayer(_sender(), institution);
         }
         s.state = SwapState.Accepted;
         emit SwapAccepted(swapId);
@@ -318,7 +325,7 @@ contract TransactionManager is ITransactionManager {
             if (s.legA != LegState.Locked) revert SwapLegOutOfOrder(swapId);
             s.legB = LegState.Locked;
         }
-        emit LegLocked(swapId, leg, msg.sender, evidence);
+        emit LegLocked(swapId, leg, _sender(), evidence);
     }
 
     /// @inheritdoc ITransactionManager
@@ -330,7 +337,7 @@ contract TransactionManager is ITransactionManager {
         if (leg == 0) s.legA = LegState.Unlocked;
         else s.legB = LegState.Unlocked;
         s.secret = secret;
-        emit LegUnlocked(swapId, leg, secret, msg.sender, evidence);
+        emit LegUnlocked(swapId, leg, secret, _sender(), evidence);
         _closeIfSettled(swapId, s);
     }
 
@@ -341,7 +348,7 @@ contract TransactionManager is ITransactionManager {
         if (current != LegState.Locked) revert SwapLegState(swapId, leg, current);
         if (leg == 0) s.legA = LegState.Refunded;
         else s.legB = LegState.Refunded;
-        emit LegRefunded(swapId, leg, msg.sender, evidence);
+        emit LegRefunded(swapId, leg, _sender(), evidence);
         _closeIfSettled(swapId, s);
     }
 
@@ -352,7 +359,7 @@ contract TransactionManager is ITransactionManager {
         if (current != LegState.None) revert SwapLegState(swapId, leg, current);
         if (leg == 0) s.legA = LegState.Void;
         else s.legB = LegState.Void;
-        emit LegVoided(swapId, leg, msg.sender, evidence);
+        emit LegVoided(swapId, leg, _sender(), evidence);
         _closeIfSettled(swapId, s);
     }
 
@@ -399,7 +406,68 @@ contract TransactionManager is ITransactionManager {
         return _page(_openSwapIds[chainKey], offset, limit);
     }
 
+    // ================================================================ batched reports
+
+    /// @inheritdoc ITransactionManager
+    function report(ReportItem[] calldata items) external returns (uint256 refused) {
+        uint256 count = items.length;
+        if (count == 0 || count > MAX_REPORT_ITEMS) revert TxReportBadSize(count);
+        if (address(_supervision) == address(0)) revert TxSupervisionNotBound();
+        for (uint256 i; i < count; ++i) {
+            try this.reportItem(msg.sender, items[i]) {}
+            catch (bytes memory reason) {
+                // Every refusal here is a custom error; no data means out of gas (or worse).
+                if (reason.length == 0) revert TxReportItemFailed(i);
+                refused |= uint256(1) << i;
+                emit ReportItemRefused(i, items[i].id, reason);
+            }
+        }
+    }
+
+    /// @inheritdoc ITransactionManager
+    function reportItem(address reporter, ReportItem calldata item) external {
+        if (msg.sender != address(this)) revert TxReportNotInternal(msg.sender);
+        uint8 kind = item.kind;
+        if (kind > uint8(ReportKind.ExpireSwap)) revert TxReportBadKind(kind);
+        bytes32 id = item.id;
+        bool isBegin = kind == uint8(ReportKind.Begin);
+        // Every other entry point takes the id as its first word (SwapRequest is static, so
+        // proposeSwap's is its swapId); begin's request is dynamic, so its id is checked by effect.
+        if (isBegin) {
+            if (_transactions[id].state != TxState.None) revert TxAlreadyExists(id);
+        } else if (item.args.length < 32 || abi.decode(item.args, (bytes32)) != id) {
+            revert TxReportIdMismatch(id);
+        }
+        // The entry point runs as if `reporter` called it (see `_sender`).
+        (bool ok, bytes memory reason) =
+            address(this).call(abi.encodePacked(_entryPoint(kind), item.args, reporter));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
+            }
+        }
+        if (isBegin && _transactions[id].state == TxState.None) revert TxReportIdMismatch(id);
+        _supervision.appendReport(id, reporter, item.envelope);
+    }
+
+    /// @inheritdoc ITransactionManager
+    function bindSupervision(address supervision_) external {
+        if (msg.sender != _deployer) revert TxNotDeployer(msg.sender);
+        if (address(_supervision) != address(0)) revert TxSupervisionAlreadyBound(address(_supervision));
+        ISupervision sup = ISupervision(supervision_);
+        if (sup.transactionManager() != address(this) || sup.registry() != address(_registry)) {
+            revert TxSupervisionMismatch(supervision_);
+        }
+        _supervision = sup;
+        emit SupervisionBound(supervision_);
+    }
+
     // ================================================================ wiring
+
+    /// @inheritdoc ITransactionManager
+    function supervision() external view returns (address) {
+        return address(_supervision);
+    }
 
     /// @inheritdoc ITransactionManager
     function registry() external view returns (address) {
@@ -424,6 +492,32 @@ contract TransactionManager is ITransactionManager {
 
     // ================================================================ internal
 
+    /// @dev The account acting: the caller, or, when this contract calls its own entry point from
+    /// `reportItem`, the reporting account it appended to the calldata. Nobody else can make this
+    /// contract call itself, and `reportItem` calls only the entry points of `_entryPoint`.
+    function _sender() private view returns (address sender) {
+        sender = msg.sender;
+        if (sender == address(this)) {
+            assembly ("memory-safe") {
+                sender := shr(96, calldataload(sub(calldatasize(), 20)))
+            }
+        }
+    }
+
+    function _entryPoint(uint8 kind) private pure returns (bytes4) {
+        if (kind == uint8(ReportKind.Begin)) return this.begin.selector;
+        if (kind == uint8(ReportKind.Vote)) return this.vote.selector;
+        if (kind == uint8(ReportKind.Expire)) return this.expire.selector;
+        if (kind == uint8(ReportKind.Ack)) return this.ack.selector;
+        if (kind == uint8(ReportKind.ProposeSwap)) return this.proposeSwap.selector;
+        if (kind == uint8(ReportKind.AcceptSwap)) return this.acceptSwap.selector;
+        if (kind == uint8(ReportKind.LegLocked)) return this.recordLegLocked.selector;
+        if (kind == uint8(ReportKind.LegUnlocked)) return this.recordLegUnlocked.selector;
+        if (kind == uint8(ReportKind.LegRefunded)) return this.recordLegRefunded.selector;
+        if (kind == uint8(ReportKind.LegVoid)) return this.recordLegVoid.selector;
+        return this.expireSwap.selector;
+    }
+
     function _requireUser(address account) private view returns (uint64 institution) {
         institution = _registry.activeInstitutionOf(account, IInstitutionRegistry.Role.User);
         if (institution == 0) revert TxNotUser(account);
@@ -440,8 +534,8 @@ contract TransactionManager is ITransactionManager {
         returns (uint16)
     {
         if (step >= t.stepCount) revert TxBadStep(txId, step);
-        if (!_chains.isServingRelayerByKey(_steps[txId][step].chainKey, msg.sender)) {
-            revert TxNotServingRelayer(txId, step, msg.sender);
+        if (!_chains.isServingRelayerByKey(_steps[txId][step].chainKey, _sender())) {
+            revert TxNotServingRelayer(txId, step, _sender());
         }
         return uint16(1) << step;
     }
@@ -492,8 +586,8 @@ contract TransactionManager is ITransactionManager {
         if (leg > 1) revert SwapBadLeg(leg);
         if (evidence.length > MAX_EVIDENCE_BYTES) revert SwapEvidenceTooLarge(evidence.length);
         bytes32 key = leg == 0 ? s.chainKeyA : s.chainKeyB;
-        if (!_chains.isServingRelayerByKey(key, msg.sender)) {
-            revert SwapNotServingRelayer(swapId, leg, msg.sender);
+        if (!_chains.isServingRelayerByKey(key, _sender())) {
+            revert SwapNotServingRelayer(swapId, leg, _sender());
         }
     }
 

@@ -58,6 +58,10 @@ interface ISupervision {
     error SupNotRelayer(address caller);
     /// @notice With no active regulator nobody could read the record.
     error SupNoRegulators();
+    /// @notice A report item came without its audit record while a regulator is active.
+    error SupRecordRequired(bytes32 subjectId);
+    /// @notice `appendReport` is the TransactionManager's only.
+    error SupNotTransactionManager(address caller);
     /// @notice An envelope is 1 to MAX_ENVELOPE_BYTES bytes.
     error SupBadEnvelopeLength(uint256 length);
     /// @notice Only envelope version 2 is accepted.
@@ -86,10 +90,19 @@ interface ISupervision {
     /// not checked here: relayers and `crossgov audit verify` check them off chain.
     function record(bytes32 subjectId, bytes calldata envelope) external;
 
+    /// @notice Appends the audit record of a batched report item about `subjectId`, reported by
+    /// `reporter` (the account that sent the report): the TransactionManager calls it in the same step
+    /// as the item's action. While a regulator is active the record is required (`SupRecordRequired`)
+    /// and checked as `record` checks it, with `reporter` in the caller's place; with none active an
+    /// empty record appends nothing. Caller: the TransactionManager only.
+    function appendReport(bytes32 subjectId, address reporter, bytes calldata envelope) external;
+
     function head() external view returns (bytes32);
     function recordCount() external view returns (uint256);
     /// @notice The active regulators, at most MAX_REGULATORS.
     function regulators() external view returns (address[] memory);
     function regulatorOf(address regulator) external view returns (Regulator memory);
     function registry() external view returns (address);
+    /// @notice The TransactionManager whose batched reports append records (`appendReport`).
+    function transactionManager() external view returns (address);
 }

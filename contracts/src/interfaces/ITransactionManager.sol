@@ -288,8 +288,76 @@ interface ITransactionManager {
         view
         returns (bytes32[] memory);
 
+    // ================================================================ batched reports
+
+    /// @notice The entry point a report item calls, by number (`ReportItem.kind`).
+    enum ReportKind {
+        Begin,
+        Vote,
+        Expire,
+        Ack,
+        ProposeSwap,
+        AcceptSwap,
+        LegLocked,
+        LegUnlocked,
+        LegRefunded,
+        LegVoid,
+        ExpireSwap
+    }
+
+    /// @notice One action of a batched report, with the audit record that covers it.
+    struct ReportItem {
+        /// a `ReportKind`, as a number so an unknown kind is refused by name rather than by the decoder
+        uint8 kind;
+        /// the txId or swapId the action is about
+        bytes32 id;
+        /// the ABI-encoded arguments of the entry point `kind` names (no selector)
+        bytes args;
+        /// the encrypted audit record covering the action (Supervision's wire format); empty only while
+        /// no regulator is active
+        bytes envelope;
+    }
+
+    /// @notice Item `index` of a report was refused with `reason` (the entry point's or Supervision's
+    /// custom error); the batch's other items stand.
+    event ReportItemRefused(uint256 indexed index, bytes32 indexed id, bytes reason);
+    event SupervisionBound(address supervision);
+
+    /// @notice A report holds 1..MAX_REPORT_ITEMS items.
+    error TxReportBadSize(uint256 count);
+    error TxReportBadKind(uint8 kind);
+    /// @notice The item's `id` is not the txId / swapId its action is about.
+    error TxReportIdMismatch(bytes32 id);
+    /// @notice `reportItem` is the report's own step, not an entry point.
+    error TxReportNotInternal(address caller);
+    /// @notice An item ran out of gas (or failed without a reason): the whole report reverts, so no gas
+    /// limit (an estimate included) can silently starve an item.
+    error TxReportItemFailed(uint256 index);
+    error TxSupervisionNotBound();
+    error TxSupervisionAlreadyBound(address supervision);
+    /// @notice Only the deployer binds Supervision, once, to a Supervision wired to this contract.
+    error TxNotDeployer(address caller);
+    error TxSupervisionMismatch(address supervision);
+
+    /// @notice Performs each item as its entry point would, with the caller as the reporting relayer, and
+    /// appends the item's audit record to Supervision in the same step: an action and its record stand
+    /// or fall together, and while a regulator is active an item without a record is refused
+    /// (`SupRecordRequired`). Items are independent: a refused item (already done, not entitled, bad
+    /// record) is rolled back alone and reported by `ReportItemRefused`; the others stand. An id must
+    /// be the one the action is about.
+    /// @return refused bit i set: item i was refused
+    function report(ReportItem[] calldata items) external returns (uint256 refused);
+
+    /// @notice One item of `report`, called by this contract only (it is the unit that reverts alone).
+    function reportItem(address reporter, ReportItem calldata item) external;
+
+    /// @notice Binds the Supervision that `report` appends records to. Once, by the deployer, to a
+    /// Supervision whose transactionManager() is this contract and whose registry is this one's.
+    function bindSupervision(address supervision_) external;
+
     // ================================================================ wiring
 
+    function supervision() external view returns (address);
     function registry() external view returns (address);
     function chainRegistry() external view returns (address);
     function permissionManager() external view returns (address);
