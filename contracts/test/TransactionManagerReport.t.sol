@@ -39,8 +39,11 @@ contract TransactionManagerReportTest is TransactionManager2pcBase {
 
     // ---------------------------------------------------------------- helpers
 
+    /// A record for the regulators active now; none when there are none.
     function _envelope(bytes32 salt) internal view returns (bytes memory) {
-        return Envelopes.build(sup.regulators(), 16 + uint256(salt) % 64, salt);
+        address[] memory active = sup.regulators();
+        if (active.length == 0) return "";
+        return Envelopes.build(active, 16 + uint256(salt) % 64, salt);
     }
 
     function _beginItem(ITransactionManager.TxRequest memory request, uint256 pk)
@@ -124,15 +127,28 @@ contract TransactionManagerReportTest is TransactionManager2pcBase {
         return keccak256(abi.encode(sup.head(), sup.recordCount()));
     }
 
-    /// Reports `item` alone as `relayer` and expects it refused with `reason`, its record with it.
+    /// Reports `item` alone as `relayer` and expects the report to fail with `reason`, as the item's
+    /// entry point would, changing nothing (its record included); then again beside a good item:
+    /// refused alone, logged with the same reason, the good item standing.
     function _expectRefused(address relayer, ITransactionManager.ReportItem memory item, bytes memory reason)
         internal
     {
+        ITransactionManager.ReportItem[] memory lone = _one(item);
         bytes32 supBefore = _supState();
-        vm.recordLogs();
-        assertEq(_report(relayer, _one(item)), 1, "refused");
-        assertEq(_refusal(vm.getRecordedLogs(), 0), reason, "reason");
+        vm.expectRevert(reason);
+        vm.prank(relayer);
+        tm.report(lone);
         assertEq(_supState(), supBefore, "no record");
+
+        if (relayer != RELAYER_1) return;
+        // Beside a good item (a fresh begin): refused alone, logged with the same reason.
+        ITransactionManager.ReportItem memory good = _beginItem(_transferRequest(_freshId(USER_1)), USER_1_PK);
+        uint256 records = sup.recordCount();
+        vm.recordLogs();
+        assertEq(_report(relayer, _two(good, item)), 2, "refused beside a good item");
+        assertEq(_refusal(vm.getRecordedLogs(), 1), reason, "reason");
+        uint256 goodRecords = sup.regulators().length == 0 ? 0 : 1;
+        assertEq(sup.recordCount(), records + goodRecords, "only the good item's record");
     }
 
     // ---------------------------------------------------------------- a whole transfer
@@ -203,9 +219,8 @@ contract TransactionManagerReportTest is TransactionManager2pcBase {
         _beginTransfer(txId);
         ITransactionManager.ReportItem memory item = _voteItem(txId, 0, true);
         item.envelope = "";
-        bytes32 txBefore = _txStateHash(txId);
         _expectRefused(RELAYER_1, item, abi.encodeWithSelector(ISupervision.SupRecordRequired.selector, txId));
-        assertEq(_txStateHash(txId), txBefore, "the vote did not stand");
+        _assertMasks(txId, 0, 0, 0);
     }
 
     function test_report_itemWithoutRecordAcceptedWithoutRegulators() public {
@@ -250,15 +265,28 @@ contract TransactionManagerReportTest is TransactionManager2pcBase {
     function test_report_entryPointSeesTheReporter() public {
         bytes32 txId = _freshId(USER_1);
         _beginTransfer(txId);
-        vm.recordLogs();
-        assertEq(_report(RELAYER_3, _one(_voteItem(txId, 0, true))), 1, "refused");
-        assertEq(
-            _refusal(vm.getRecordedLogs(), 0),
-            abi.encodeWithSelector(
-                ITransactionManager.TxNotServingRelayer.selector, txId, uint8(0), RELAYER_3
-            )
+        ITransactionManager.ReportItem memory item = _voteItem(txId, 0, true);
+        bytes memory reason = abi.encodeWithSelector(
+            ITransactionManager.TxNotServingRelayer.selector, txId, uint8(0), RELAYER_3
         );
-        _assertMasks(txId, 0, 0, 0);
+        _expectRefused(RELAYER_3, item, reason);
+        // Beside an item of its own that stands (an expiry of another transaction, any relayer's):
+        // refused alone, with the same reason.
+        bytes32 other = _freshId(USER_1);
+        _beginTransfer(other);
+        vm.warp(block.timestamp + DURATION);
+        item = _voteItem(other, 0, true);
+        ITransactionManager.ReportItem memory expiry = ITransactionManager.ReportItem({
+            kind: EXPIRE, id: txId, args: abi.encode(txId), envelope: _envelope("expire")
+        });
+        vm.recordLogs();
+        assertEq(_report(RELAYER_3, _two(expiry, item)), 2, "the vote refused, the expiry stood");
+        bytes memory late = abi.encodeWithSelector(
+            ITransactionManager.TxDeadlinePassed.selector, other, tm.transaction(other).deadline
+        );
+        assertEq(_refusal(vm.getRecordedLogs(), 1), late, "reason");
+        _assertMasks(other, 0, 0, 0);
+        _assertState(txId, ITransactionManager.TxState.Aborting);
     }
 
     function test_report_idMismatchRefused() public {
@@ -507,9 +535,19 @@ contract TransactionManagerReportHtlcTest is HtlcFixture {
         _open();
         uint8 locked = _kind(ITransactionManager.ReportKind.LegLocked);
         bytes32 before = _tmState(SWAP_ID);
-        // RELAYER_2 serves chain B, not leg A's chain.
-        assertEq(_report(RELAYER_2, _item(locked, SWAP_ID, abi.encode(SWAP_ID, uint8(0), bytes("x")))), 1);
+        uint256 records = sup.recordCount();
+        // RELAYER_2 serves chain B, not leg A's chain: a lone item fails as recordLegLocked would.
+        ITransactionManager.ReportItem[] memory items =
+            _item(locked, SWAP_ID, abi.encode(SWAP_ID, uint8(0), bytes("x")));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITransactionManager.SwapNotServingRelayer.selector, SWAP_ID, uint8(0), RELAYER_2
+            )
+        );
+        vm.prank(RELAYER_2);
+        tm.report(items);
         assertEq(_tmState(SWAP_ID), before, "nothing recorded");
+        assertEq(sup.recordCount(), records, "no record");
     }
 
     function test_report_refundVoidAndExpireSwap() public {

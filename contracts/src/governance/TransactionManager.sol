@@ -413,13 +413,22 @@ contract TransactionManager is ITransactionManager {
         uint256 count = items.length;
         if (count == 0 || count > MAX_REPORT_ITEMS) revert TxReportBadSize(count);
         if (address(_supervision) == address(0)) revert TxSupervisionNotBound();
+        bytes memory firstReason;
         for (uint256 i; i < count; ++i) {
             try this.reportItem(msg.sender, items[i]) {}
             catch (bytes memory reason) {
                 // Every refusal here is a custom error; no data means out of gas (or worse).
                 if (reason.length == 0) revert TxReportItemFailed(i);
+                if (refused == 0) firstReason = reason;
                 refused |= uint256(1) << i;
                 emit ReportItemRefused(i, items[i].id, reason);
+            }
+        }
+        // Nothing stood: fail as the first item did, so a lone item behaves as its entry point and
+        // a pre-flight (gas estimate) sees the refusal before anything is sent.
+        if (refused == (uint256(1) << count) - 1) {
+            assembly ("memory-safe") {
+                revert(add(firstReason, 32), mload(firstReason))
             }
         }
     }

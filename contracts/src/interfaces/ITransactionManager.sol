@@ -343,8 +343,9 @@ interface ITransactionManager {
     /// appends the item's audit record to Supervision in the same step: an action and its record stand
     /// or fall together, and while a regulator is active an item without a record is refused
     /// (`SupRecordRequired`). Items are independent: a refused item (already done, not entitled, bad
-    /// record) is rolled back alone and reported by `ReportItemRefused`; the others stand. An id must
-    /// be the one the action is about.
+    /// record) is rolled back alone and reported by `ReportItemRefused`; the others stand. When no
+    /// item stands the report reverts with the first item's error, so a lone item fails exactly as
+    /// its entry point would. An id must be the one the action is about.
     /// @return refused bit i set: item i was refused
     function report(ReportItem[] calldata items) external returns (uint256 refused);
 
