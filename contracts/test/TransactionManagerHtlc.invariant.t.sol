@@ -416,7 +416,10 @@ contract HtlcHandler {
         if (current != required) {
             return abi.encodeWithSelector(ITransactionManager.SwapLegState.selector, id, leg, current);
         }
-        if (kind == Rec.Lock && leg == 1 && m.a != ITransactionManager.LegState.Locked) {
+        if (
+            kind == Rec.Lock && leg == 1 && m.a != ITransactionManager.LegState.Locked
+                && m.a != ITransactionManager.LegState.Refunded
+        ) {
             return abi.encodeWithSelector(ITransactionManager.SwapLegOutOfOrder.selector, id);
         }
         if (kind == Rec.Unlock && !c.rightSecret) {

@@ -1078,6 +1078,20 @@ contract TransactionManagerHtlcTest is HtlcFixture {
         _lockReverts(RELAYER_2, id2, 1, "", _legStateErr(id2, 1, L_VOID));
     }
 
+    /// Leg B locked on its chain but recorded only after leg A was refunded (its relayer was down):
+    /// the record stands, so leg B's refund can be recorded and the swap closes.
+    function test_recordLegLocked_acceptsLegBAfterLegARefunded() public {
+        _open();
+        _lock(SWAP_ID, 0);
+        vm.warp(block.timestamp + 2 days);
+        _refund(SWAP_ID, 0);
+        _lock(SWAP_ID, 1);
+        _assertLegs(SWAP_ID, ITransactionManager.LegState.Refunded, ITransactionManager.LegState.Locked);
+        _refund(SWAP_ID, 1);
+        _assertSwapState(SWAP_ID, ITransactionManager.SwapState.Closed);
+        assertFalse(_isOpenOn(KEY_B, SWAP_ID), "closed swaps leave the open lists");
+    }
+
     function test_recordLegLocked_revertsOnLegBAfterLegAVoid() public {
         _open();
         _void(SWAP_ID, 0);

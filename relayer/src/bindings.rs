@@ -211,6 +211,25 @@ sol_enum! {
     }
 }
 
+impl ReportKind {
+    /// The TransactionManager entry point an item of this kind runs.
+    pub const fn entry_point(self) -> &'static str {
+        match self {
+            ReportKind::Begin => "begin",
+            ReportKind::Vote => "vote",
+            ReportKind::Expire => "expire",
+            ReportKind::Ack => "ack",
+            ReportKind::ProposeSwap => "proposeSwap",
+            ReportKind::AcceptSwap => "acceptSwap",
+            ReportKind::LegLocked => "recordLegLocked",
+            ReportKind::LegUnlocked => "recordLegUnlocked",
+            ReportKind::LegRefunded => "recordLegRefunded",
+            ReportKind::LegVoid => "recordLegVoid",
+            ReportKind::ExpireSwap => "expireSwap",
+        }
+    }
+}
+
 sol_enum! {
     /// `IInstitutionRegistry.InstitutionStatus`.
     InstitutionStatus in "IInstitutionRegistry" {

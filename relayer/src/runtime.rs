@@ -24,7 +24,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::audit::{
-    Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
+    Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, ReportError, Subject,
 };
 use crate::bindings::transaction_manager::TransactionManager::{
     self as tm, TransactionManagerErrors as TmErr,
@@ -335,8 +335,8 @@ pub enum SubmitError {
     /// Another refusal of the TransactionManager.
     #[error("refused: {0}")]
     Refused(ContractRevert),
-    /// The audit record that precedes `begin` could not be written; `begin` was not sent.
-    #[error("audit record not written, begin not sent: {0}")]
+    /// The audit record that rides with `begin` could not be built; `begin` was not sent.
+    #[error("audit record not built, begin not sent: {0}")]
     Audit(Box<crate::audit::AuditError>),
     /// The governance chain could not be reached or the transaction failed.
     #[error(transparent)]
@@ -653,8 +653,9 @@ impl RelayerHandle {
                 "op": crate::two_phase::op_json(&s.op),
             })).collect::<Vec<_>>(),
         });
-        let data = tm::beginCall { request, signature }.abi_encode();
-        // Pre-flight, then the audit record, then `begin`: the record precedes what it reports.
+        let call = tm::beginCall { request, signature };
+        let data = call.abi_encode();
+        // Pre-flight first: a request the chain refuses is answered before its record is built.
         let tm_addr = engine.tm();
         engine
             .gov()
@@ -675,23 +676,15 @@ impl RelayerHandle {
         };
         let covers = CoverKey::new(CoverKind::Begun, 0);
         let op = Operation::governance_pending(covers, Interface::Begin, args, self.address());
-        match engine.auditor().ensure(&subject, vec![op]).await {
-            Ok(Audited::Written { .. }) => {
-                if let Err(EngineError::Halted(point)) =
-                    engine.checkpoint(ProtocolPoint::Audited { subject: tx_id })
-                {
-                    self.halt(format!("halted by the test hook at {point:?}"));
-                    return Err(SubmitError::Chain(ChainError::BadData {
-                        chain: "governance".into(),
-                        what: "begin".into(),
-                        message: "the relayer stopped before sending begin".into(),
-                    }));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => return Err(SubmitError::Audit(Box::new(e))),
-        }
-        let hash = engine.gov_send("begin", data).await.map_err(SubmitError::from_chain)?;
+        // `begin` and its audit record in one report: they stand or fall together.
+        let hash = engine
+            .auditor()
+            .report(&subject, vec![op], &call, crate::two_phase::is_already_done)
+            .await
+            .map_err(|e| match e {
+                ReportError::Audit(a) => SubmitError::Audit(Box::new(a)),
+                ReportError::Chain(c) => SubmitError::from_chain(*c),
+            })?;
         engine.record_first(
             tx_id,
             SentTx {

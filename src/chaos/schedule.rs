@@ -108,7 +108,8 @@ pub enum Point {
     Acked(u8),
     /// 2PC: expire mined.
     Expired,
-    /// Either: the `n`-th audit record about the subject mined (1-based), its report not sent.
+    /// Either: the `n`-th audit record of its own about the subject mined (1-based), before what it
+    /// records (reports carry theirs inside).
     Audited(u8),
     /// HTLC: proposeSwap mined.
     SwapProposed,
@@ -138,7 +139,7 @@ impl Point {
         }
     }
 
-    const TRANSFER: [Point; 15] = [
+    const TRANSFER: [Point; 12] = [
         Point::Begun,
         Point::Prepared(0),
         Point::Prepared(1),
@@ -151,20 +152,17 @@ impl Point {
         Point::Acked(0),
         Point::Acked(1),
         Point::Expired,
-        Point::Audited(1),
-        Point::Audited(2),
-        Point::Audited(4),
     ];
 
-    const SWAP: [Point; 8] = [
+    // Reports carry their audit records inside; the one record of its own in a swap is the
+    // initiator's relayer's before it reveals the secret on chain B.
+    const SWAP: [Point; 6] = [
         Point::SwapProposed,
         Point::Locked(0),
         Point::Locked(1),
         Point::Unlocked(1),
         Point::Unlocked(0),
         Point::Audited(1),
-        Point::Audited(2),
-        Point::Audited(4),
     ];
 }
 
@@ -508,7 +506,7 @@ mod tests {
             }
         }
         assert_eq!(labels.len(), FaultKind::LABELS.len(), "{labels:?}");
-        assert_eq!(points.len(), 20, "{points:?}");
+        assert_eq!(points.len(), 18, "{points:?}");
     }
 
     #[test]

@@ -8,14 +8,17 @@ use crossgov::chaos::schedule::FaultKind;
 use crossgov::chaos::{Schedule, run_trials};
 
 /// Picked from the schedules of `trial_seed(0, i)` so that each fault kind strikes at a point
-/// every run reaches (begin, prepare, a vote, a proposal, a lock, an early audit record).
+/// every run reaches (begin, prepare, a vote, a proposal, a lock).
 const FIXED_SEEDS: [u64; 5] = [
+    0xe630_425c_e6e7_db18,
+    0x6b11_0d1e_ef20_c439,
+    0x5511_0a8f_e9f8_b624,
     0x15e1_2209_45f7_a265,
-    0x3411_17cd_ded3_3120,
-    0x554f_5eff_c13d_e8ac,
-    0x09cb_4c50_9837_f0cd,
-    0x2eb3_bd03_1a61_4ba0,
+    0x19be_2d2b_bbf8_55c4,
 ];
+
+/// Two transfers and a swap whose proposing relayer loses its disk at `SwapProposed`.
+const REPLAY_SEED: u64 = 0x3411_17cd_ded3_3120;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chaos_fixed_trials_keep_every_invariant() {
@@ -45,7 +48,7 @@ async fn chaos_fixed_trials_keep_every_invariant() {
 /// kill keyed to that point never fires. Each run still injects only planned faults.
 #[tokio::test(flavor = "multi_thread")]
 async fn chaos_a_seed_replays_the_same_trial() {
-    let seed = FIXED_SEEDS[1];
+    let seed = REPLAY_SEED;
     let first = run_trials(&[seed], 1, None, &|_, _| {}).await.expect("first run");
     let again = run_trials(&[seed], 1, None, &|_, _| {}).await.expect("replay");
     assert_eq!(first.violations(), 0, "{}", first.table());

@@ -3,7 +3,7 @@
 //! submitted through `RelayerHandle::submit_transaction`. Time moves only by anvil's clock RPCs;
 //! waits are bounded polls on chain state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -255,9 +255,18 @@ async fn relayer_2pc_commits_a_transfer() {
     assert!(r1.transaction_status(B256::repeat_byte(9)).await.expect("status").is_none());
 
     // The regulator reads the whole trail: one record per governance report, written by the
-    // relayer that reported it, before the report.
+    // relayer that reported it, inside the report.
     let trail = complete_trail(&net.gov, &net.regulator, tx_id, true).await;
     assert_eq!(trail.len(), 5, "begin, two votes, two acks");
+    let tm_logs = net
+        .gov_provider()
+        .get_logs(&Filter::new().address(net.tm_address()).topic1(tx_id).from_block(0))
+        .await
+        .expect("logs");
+    let reports: BTreeSet<B256> = tm_logs.iter().filter_map(|l| l.transaction_hash).collect();
+    let carried: BTreeSet<B256> = trail.iter().map(|(r, _)| r.tx_hash).collect();
+    assert_eq!(reports.len(), 5, "five governance transactions in all");
+    assert_eq!(carried, reports, "each record rode in the report it covers");
     assert_eq!(
         summary(&trail),
         [
@@ -562,8 +571,8 @@ async fn relayer_2pc_submit_rejects_bad_input() {
         .expect("get begin")
         .expect("begin tx");
     use alloy::consensus::Transaction as _;
-    // The very next nonces: the audit record of `begin`, then `begin`.
-    assert_eq!(begin.nonce(), nonce_before + 1);
+    // The very next nonce: one report carrying `begin` and its audit record.
+    assert_eq!(begin.nonce(), nonce_before);
     r1.shutdown().await;
     let trail = complete_trail(&net.gov, &net.regulator, begin_tx_id, false).await;
     assert_eq!(trail[0].1.operations[0].covers.to_string(), "TransactionBegun");
@@ -574,6 +583,7 @@ async fn relayer_2pc_submit_rejects_bad_input() {
         .expect("get record")
         .expect("record tx");
     assert_eq!(record.nonce(), nonce_before);
+    assert_eq!(trail[0].0.tx_hash, hash, "the record rode in begin's report");
 }
 
 /// The relayer's [`TxSender`](crossgov_relayer::chain::TxSender): concurrent sends get distinct
@@ -974,9 +984,8 @@ struct CrashPoint {
 ///
 /// | point | path | the chains at the crash |
 /// |---|---|---|
-/// | Begun | commit | begin mined (its audit record before it) |
+/// | Begun | commit | begin mined (its audit record inside the same report) |
 /// | Prepared(A) | commit | A prepared, no record of it, no vote |
-/// | Audited(prepare A) | commit | A prepared and audited, no vote |
 /// | Voted(A) | commit | A voted yes |
 /// | Decided(A) | commit | Committing seen, A not committed |
 /// | Committed(A) | commit | A committed, not acked |
@@ -984,7 +993,9 @@ struct CrashPoint {
 /// | Voted(A) | abort | A voted no (prepare refused) |
 /// | Decided(A) | abort | Aborting seen, A not rolled back |
 /// | RolledBack(A) | abort | A rolled back, not acked |
-const CRASH_POINTS: [CrashPoint; 10] = [
+///
+/// No point lies between a report's audit record and the report: one `report` carries both.
+const CRASH_POINTS: [CrashPoint; 9] = [
     CrashPoint {
         name: "Begun",
         abort: false,
@@ -994,11 +1005,6 @@ const CRASH_POINTS: [CrashPoint; 10] = [
         name: "Prepared(A)",
         abort: false,
         matches: |p, _| matches!(p, ProtocolPoint::Prepared { step: 0, .. }),
-    },
-    CrashPoint {
-        name: "Audited(prepare A)",
-        abort: false,
-        matches: |p, prepared| prepared && matches!(p, ProtocolPoint::Audited { .. }),
     },
     CrashPoint {
         name: "Voted(A)",
@@ -1111,7 +1117,7 @@ async fn crash_matrix(recovery: Recovery) {
 ///
 /// | point | the chains at the crash |
 /// |---|---|
-/// | Expired | expire mined (its audit record before it), A still prepared |
+/// | Expired | expire mined (its audit record inside the same report), A still prepared |
 /// | RolledBack(A) after expiry | A rolled back, not acked |
 async fn expiry_crashes(net: &mut Net, recovery: Recovery) {
     type Matches = fn(&ProtocolPoint) -> bool;

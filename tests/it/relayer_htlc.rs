@@ -756,9 +756,8 @@ struct SwapCrash {
 ///
 /// | point | relayer | the chains at the crash |
 /// |---|---|---|
-/// | SwapProposed | I1 | proposal mined (its record before it); secret and Lock A only in I1's state dir |
+/// | SwapProposed | I1 | proposal mined (its record inside the same report); secret and Lock A only in I1's state dir |
 /// | HtlcLocked(A) | I1 | A locked, no record of it, not recorded on governance |
-/// | Audited(lock A) | I1 | A locked and audited, not recorded |
 /// | HtlcLocked(B) | I2 | B locked, not recorded |
 /// | HtlcUnlocked(B) | I1 | secret revealed on chain B, A still locked |
 /// | HtlcUnlocked(A) | I1 | A unlocked, not recorded |
@@ -767,7 +766,9 @@ struct SwapCrash {
 /// secret is public) completes the swap; one that lost it (an empty state dir before the reveal)
 /// cannot, and both legs end refunded or void once their timelocks pass. Either way no value is
 /// created or lost and every report is audited.
-const SWAP_CRASHES: [SwapCrash; 6] = [
+///
+/// No point lies between a report's audit record and the report: one `report` carries both.
+const SWAP_CRASHES: [SwapCrash; 5] = [
     SwapCrash {
         name: "SwapProposed",
         crashed: Crashed::I1,
@@ -779,12 +780,6 @@ const SWAP_CRASHES: [SwapCrash; 6] = [
         crashed: Crashed::I1,
         revealed: false,
         matches: |p, _| matches!(p, ProtocolPoint::HtlcLocked { leg: 0, .. }),
-    },
-    SwapCrash {
-        name: "Audited(lock A)",
-        crashed: Crashed::I1,
-        revealed: false,
-        matches: |p, locked| locked && matches!(p, ProtocolPoint::Audited { .. }),
     },
     SwapCrash {
         name: "HtlcLocked(B)",

@@ -322,7 +322,10 @@ contract TransactionManager is ITransactionManager {
         if (leg == 0) {
             s.legA = LegState.Locked;
         } else {
-            if (s.legA != LegState.Locked) revert SwapLegOutOfOrder(swapId);
+            // Leg A locked first; a leg B lock recorded late (after leg A was refunded) is still
+            // history to record, or the swap could never close (its refund needs it recorded).
+            LegState a = s.legA;
+            if (a != LegState.Locked && a != LegState.Refunded) revert SwapLegOutOfOrder(swapId);
             s.legB = LegState.Locked;
         }
         emit LegLocked(swapId, leg, _sender(), evidence);

@@ -261,7 +261,8 @@ interface ITransactionManager {
     function acceptSwap(bytes32 swapId, bytes calldata counterpartySignature) external;
 
     /// @notice Records that leg `leg` (0 = A, 1 = B) was locked on its chain. Caller: a relayer serving
-    /// that leg's chain. Leg B only after leg A.
+    /// that leg's chain. Leg B only after leg A was locked (leg A Locked, or Refunded since: a leg B
+    /// lock recorded late must still be recorded so that its refund can be).
     function recordLegLocked(bytes32 swapId, uint8 leg, bytes calldata evidence) external;
 
     /// @notice Records that leg `leg` was unlocked with `secret` (sha256(secret) == hashlock) and

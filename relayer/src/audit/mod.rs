@@ -23,7 +23,7 @@ pub use entitlement::Parties;
 pub use envelope::{Envelope, EnvelopeError, Recipient};
 pub use record::{AuditRecord, CoverKey, CoverKind, Interface, Operation, Protocol};
 pub use trail::{AuditError, ChainBreak, ReportedEvent, TrailRecord};
-pub use writer::{Audited, Auditor, Subject};
+pub use writer::{Audited, Auditor, ReportError, Reportable, Subject};
 
 use alloy::primitives::{Address, B256};
 

@@ -127,8 +127,8 @@ pub async fn gather(
         None => provider.get_block_number().await.map_err(rpc("block number"))?,
     };
     let (from, range) = (sources.from_block, sources.max_log_range);
-    // Reports first: a record precedes the report it covers, so every report read has its
-    // record in the later read.
+    // Reports first: a record is in the report's transaction or before it, so every report read
+    // has its record in the later read.
     let events =
         reported_events(provider, sources.transaction_manager, subject, from, block, range).await?;
     let records =

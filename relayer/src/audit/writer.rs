@@ -1,21 +1,23 @@
 //! The relayer's audit writer.
 //!
-//! Rule: an operation is covered by an audit record on chain **before** the governance
-//! transaction that reports it (`begin`, `vote`, `expire`, `ack`, `proposeSwap`, `acceptSwap`,
-//! the leg records, `expireSwap`) is sent; the relayer writes one unless a record already covers
-//! it. A crash between the record and the report leaves a record whose report follows later (by
-//! this or any relayer, which then sees it covered): the trail never misses a report, whichever
-//! relayer crashed where. Each record also covers every earlier event of the subject that no
-//! record covers (written by software that does not follow the rule, or a record that was
-//! lost), reconstructed from the event.
+//! Rule: a governance report (`begin`, `vote`, `expire`, `ack`, `proposeSwap`, `acceptSwap`, the
+//! leg records, `expireSwap`) carries the audit record of its operations (e.g. `prepare` + `vote`)
+//! inside the same `TransactionManager.report` item ([`Auditor::report`]): Supervision appends it in
+//! the same step, so a report and its record stand or fall together and no crash can leave one
+//! without the other. The record also covers every earlier event of the subject that no entitled
+//! writer recorded and this institution may report (reports sent by software that does not follow
+//! the rule, records lost, or written before this rule), reconstructed from the event. What no
+//! report carries (the initiator's relayer revealing the secret, on-chain state refused) goes in
+//! a record of its own ([`Auditor::ensure`], `Supervision.record`), written before the action.
 //!
 //! Coverage is read from the records' public headers (no key needed), and only from records of
 //! this relayer's own institution: another member's record claiming our reports must not make
 //! us skip ours (see [`super::entitlement`]). Likewise a repair covers only events this
 //! institution is entitled to report. A record can precede its subject's first event, so the
-//! first scan of a subject starts [`RECORD_LOOKBACK_BLOCKS`] earlier. The operations of one report (e.g. `prepare` + `vote`) go into one record (one
-//! `Supervision.record` call), split only when the envelope would exceed the contract's 16 KiB.
-//! With no active regulator nothing can be recorded: the relayer logs it and goes on.
+//! first scan of a subject starts [`RECORD_LOOKBACK_BLOCKS`] earlier. A record is split only when
+//! its envelope would exceed the contract's 16 KiB (the earlier parts then go in records of their
+//! own first). With no active regulator nothing can be recorded: reports carry no record, and
+//! the relayer logs it and goes on.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -30,9 +32,12 @@ use super::record::{
 };
 use super::trail::{AuditError, ReportedEvent, fetch_records, reported_events};
 use crate::bindings::supervision::Supervision::{self as sup, SupervisionErrors as SupErr};
+use crate::bindings::transaction_manager::TransactionManager as tm;
+use crate::bindings::{ReportItem, ReportKind};
 use crate::chain::{ChainClient, ChainError};
 use crate::errors::ContractRevert;
 use crate::metrics::{ActionResult, Metrics};
+use alloy::rpc::types::TransactionReceipt;
 
 /// A creation's record (written before `begin` / `proposeSwap`) is looked for this many blocks
 /// before the subject's first event; one found earlier, or none, means the creation is repaired.
@@ -252,6 +257,22 @@ impl Auditor {
     ) -> Result<Audited, AuditError> {
         let subject_lock = lock(&self.writing).entry(subject.id).or_default().clone();
         let _writing = subject_lock.lock().await;
+        let ops = self.to_record(subject, pending, false).await?;
+        if ops.is_empty() {
+            return Ok(Audited::AlreadyCovered);
+        }
+        self.write(subject, ops).await
+    }
+
+    /// What a record about to be written holds: `pending`, less what our records cover unless
+    /// `with_covered`, after every earlier event of the subject that no entitled writer recorded
+    /// and this institution may report (the repairs).
+    async fn to_record(
+        &self,
+        subject: &Subject,
+        pending: Vec<Operation>,
+        with_covered: bool,
+    ) -> Result<Vec<Operation>, AuditError> {
         let Scanned { covered, claimed, events } = self.scan(subject).await?;
         let pending_keys: BTreeSet<CoverKey> = pending.iter().map(|o| o.covers).collect();
         let unrecorded: Vec<&ReportedEvent> = events
@@ -272,10 +293,12 @@ impl Auditor {
                     .map(operation_from_event),
             );
         }
-        ops.extend(pending.into_iter().filter(|o| !covered.contains(&o.covers)));
-        if ops.is_empty() {
-            return Ok(Audited::AlreadyCovered);
-        }
+        ops.extend(pending.into_iter().filter(|o| with_covered || !covered.contains(&o.covers)));
+        Ok(ops)
+    }
+
+    /// Writes `ops` in records of their own (`Supervision.record`), as many as their size needs.
+    async fn write(&self, subject: &Subject, ops: Vec<Operation>) -> Result<Audited, AuditError> {
         let written_at = self
             .gov
             .now()
@@ -332,6 +355,94 @@ impl Auditor {
         }
         tracing::info!(subject = %subject.id, covers = all_covers.len(), "audit record written");
         Ok(Audited::Written { tx_hashes, covers: all_covers })
+    }
+
+    /// Reports `call` about `subject` through `TransactionManager.report`, its audit record (of
+    /// `pending` and of every earlier event of the subject this institution may report and no
+    /// entitled writer recorded) inside the same item, so the report and its record stand or fall
+    /// together. With no active regulator the item carries no record. A record too large for one
+    /// envelope leaves its earlier parts in records of their own first. The report is refused, and
+    /// nothing sent, as its entry point would refuse it (pre-flight). The action is counted in
+    /// the metrics under its entry point's name, a refusal `already_done` recognises as skipped.
+    /// Returns the report's transaction hash.
+    pub async fn report<C: Reportable>(
+        &self,
+        subject: &Subject,
+        pending: Vec<Operation>,
+        call: &C,
+        already_done: fn(&ChainError) -> bool,
+    ) -> Result<B256, ReportError> {
+        let result = self.report_once(subject, pending, call).await;
+        let outcome = match &result {
+            Ok(_) => ActionResult::Ok,
+            Err(e) if e.chain().is_some_and(already_done) => ActionResult::Skipped,
+            Err(_) => ActionResult::Failed,
+        };
+        self.metrics.action(C::WHAT, outcome);
+        result.map(|r| r.transaction_hash)
+    }
+
+    async fn report_once<C: Reportable>(
+        &self,
+        subject: &Subject,
+        pending: Vec<Operation>,
+        call: &C,
+    ) -> Result<TransactionReceipt, ReportError> {
+        let subject_lock = lock(&self.writing).entry(subject.id).or_default().clone();
+        let _writing = subject_lock.lock().await;
+        let ops = self.to_record(subject, pending, true).await?;
+        let written_at = self
+            .gov
+            .now()
+            .await
+            .map_err(|e| AuditError::Rpc { what: "block time", message: e.to_string() })?;
+        let mut args = Vec::new();
+        call.abi_encode_raw(&mut args);
+        // Supervision takes only envelopes wrapped for exactly the active regulators (none when
+        // there are none): if the set changed between reading it and the report being mined,
+        // read it again and reseal.
+        let mut resealed = 0;
+        loop {
+            let recipients = self.regulators().await?;
+            let (envelope, covers) = if recipients.is_empty() {
+                (Vec::new(), Vec::new())
+            } else {
+                let mut sealed = self.seal_all(subject, ops.clone(), &recipients, written_at)?;
+                let (last, _) = sealed.pop().expect("seal_all seals at least one envelope");
+                if !sealed.is_empty() {
+                    let earlier: Vec<Operation> = sealed.into_iter().flat_map(|(_, o)| o).collect();
+                    self.write(subject, earlier).await?;
+                }
+                let covers = last.covers.clone();
+                (last.encode(), covers)
+            };
+            let item = ReportItem {
+                kind: C::KIND.into(),
+                id: subject.id,
+                args: args.clone().into(),
+                envelope: envelope.into(),
+            };
+            let data = tm::reportCall { items: vec![item] }.abi_encode();
+            match self.gov.sender().send(C::WHAT, self.tm, data.into()).await {
+                Ok(receipt) => {
+                    if covers.is_empty() {
+                        tracing::warn!(subject = %subject.id, "no active regulator: reported without an audit record");
+                        self.metrics.action("record", ActionResult::Skipped);
+                    } else {
+                        self.metrics.action("record", ActionResult::Ok);
+                        if let Some(scan) = lock(&self.scans).get_mut(&subject.id) {
+                            scan.covered.extend(covers.iter().copied());
+                        }
+                    }
+                    return Ok(receipt);
+                }
+                Err(err) if regulators_changed(&err) && resealed < 3 => {
+                    resealed += 1;
+                    tracing::info!(subject = %subject.id, "the regulators changed meanwhile: resealing");
+                }
+                Err(err) => return Err(ReportError::Chain(Box::new(err))),
+            }
+        }
     }
 
     /// Every active regulator with its key: the list is read each time (one call), a key only
@@ -415,14 +526,81 @@ fn no_regulators(err: &ChainError) -> bool {
 }
 
 /// Supervision refused the envelope's recipients: the active regulators changed after they were
-/// read.
+/// read (a record for nobody while one is active, or one for somebody while none is, included).
 fn regulators_changed(err: &ChainError) -> bool {
     matches!(
         err.revert(),
         Some(ContractRevert::Supervision(
-            SupErr::SupEnvelopeRecipients(_) | SupErr::SupEnvelopeRecipient(_)
+            SupErr::SupEnvelopeRecipients(_)
+                | SupErr::SupEnvelopeRecipient(_)
+                | SupErr::SupRecordRequired(_)
+                | SupErr::SupNoRegulators(_)
         ))
     )
+}
+
+/// A TransactionManager entry point that relayers report through `report`.
+pub trait Reportable: SolCall {
+    /// Its `ReportItem.kind`.
+    const KIND: ReportKind;
+    /// Its name, for logs, metrics and errors.
+    const WHAT: &'static str;
+}
+
+macro_rules! reportable {
+    ($($call:ident => $kind:ident),+ $(,)?) => {
+        $(
+            impl Reportable for tm::$call {
+                const KIND: ReportKind = ReportKind::$kind;
+                const WHAT: &'static str = ReportKind::$kind.entry_point();
+            }
+        )+
+    };
+}
+
+reportable! {
+    beginCall => Begin,
+    voteCall => Vote,
+    expireCall => Expire,
+    ackCall => Ack,
+    proposeSwapCall => ProposeSwap,
+    acceptSwapCall => AcceptSwap,
+    recordLegLockedCall => LegLocked,
+    recordLegUnlockedCall => LegUnlocked,
+    recordLegRefundedCall => LegRefunded,
+    recordLegVoidCall => LegVoid,
+    expireSwapCall => ExpireSwap,
+}
+
+/// Why [`Auditor::report`] did not report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The record could not be built (the subject's trail unreadable, an envelope error), or an
+    /// earlier part of it not written.
+    #[error("audit: {0}")]
+    Audit(#[from] AuditError),
+    /// The report was refused (its entry point's error) or could not be sent.
+    #[error(transparent)]
+    Chain(Box<ChainError>),
+}
+
+impl ReportError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ReportError::Audit(e) => e.is_retryable(),
+            ReportError::Chain(e) => e.is_retryable(),
+        }
+    }
+
+    /// The chain error, when the report was refused or could not be sent.
+    pub fn chain(&self) -> Option<&ChainError> {
+        match self {
+            ReportError::Chain(e) => Some(e),
+            ReportError::Audit(_) => None,
+        }
+    }
 }
 
 /// The interface a governance event reports.
@@ -456,5 +634,34 @@ fn operation_from_event(event: &ReportedEvent) -> Operation {
         tx_hash: Some(event.tx_hash),
         performed_by: event.relayer,
         timestamp: event.timestamp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names<C: Reportable>() -> (&'static str, &'static str) {
+        (C::WHAT, C::SIGNATURE)
+    }
+
+    #[test]
+    fn each_reportable_call_is_the_entry_point_its_kind_names() {
+        for (what, signature) in [
+            names::<tm::beginCall>(),
+            names::<tm::voteCall>(),
+            names::<tm::expireCall>(),
+            names::<tm::ackCall>(),
+            names::<tm::proposeSwapCall>(),
+            names::<tm::acceptSwapCall>(),
+            names::<tm::recordLegLockedCall>(),
+            names::<tm::recordLegUnlockedCall>(),
+            names::<tm::recordLegRefundedCall>(),
+            names::<tm::recordLegVoidCall>(),
+            names::<tm::expireSwapCall>(),
+        ] {
+            assert!(signature.starts_with(&format!("{what}(")), "{what} vs {signature}");
+        }
+        assert_eq!(ReportKind::ALL.len(), 11, "every kind has its call above");
     }
 }

@@ -38,7 +38,7 @@ use alloy::sol_types::{SolCall, SolEvent};
 use futures_util::StreamExt;
 
 use crate::audit::{
-    Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
+    Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, ReportError, Subject,
 };
 use crate::bindings::htlc_asset::HtlcAsset::{self, HtlcAssetErrors as HtlcErr};
 use crate::bindings::transaction_manager::ITransactionManager::Swap;
@@ -326,9 +326,9 @@ impl HtlcEngine {
         lock(&self.sent).entry(swap_id).or_default().push(sent);
     }
 
-    /// Makes sure `ops` and every earlier event of the swap are audited.
-    async fn audit(&self, swap_id: B256, s: &Swap, ops: Vec<Operation>) -> Result<(), EngineError> {
-        let subject = Subject {
+    /// The audit subject of a swap.
+    fn subject(swap_id: B256, s: &Swap) -> Subject {
+        Subject {
             id: swap_id,
             protocol: Protocol::Htlc,
             initiator: s.initiator,
@@ -336,8 +336,15 @@ impl HtlcEngine {
             counterparty: s.counterparty,
             chain_keys: vec![s.chainKeyA, s.chainKeyB],
             from_block: s.proposedBlock.to::<u64>(),
-        };
-        if let Audited::Written { .. } = self.auditor.ensure(&subject, ops).await? {
+        }
+    }
+
+    /// Makes sure `ops`, which no governance report carries (the secret revealed, on-chain state
+    /// refused), and every earlier event of the swap are audited in a record of their own.
+    async fn audit(&self, swap_id: B256, s: &Swap, ops: Vec<Operation>) -> Result<(), EngineError> {
+        if let Audited::Written { .. } =
+            self.auditor.ensure(&Self::subject(swap_id, s), ops).await?
+        {
             self.checkpoint(ProtocolPoint::Audited { subject: swap_id })?;
         }
         Ok(())
@@ -392,10 +399,6 @@ impl HtlcEngine {
         let l = request.leg(leg);
         let chain = self.chain(crate::two_phase::chain_key_words(l.zone, l.chain))?;
         chain.assets.get(&l.resource).map(|a| (chain, *a))
-    }
-
-    async fn gov_send(&self, what: &'static str, data: Vec<u8>) -> Result<B256, ChainError> {
-        send(&self.metrics, &self.gov, what, self.tm, data).await
     }
 
     /// Reads `swap(id)`.
@@ -498,11 +501,11 @@ impl HtlcEngine {
         };
         self.check_lock_signature(&request, LegId::A, &lock_signature_a)?;
         let swap_id = request.swapId;
-        let data = tm::proposeSwapCall {
+        let call = tm::proposeSwapCall {
             request: request.clone(),
             initiatorSignature: initiator_signature,
-        }
-        .abi_encode();
+        };
+        let data = call.abi_encode();
         // Pre-flight first so a refused proposal leaves nothing behind.
         self.gov
             .sender()
@@ -551,11 +554,11 @@ impl HtlcEngine {
         let covers = CoverKey::new(CoverKind::SwapProposed, 0);
         let op =
             Operation::governance_pending(covers, Interface::Propose, args, self.gov.address());
-        self.auditor
-            .ensure(&subject, vec![op])
+        let hash = self
+            .auditor
+            .report(&subject, vec![op], &call, is_already_done)
             .await
-            .map_err(|e| SwapSubmitError::Audit(Box::new(e)))?;
-        let hash = self.gov_send("proposeSwap", data).await.map_err(SwapSubmitError::from_chain)?;
+            .map_err(report_to_submit)?;
         let gov_name = self.gov.name().to_owned();
         let sent = SentTx { action: "proposeSwap", step: None, chain: gov_name, tx_hash: hash };
         lock(&self.sent).entry(swap_id).or_default().insert(0, sent);
@@ -576,9 +579,9 @@ impl HtlcEngine {
         }
         let request = self.request(swap_id, &s).await.map_err(engine_to_submit)?;
         self.check_lock_signature(&request, LegId::B, &lock_signature_b)?;
-        let data =
-            tm::acceptSwapCall { swapId: swap_id, counterpartySignature: counterparty_signature }
-                .abi_encode();
+        let call =
+            tm::acceptSwapCall { swapId: swap_id, counterpartySignature: counterparty_signature };
+        let data = call.abi_encode();
         self.gov
             .sender()
             .preflight("acceptSwap", self.tm, &data.clone().into())
@@ -594,11 +597,12 @@ impl HtlcEngine {
             serde_json::json!({}),
             self.gov.address(),
         );
-        self.audit(swap_id, &s, vec![op]).await.map_err(|e| match e {
-            EngineError::Audit(a) => SwapSubmitError::Audit(a),
-            other => engine_to_submit(other),
-        })?;
-        let hash = self.gov_send("acceptSwap", data).await.map_err(SwapSubmitError::from_chain)?;
+        let subject = Self::subject(swap_id, &s);
+        let hash = self
+            .auditor
+            .report(&subject, vec![op], &call, is_already_done)
+            .await
+            .map_err(report_to_submit)?;
         let gov_name = self.gov.name().to_owned();
         self.record(swap_id, "acceptSwap", None, &gov_name, hash);
         Ok(hash)
@@ -723,15 +727,20 @@ impl HtlcEngine {
                         args,
                         self.gov.address(),
                     );
-                    self.audit(swap_id, &s, vec![op]).await?;
-                    let data = tm::expireSwapCall { swapId: swap_id }.abi_encode();
-                    match self.gov_send("expireSwap", data).await {
+                    let call = tm::expireSwapCall { swapId: swap_id };
+                    match self
+                        .auditor
+                        .report(&Self::subject(swap_id, &s), vec![op], &call, is_already_done)
+                        .await
+                    {
                         Ok(hash) => {
                             let gov_name = self.gov.name().to_owned();
                             self.record(swap_id, "expireSwap", None, &gov_name, hash);
                             return Ok(Progress::Acted);
                         }
-                        Err(err) if is_already_done(&err) => return Ok(Progress::Acted),
+                        Err(err) if err.chain().is_some_and(is_already_done) => {
+                            return Ok(Progress::Acted);
+                        }
                         Err(err) => return Err(err.into()),
                     }
                 }
@@ -780,6 +789,10 @@ impl HtlcEngine {
     ) -> Result<Progress, EngineError> {
         let Some(secret) = self.store.load(swap_id).secret else { return Ok(Progress::Idle) };
         if LegState::try_from(s.legB) != Ok(LegState::Locked) || !secret.opens(&s.hashlock) {
+            return Ok(Progress::Idle);
+        }
+        // Leg A refunded (leg B recorded late): revealing now would pay the initiator twice.
+        if LegState::try_from(s.legA) != Ok(LegState::Locked) {
             return Ok(Progress::Idle);
         }
         let Some((chain, asset)) = self.asset_of(request, LegId::B) else {
@@ -1021,32 +1034,49 @@ impl HtlcEngine {
             ops.push(op.sent(tx_hash, self.gov.address()));
         }
         ops.push(self.leg_record_pending(covers, outcome.state()));
-        self.audit(swap_id, s, ops).await?;
         let evidence = match (outcome, tx_hash) {
             (LegOutcome::Void(now), _) => Bytes::copy_from_slice(&now.to_be_bytes()),
             (_, Some(hash)) => evidence(hash),
             (_, None) => Bytes::new(),
         };
-        let (what, data) = match outcome {
-            LegOutcome::Locked => (
-                "recordLegLocked",
-                tm::recordLegLockedCall { swapId: swap_id, leg: index, evidence }.abi_encode(),
-            ),
-            LegOutcome::Unlocked(secret) => (
-                "recordLegUnlocked",
-                tm::recordLegUnlockedCall { swapId: swap_id, leg: index, secret, evidence }
-                    .abi_encode(),
-            ),
-            LegOutcome::Refunded => (
-                "recordLegRefunded",
-                tm::recordLegRefundedCall { swapId: swap_id, leg: index, evidence }.abi_encode(),
-            ),
-            LegOutcome::Void(_) => (
-                "recordLegVoid",
-                tm::recordLegVoidCall { swapId: swap_id, leg: index, evidence }.abi_encode(),
-            ),
+        let subject = Self::subject(swap_id, s);
+        let (what, result) = match outcome {
+            LegOutcome::Locked => {
+                let call = tm::recordLegLockedCall { swapId: swap_id, leg: index, evidence };
+                (
+                    "recordLegLocked",
+                    self.auditor.report(&subject, ops, &call, is_already_done).await,
+                )
+            }
+            LegOutcome::Unlocked(secret) => {
+                let call =
+                    tm::recordLegUnlockedCall { swapId: swap_id, leg: index, secret, evidence };
+                (
+                    "recordLegUnlocked",
+                    self.auditor.report(&subject, ops, &call, is_already_done).await,
+                )
+            }
+            LegOutcome::Refunded => {
+                let call = tm::recordLegRefundedCall { swapId: swap_id, leg: index, evidence };
+                (
+                    "recordLegRefunded",
+                    self.auditor.report(&subject, ops, &call, is_already_done).await,
+                )
+            }
+            LegOutcome::Void(_) => {
+                let call = tm::recordLegVoidCall { swapId: swap_id, leg: index, evidence };
+                ("recordLegVoid", self.auditor.report(&subject, ops, &call, is_already_done).await)
+            }
         };
-        self.gov_record(swap_id, what, index, data).await
+        match result {
+            Ok(hash) => {
+                let gov_name = self.gov.name().to_owned();
+                self.record(swap_id, what, Some(index), &gov_name, hash);
+                Ok(Progress::Acted)
+            }
+            Err(err) if err.chain().is_some_and(is_already_done) => Ok(Progress::Acted),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// Sends `data` to a leg's asset: the transaction's hash, or `None` when another relayer
@@ -1092,23 +1122,12 @@ impl HtlcEngine {
         }
         Ok(None)
     }
+}
 
-    async fn gov_record(
-        &self,
-        swap_id: B256,
-        what: &'static str,
-        leg: u8,
-        data: Vec<u8>,
-    ) -> Result<Progress, EngineError> {
-        match self.gov_send(what, data).await {
-            Ok(hash) => {
-                let gov_name = self.gov.name().to_owned();
-                self.record(swap_id, what, Some(leg), &gov_name, hash);
-                Ok(Progress::Acted)
-            }
-            Err(err) if is_already_done(&err) => Ok(Progress::Acted),
-            Err(err) => Err(err.into()),
-        }
+fn report_to_submit(err: ReportError) -> SwapSubmitError {
+    match err {
+        ReportError::Audit(a) => SwapSubmitError::Audit(Box::new(a)),
+        ReportError::Chain(c) => SwapSubmitError::from_chain(*c),
     }
 }
 

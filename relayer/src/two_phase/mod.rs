@@ -25,11 +25,11 @@ use std::sync::{Arc, Mutex};
 use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
-use alloy::sol_types::{SolCall, SolEvent};
+use alloy::sol_types::SolEvent;
 use futures_util::StreamExt;
 
 use crate::audit::{
-    AuditError, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, Subject,
+    AuditError, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, ReportError, Subject,
 };
 use crate::bindings::transaction_manager::ITransactionManager::Transaction;
 use crate::bindings::transaction_manager::TransactionManager::{
@@ -101,7 +101,9 @@ pub enum ProtocolPoint {
         /// The step.
         step: u8,
     },
-    /// An audit record was mined (before the governance transaction reporting its operations).
+    /// An audit record of its own was mined: one no governance report carries (the initiator's
+    /// relayer revealing the secret, on-chain state refused) or a repair too large to ride in the
+    /// report. Reports carry their records inside (`TransactionManager.report`).
     Audited {
         /// The txId or swapId.
         subject: B256,
@@ -180,6 +182,15 @@ pub enum EngineError {
 impl From<AuditError> for EngineError {
     fn from(e: AuditError) -> Self {
         EngineError::Audit(Box::new(e))
+    }
+}
+
+impl From<ReportError> for EngineError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Audit(a) => EngineError::Audit(Box::new(a)),
+            ReportError::Chain(c) => EngineError::Chain(c),
+        }
     }
 }
 
@@ -285,14 +296,9 @@ impl Engine {
         &self.auditor
     }
 
-    /// Makes sure `ops` and every earlier event of the transaction are audited.
-    pub async fn audit(
-        &self,
-        tx_id: B256,
-        tx: &Transaction,
-        ops: Vec<Operation>,
-    ) -> Result<(), EngineError> {
-        let subject = Subject {
+    /// The audit subject of a transaction.
+    pub fn subject(&self, tx_id: B256, tx: &Transaction) -> Subject {
+        Subject {
             id: tx_id,
             protocol: Protocol::TwoPhase,
             initiator: tx.initiator,
@@ -303,11 +309,7 @@ impl Engine {
                 .map(|steps| steps.iter().map(|s| chain_key_words(s.zone, s.chain)).collect())
                 .unwrap_or_default(),
             from_block: tx.beganBlock,
-        };
-        if let crate::audit::Audited::Written { .. } = self.auditor.ensure(&subject, ops).await? {
-            self.checkpoint(ProtocolPoint::Audited { subject: tx_id })?;
         }
-        Ok(())
     }
 
     /// The audit operation of a step's resource action.
@@ -513,14 +515,14 @@ impl Engine {
             args,
             self.gov.address(),
         );
-        self.audit(tx_id, tx, vec![pending]).await?;
-        let data = tm::expireCall { txId: tx_id }.abi_encode();
-        match self.gov_send("expire", data).await {
+        let call = tm::expireCall { txId: tx_id };
+        let subject = self.subject(tx_id, tx);
+        match self.auditor.report(&subject, vec![pending], &call, is_already_done).await {
             Ok(hash) => {
                 self.record_gov(tx_id, "expire", None, hash);
                 self.checkpoint(ProtocolPoint::Expired { tx_id })
             }
-            Err(err) if is_already_done(&err) => Ok(()),
+            Err(err) if err.chain().is_some_and(is_already_done) => Ok(()),
             Err(err) => Err(err.into()),
         }
     }
@@ -583,14 +585,17 @@ impl Engine {
                     args,
                     self.gov.address(),
                 );
-                self.audit(tx_id, &tx, vec![prepare, vote]).await?;
-                let data = tm::voteCall { txId: tx_id, step, ok, evidence }.abi_encode();
-                match self.gov_send("vote", data).await {
+                let call = tm::voteCall { txId: tx_id, step, ok, evidence };
+                match self
+                    .auditor
+                    .report(&self.subject(tx_id, &tx), vec![prepare, vote], &call, is_already_done)
+                    .await
+                {
                     Ok(hash) => {
                         self.record_gov(tx_id, "vote", Some(step), hash);
                         self.checkpoint(ProtocolPoint::Voted { tx_id, step })
                     }
-                    Err(err) if is_already_done(&err) => Ok(()),
+                    Err(err) if err.chain().is_some_and(is_already_done) => Ok(()),
                     Err(err) => Err(err.into()),
                 }
             }
@@ -633,31 +638,22 @@ impl Engine {
                 let args = serde_json::json!({ "step": step, "evidence": evidence.to_string() });
                 let ack =
                     Operation::governance_pending(covers, Interface::Ack, args, self.gov.address());
-                self.audit(tx_id, &tx, vec![action, ack]).await?;
-                let data = tm::ackCall { txId: tx_id, step, evidence }.abi_encode();
-                match self.gov_send("ack", data).await {
+                let call = tm::ackCall { txId: tx_id, step, evidence };
+                match self
+                    .auditor
+                    .report(&self.subject(tx_id, &tx), vec![action, ack], &call, is_already_done)
+                    .await
+                {
                     Ok(hash) => {
                         self.record_gov(tx_id, "ack", Some(step), hash);
                         self.checkpoint(ProtocolPoint::Acked { tx_id, step })
                     }
-                    Err(err) if is_already_done(&err) => Ok(()),
+                    Err(err) if err.chain().is_some_and(is_already_done) => Ok(()),
                     Err(err) => Err(err.into()),
                 }
             }
             TxState::None | TxState::Committed | TxState::Aborted => Ok(()),
         }
-    }
-
-    /// Sends a TransactionManager call; returns the mined transaction's hash.
-    pub async fn gov_send(&self, what: &'static str, data: Vec<u8>) -> Result<B256, ChainError> {
-        let result = self.gov.sender().send(what, self.tm, data.into()).await;
-        let outcome = match &result {
-            Ok(_) => ActionResult::Ok,
-            Err(e) if is_already_done(e) => ActionResult::Skipped,
-            Err(_) => ActionResult::Failed,
-        };
-        self.metrics.action(what, outcome);
-        result.map(|r| r.transaction_hash)
     }
 
     fn record_gov(&self, tx_id: B256, action: &'static str, step: Option<u8>, tx_hash: B256) {
@@ -679,7 +675,7 @@ impl Engine {
 
 /// Refusals meaning another relayer (or an earlier run) already did it. `TxNotDecided` only
 /// reaches an `ack`, sent after the relayer saw the decision, so it means "final already".
-fn is_already_done(err: &ChainError) -> bool {
+pub(crate) fn is_already_done(err: &ChainError) -> bool {
     matches!(
         err.revert(),
         Some(ContractRevert::TransactionManager(
