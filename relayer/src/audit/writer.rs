@@ -261,7 +261,16 @@ impl Auditor {
         if ops.is_empty() {
             return Ok(Audited::AlreadyCovered);
         }
-        self.write(subject, ops).await
+        let written_at = self.block_time().await?;
+        self.write(subject, ops, written_at).await
+    }
+
+    /// The governance chain's time, which records carry as `written_at`.
+    async fn block_time(&self) -> Result<u64, AuditError> {
+        self.gov
+            .now()
+            .await
+            .map_err(|e| AuditError::Rpc { what: "block time", message: e.to_string() })
     }
 
     /// What a record about to be written holds: `pending`, less what our records cover unless
@@ -298,12 +307,12 @@ impl Auditor {
     }
 
     /// Writes `ops` in records of their own (`Supervision.record`), as many as their size needs.
-    async fn write(&self, subject: &Subject, ops: Vec<Operation>) -> Result<Audited, AuditError> {
-        let written_at = self
-            .gov
-            .now()
-            .await
-            .map_err(|e| AuditError::Rpc { what: "block time", message: e.to_string() })?;
+    async fn write(
+        &self,
+        subject: &Subject,
+        ops: Vec<Operation>,
+        written_at: u64,
+    ) -> Result<Audited, AuditError> {
         let mut tx_hashes = Vec::new();
         let mut all_covers = Vec::new();
         let mut remaining = ops;
@@ -390,12 +399,8 @@ impl Auditor {
     ) -> Result<TransactionReceipt, ReportError> {
         let subject_lock = lock(&self.writing).entry(subject.id).or_default().clone();
         let _writing = subject_lock.lock().await;
-        let ops = self.to_record(subject, pending, true).await?;
-        let written_at = self
-            .gov
-            .now()
-            .await
-            .map_err(|e| AuditError::Rpc { what: "block time", message: e.to_string() })?;
+        let mut ops = self.to_record(subject, pending, true).await?;
+        let written_at = self.block_time().await?;
         let mut args = Vec::new();
         call.abi_encode_raw(&mut args);
         // Supervision takes only envelopes wrapped for exactly the active regulators (none when
@@ -408,10 +413,12 @@ impl Auditor {
                 (Vec::new(), Vec::new())
             } else {
                 let mut sealed = self.seal_all(subject, ops.clone(), &recipients, written_at)?;
-                let (last, _) = sealed.pop().expect("seal_all seals at least one envelope");
+                let (last, last_ops) = sealed.pop().expect("seal_all seals at least one envelope");
                 if !sealed.is_empty() {
                     let earlier: Vec<Operation> = sealed.into_iter().flat_map(|(_, o)| o).collect();
-                    self.write(subject, earlier).await?;
+                    self.write(subject, earlier, written_at).await?;
+                    // Written: a reseal must not write them again.
+                    ops = last_ops;
                 }
                 let covers = last.covers.clone();
                 (last.encode(), covers)
