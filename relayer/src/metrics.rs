@@ -56,6 +56,7 @@ pub struct Metrics {
     registry: Registry,
     actions: Family<Labels, Counter>,
     reconcile_duration: Histogram,
+    report_items: Histogram,
     pending: Gauge,
     rpc_errors: Family<Labels, Counter>,
     wallet_balance: Family<Labels, Gauge<f64, AtomicU64>>,
@@ -85,6 +86,12 @@ impl Metrics {
             "Duration of a reconcile pass",
             prometheus_client::registry::Unit::Seconds,
             reconcile_duration.clone(),
+        );
+        let report_items = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]);
+        registry.register(
+            "report_items",
+            "Items per governance report transaction (TransactionManager.report)",
+            report_items.clone(),
         );
         let pending = Gauge::default();
         registry.register(
@@ -116,6 +123,7 @@ impl Metrics {
             registry,
             actions,
             reconcile_duration,
+            report_items,
             pending,
             rpc_errors,
             wallet_balance,
@@ -144,6 +152,11 @@ impl Metrics {
     /// Records the duration of one reconcile pass.
     pub fn observe_reconcile(&self, duration: Duration) {
         self.reconcile_duration.observe(duration.as_secs_f64());
+    }
+
+    /// Records one governance report transaction carrying `items` items.
+    pub fn observe_report(&self, items: usize) {
+        self.report_items.observe(items as f64);
     }
 
     /// Sets the number of unfinished transactions.

@@ -817,6 +817,8 @@ impl RelayerHandle {
         if let Some(task) = lock(&self.inner.task).as_ref() {
             task.abort();
         }
+        self.inner.engine.drives().abort();
+        self.inner.htlc.drives().abort();
     }
 
     /// Kills the loop at once, mid-action if need be (a crash, for tests).
@@ -879,6 +881,13 @@ async fn run(inner: Arc<Inner>) {
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        // A drive met the test hook's halt: every drive has stopped, and so does the loop.
+        if let Some(point) = engine.drives().halted().or_else(|| inner.htlc.drives().halted()) {
+            inner.htlc.drives().abort();
+            engine.drives().abort();
+            lock(&inner.health).stopped = Some(format!("halted by the test hook at {point:?}"));
+            return;
         }
         // Heads of every chain, read at once so that a node that hangs delays no other. A new
         // block on a business chain moves its clock, which may pass a timelock: reconcile then
@@ -990,6 +999,8 @@ async fn run(inner: Arc<Inner>) {
                     Err(EngineError::Halted(point)) => {
                         lock(&inner.health).stopped =
                             Some(format!("halted by the test hook at {point:?}"));
+                        engine.drives().abort();
+                        inner.htlc.drives().abort();
                         return;
                     }
                     Err(err) => {
@@ -1007,6 +1018,8 @@ async fn run(inner: Arc<Inner>) {
                     Err(EngineError::Halted(point)) => {
                         lock(&inner.health).stopped =
                             Some(format!("halted by the test hook at {point:?}"));
+                        engine.drives().abort();
+                        inner.htlc.drives().abort();
                         return;
                     }
                     Err(err) => {
@@ -1023,6 +1036,9 @@ async fn run(inner: Arc<Inner>) {
             () = tokio::time::sleep(inner.settings.poll_interval) => {}
         }
     }
+    // A graceful stop lets the drives in flight finish their action.
+    engine.drives().finish().await;
+    inner.htlc.drives().finish().await;
 }
 
 #[cfg(test)]

@@ -321,6 +321,86 @@ async fn relayer_2pc_commits_a_transfer() {
     r2.shutdown().await;
 }
 
+/// Reports that are ready together leave in one governance transaction (`TransactionManager.report`),
+/// each item with its own record and outcome: every transfer commits with a complete trail, in far
+/// fewer governance transactions than report items.
+#[tokio::test]
+async fn relayer_2pc_batches_ready_reports_into_one_transaction() {
+    const TRANSFERS: usize = 8;
+    let mut net = Net::start().await;
+    let metrics = Arc::new(Metrics::new());
+    let settings = net.settings(1);
+    let signer = net.gov.accounts[RELAYER_A].signer.clone();
+    let r1 = Relayer::start(settings, signer, metrics.clone()).await.expect("start relayer");
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    // A block every second, as on a real chain: what becomes ready while a report is being mined
+    // waits for the next one.
+    let p = net.gov_provider().clone();
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), [false]).await.expect("rpc");
+    let _: serde_json::Value =
+        p.raw_request("evm_setIntervalMining".into(), [1]).await.expect("rpc");
+    let from = p.get_block_number().await.expect("head");
+    let before = net.balances().await;
+    let mut requests = Vec::new();
+    for _ in 0..TRANSFERS {
+        let request = net.transfer(ALICE, 1, HOUR).await;
+        let signature = net.sign(&request, ALICE);
+        requests.push((request, signature));
+    }
+    let ids: Vec<B256> = requests.iter().map(|(r, _)| r.txId).collect();
+    let submits = requests.into_iter().map(|(r, s)| r1.submit_transaction(r, s));
+    futures_util::future::try_join_all(submits).await.expect("submit");
+    for id in &ids {
+        net.wait_state(*id, TxState::Committed).await;
+    }
+    let after = net.balances().await;
+    assert_eq!(after.alice_a, before.alice_a - u(TRANSFERS as u64));
+    assert_eq!(after.bob_b, before.bob_b + u(TRANSFERS as u64));
+    for id in &ids {
+        let trail = complete_trail(&net.gov, &net.regulator, *id, true).await;
+        assert_eq!(trail.len(), 5, "begin, two votes, two acks, each with its record");
+    }
+    let logs = p
+        .get_logs(&Filter::new().address(net.tm_address()).from_block(from + 1))
+        .await
+        .expect("logs");
+    let items = logs
+        .iter()
+        .filter(|l| {
+            l.topic0().is_some_and(|t| {
+                [
+                    TransactionManager::TransactionBegun::SIGNATURE_HASH,
+                    TransactionManager::StepVoted::SIGNATURE_HASH,
+                    TransactionManager::StepAcked::SIGNATURE_HASH,
+                ]
+                .contains(t)
+            })
+        })
+        .count();
+    let reports: BTreeSet<B256> = logs.iter().filter_map(|l| l.transaction_hash).collect();
+    assert_eq!(items, 5 * TRANSFERS);
+    assert!(
+        reports.len() * 2 <= items,
+        "{} governance transactions for {items} report items",
+        reports.len()
+    );
+    // The relayer's metrics show batches of several items.
+    let text = metrics.encode();
+    let count = text
+        .lines()
+        .find_map(|l| l.strip_prefix("crossgov_relayer_report_items_count "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .expect("report_items_count in the metrics");
+    let sum = text
+        .lines()
+        .find_map(|l| l.strip_prefix("crossgov_relayer_report_items_sum "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .expect("report_items_sum in the metrics");
+    assert!(sum / count >= 2.0, "{sum} items in {count} reports by Bank A's relayer");
+    r1.shutdown().await;
+    r2.shutdown().await;
+}
+
 #[tokio::test]
 async fn relayer_2pc_aborts_on_insufficient_funds() {
     let mut net = Net::start().await;

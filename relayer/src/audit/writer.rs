@@ -22,7 +22,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, Bytes};
 use alloy::sol_types::SolCall;
 
 use super::entitlement::Parties;
@@ -34,7 +34,7 @@ use super::trail::{AuditError, ReportedEvent, fetch_records, reported_events};
 use crate::bindings::supervision::Supervision::{self as sup, SupervisionErrors as SupErr};
 use crate::bindings::transaction_manager::TransactionManager as tm;
 use crate::bindings::{ReportItem, ReportKind};
-use crate::chain::{ChainClient, ChainError};
+use crate::chain::{BatchCodec, BatchLimits, Batcher, ChainClient, ChainError};
 use crate::errors::ContractRevert;
 use crate::metrics::{ActionResult, Metrics};
 use alloy::rpc::types::TransactionReceipt;
@@ -119,6 +119,41 @@ pub struct Auditor {
     keys: Mutex<HashMap<Address, Recipient>>,
     /// Chain owners by chain key (a chain's owner never changes).
     owners: Mutex<HashMap<B256, u64>>,
+    /// Every report item of this relayer rides in the next `TransactionManager.report`.
+    reports: Batcher<ReportCodec>,
+}
+
+/// `TransactionManager.report`'s items, as the chain layer's batcher packs them.
+#[derive(Debug)]
+struct ReportCodec;
+
+impl BatchCodec for ReportCodec {
+    type Item = ReportItem;
+    const WHAT: &'static str = "report";
+
+    fn encode(&self, items: &[ReportItem]) -> Bytes {
+        tm::reportCall { items: items.to_vec() }.abi_encode().into()
+    }
+
+    fn size(&self, item: &ReportItem) -> usize {
+        // Head, kind, id and the two length-prefixed byte strings, padded.
+        let padded = |n: usize| n.div_ceil(32) * 32;
+        32 * 6 + padded(item.args.len()) + padded(item.envelope.len())
+    }
+
+    fn refused(&self, to: Address, receipt: &TransactionReceipt) -> Vec<(usize, Bytes)> {
+        receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|l| l.address() == to)
+            .filter_map(|l| l.log_decode::<tm::ReportItemRefused>().ok())
+            .filter_map(|l| {
+                let e = l.inner.data;
+                Some((usize::try_from(e.index).ok()?, e.reason))
+            })
+            .collect()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -134,7 +169,19 @@ impl Auditor {
         institution: u64,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let observe = {
+            let metrics = metrics.clone();
+            move |items| metrics.observe_report(items)
+        };
+        let reports = Batcher::new(
+            gov.clone(),
+            contracts.transaction_manager,
+            ReportCodec,
+            BatchLimits::default(),
+            observe,
+        );
         Auditor {
+            reports,
             gov,
             supervision: contracts.supervision,
             tm: contracts.transaction_manager,
@@ -429,8 +476,7 @@ impl Auditor {
                 args: args.clone().into(),
                 envelope: envelope.into(),
             };
-            let data = tm::reportCall { items: vec![item] }.abi_encode();
-            match self.gov.sender().send(C::WHAT, self.tm, data.into()).await {
+            match self.reports.submit(C::WHAT, item).await {
                 Ok(receipt) => {
                     if covers.is_empty() {
                         tracing::warn!(subject = %subject.id, "no active regulator: reported without an audit record");

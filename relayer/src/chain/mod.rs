@@ -7,6 +7,7 @@
 //! nothing) → gas estimate → fees → *then* nonce + send under one mutex.
 
 pub mod backoff;
+pub mod batch;
 pub mod fees;
 mod sender;
 
@@ -21,6 +22,7 @@ use alloy::transports::http::reqwest::{self, Url};
 use alloy::transports::{RpcError, TransportErrorKind};
 
 pub use backoff::Backoff;
+pub use batch::{BatchCodec, BatchLimits, Batcher};
 pub use fees::{FeeMode, FeeModeError, PriceFiller, Pricing, auto_pricing, signing_provider};
 pub use sender::{SendOptions, TxSender, should_replace};
 
@@ -42,7 +44,7 @@ pub const DEFAULT_MAX_LOG_RANGE: u64 = 1000;
 pub const OPEN_LIST_PAGE: u64 = 100;
 
 /// What went wrong talking to a chain.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChainError {
     /// The contract refused the call (seen by `eth_call` / gas estimation; nothing was sent).
@@ -86,6 +88,18 @@ pub enum ChainError {
         what: String,
         /// The failed transaction.
         tx_hash: B256,
+    },
+    /// The transaction's gas estimate exceeds the cap it was sent under (nothing was sent).
+    #[error("{chain}: {what}: needs {gas} gas, over the cap of {cap}")]
+    OverGasCap {
+        /// The chain's name.
+        chain: String,
+        /// The action.
+        what: String,
+        /// The estimate.
+        gas: u64,
+        /// The cap.
+        cap: u64,
     },
     /// The transaction was not mined despite fee bumps.
     #[error("{chain}: {what}: transaction {tx_hash} not mined after {bumps} fee bumps")]
@@ -155,6 +169,7 @@ impl ChainError {
             ChainError::Reverted { .. }
             | ChainError::RevertedUnknown { .. }
             | ChainError::Failed { .. }
+            | ChainError::OverGasCap { .. }
             | ChainError::WrongChainId { .. }
             | ChainError::Unsupported { .. }
             | ChainError::LogRange { .. }

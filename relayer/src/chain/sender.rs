@@ -214,6 +214,18 @@ impl TxSender {
         to: Address,
         data: Bytes,
     ) -> Result<TransactionReceipt, ChainError> {
+        self.send_within(what, to, data, None).await
+    }
+
+    /// [`Self::send`], refusing with [`ChainError::OverGasCap`] (nothing sent) when the estimate
+    /// exceeds `max_gas`.
+    pub async fn send_within(
+        &self,
+        what: &str,
+        to: Address,
+        data: Bytes,
+        max_gas: Option<u64>,
+    ) -> Result<TransactionReceipt, ChainError> {
         self.settle().await?;
         let mut tx = self.request(to, data);
         let gas = retry(&self.backoff, || async {
@@ -224,6 +236,16 @@ impl TxSender {
                 .map_err(|e| ChainError::from_rpc(&self.chain, what, &e))
         })
         .await?;
+        if let Some(cap) = max_gas
+            && gas > cap
+        {
+            return Err(ChainError::OverGasCap {
+                chain: self.chain.clone(),
+                what: what.to_owned(),
+                gas,
+                cap,
+            });
+        }
         self.price(&mut tx).await?;
         tx.set_gas_limit(gas.saturating_mul(100 + self.options.gas_margin_percent) / 100);
         tx.set_chain_id(self.chain_id);

@@ -35,7 +35,6 @@ use alloy::primitives::{Address, B256, Bytes, Signature};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
-use futures_util::StreamExt;
 
 use crate::audit::{
     Audited, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, ReportError, Subject,
@@ -239,6 +238,7 @@ pub struct HtlcEngine {
     auditor: Arc<Auditor>,
     requests: Mutex<HashMap<B256, Arc<SwapRequest>>>,
     sent: Mutex<HashMap<B256, Vec<SentTx>>>,
+    drives: crate::two_phase::Drives,
 }
 
 impl fmt::Debug for HtlcEngine {
@@ -306,6 +306,7 @@ impl HtlcEngine {
             auditor,
             requests: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
+            drives: crate::two_phase::Drives::default(),
         }
     }
 
@@ -652,9 +653,10 @@ impl HtlcEngine {
         }))
     }
 
-    /// One full pass over every open swap touching the served chains. Returns the number of open
-    /// swaps and the errors met.
-    pub async fn reconcile(&self) -> Result<(usize, Vec<(B256, String)>), EngineError> {
+    /// One full pass over every open swap touching the served chains: a drive starts for each one
+    /// not being driven. Returns the number of open swaps and the errors drives met since the
+    /// last pass.
+    pub async fn reconcile(self: &Arc<Self>) -> Result<(usize, Vec<(B256, String)>), EngineError> {
         let mut ids = BTreeSet::new();
         for chain in self.chains.iter().filter(|c| c.served) {
             let (tm_addr, key) = (self.tm, chain.chain_key);
@@ -666,23 +668,14 @@ impl HtlcEngine {
                 .await?;
             ids.extend(page);
         }
-        let mut errors = Vec::new();
-        let results: Vec<(B256, Result<(), EngineError>)> =
-            futures_util::stream::iter(ids.iter().copied())
-                .map(|swap_id| async move { (swap_id, self.drive(swap_id).await) })
-                .buffer_unordered(crate::two_phase::DRIVE_CONCURRENCY)
-                .collect()
-                .await;
-        for (swap_id, result) in results {
-            match result {
-                Ok(()) => {}
-                Err(EngineError::Halted(point)) => return Err(EngineError::Halted(point)),
-                Err(err) => {
-                    tracing::warn!(%swap_id, %err, "cannot drive swap now");
-                    errors.push((swap_id, err.to_string()));
-                }
+        // Each open swap in its own drive (see `Drives`): one waiting holds up no other.
+        let errors = self.drives.start(ids.iter().copied(), {
+            let engine = self.clone();
+            move |swap_id| {
+                let engine = engine.clone();
+                async move { engine.drive(swap_id).await }
             }
-        }
+        })?;
         // Generated secrets no proposal used are deleted once expired.
         self.store.prune_pending(unix_now());
         // Records of swaps no longer open (closed or expired) are deleted.
@@ -696,6 +689,11 @@ impl HtlcEngine {
             }
         }
         Ok((ids.len(), errors))
+    }
+
+    /// The swaps being driven.
+    pub fn drives(&self) -> &crate::two_phase::Drives {
+        &self.drives
     }
 
     /// Drives one swap as far as this relayer can now.

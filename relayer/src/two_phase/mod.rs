@@ -26,7 +26,6 @@ use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
-use futures_util::StreamExt;
 
 use crate::audit::{
     AuditError, Auditor, CoverKey, CoverKind, Interface, Operation, Protocol, ReportError, Subject,
@@ -42,8 +41,9 @@ use crate::metrics::{ActionResult, Metrics};
 use crate::protocol::Step;
 use crate::resource::{ResourceError, TwoPhaseResource};
 
-/// How many transactions (or swaps) one reconcile pass drives at once.
-pub const DRIVE_CONCURRENCY: usize = 16;
+pub mod drives;
+
+pub use drives::Drives;
 
 /// A named point of the protocol, reported to the [`ProtocolHook`] right after it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +238,7 @@ pub struct Engine {
     auditor: Arc<Auditor>,
     steps: Mutex<HashMap<B256, Arc<Vec<Step>>>>,
     sent: Mutex<HashMap<B256, Vec<SentTx>>>,
+    drives: Drives,
 }
 
 impl fmt::Debug for Engine {
@@ -273,6 +274,7 @@ impl Engine {
             auditor,
             steps: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
+            drives: Drives::default(),
         }
     }
 
@@ -294,6 +296,11 @@ impl Engine {
     /// The audit writer.
     pub fn auditor(&self) -> &Arc<Auditor> {
         &self.auditor
+    }
+
+    /// The transactions being driven.
+    pub fn drives(&self) -> &Drives {
+        &self.drives
     }
 
     /// The audit subject of a transaction.
@@ -369,8 +376,10 @@ impl Engine {
         self.served_chain(key).and_then(|s| s.resources.get(&step.resource).cloned())
     }
 
-    /// One full pass over every open transaction touching the served chains.
-    pub async fn reconcile(&self) -> Result<ReconcileReport, EngineError> {
+    /// One full pass over every open transaction touching the served chains: a drive starts for
+    /// each one not being driven (see [`Drives`]). The report's errors are those the drives met
+    /// since the last pass; a test hook's halt met by any drive is returned as the error.
+    pub async fn reconcile(self: &Arc<Self>) -> Result<ReconcileReport, EngineError> {
         let mut ids = BTreeSet::new();
         for served in &self.served {
             let (tm_addr, key) = (self.tm, served.chain_key);
@@ -382,25 +391,15 @@ impl Engine {
                 .await?;
             ids.extend(page);
         }
-        let mut report = ReconcileReport { pending: ids.len(), errors: Vec::new() };
-        // Transactions are independent: drive several at once, so one waiting for its receipts
-        // does not hold up the others.
-        let results: Vec<(B256, Result<(), EngineError>)> = futures_util::stream::iter(ids)
-            .map(|tx_id| async move { (tx_id, self.drive(tx_id).await) })
-            .buffer_unordered(DRIVE_CONCURRENCY)
-            .collect()
-            .await;
-        for (tx_id, result) in results {
-            match result {
-                Ok(()) => {}
-                Err(EngineError::Halted(point)) => return Err(EngineError::Halted(point)),
-                Err(err) => {
-                    tracing::warn!(%tx_id, %err, "cannot drive transaction now");
-                    report.errors.push((tx_id, err.to_string()));
-                }
+        let pending = ids.len();
+        let errors = self.drives.start(ids, {
+            let engine = self.clone();
+            move |tx_id| {
+                let engine = engine.clone();
+                async move { engine.drive(tx_id).await }
             }
-        }
-        Ok(report)
+        })?;
+        Ok(ReconcileReport { pending, errors })
     }
 
     /// Reads `transaction(txId)`.
