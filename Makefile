@@ -9,6 +9,8 @@ NPM_PLATFORM := $(shell node -p "process.platform + '-' + ({x64: 'amd64', arm64:
 FORGE := $(CURDIR)/node_modules/@foundry-rs/forge-$(NPM_PLATFORM)/bin/forge
 TOOLCHAIN_STAMP := node_modules/.crossgov-toolchain
 USERS ?= 20
+RATES ?= 2,5,10,20,40
+RATE_SECS ?= 30
 TRIALS ?= 100
 JOBS ?= 4
 TEST_LOGS := $(CURDIR)/target/test-logs
@@ -28,7 +30,7 @@ help:
 	@echo "make contracts  compile contracts and rewrite contracts/artifacts/*.json"
 	@echo "make demo       run a local consortium through 2PC, HTLC, a relayer crash and the audit"
 	@echo "make bench-gas  gas per 2PC transfer, HTLC swap and batched report vs a lower bound and the baseline"
-	@echo "make bench      bench-gas, then throughput, latency and resume time at 1 s blocks"
+	@echo "make bench      bench-gas, then throughput, latency, resume time and capacity at rising offered load (1 s blocks)"
 	@echo "make chaos      TRIALS=N seeded fault trials (SEED=base to repeat a run, REPLAY=seed for one trial)"
 
 # The npm registry is the only source of anvil, forge and solc here; package-lock.json pins them.
@@ -84,9 +86,12 @@ bench-gas: toolchain
 	cargo run --quiet --bin crossgov-bench -- gas --out bench/results/gas.json --check bench/baseline/gas.json
 
 # Throughput, latency, CPU/RSS and resume time of 2PC transfers at 1 s blocks (a release build:
-# the relayers' CPU is part of the figures).
+# the relayers' CPU is part of the figures): USERS at once, then capacity at the offered RATES
+# (transfers/s, RATE_SECS each) until the relayers stop keeping up. The latest run's figures;
+# the before/after history is in bench/results/load.json and optimisations.json.
 bench: bench-gas
-	cargo run --release --quiet --bin crossgov-bench -- load --users $(USERS) --block-time 1 --out bench/results/load.json
+	cargo run --release --quiet --bin crossgov-bench -- load --users $(USERS) --block-time 1 --out bench/results/load-latest.json
+	cargo run --release --quiet --bin crossgov-bench -- load --rate $(RATES) --secs $(RATE_SECS) --block-time 1 --out bench/results/capacity.json
 
 # Seeded randomized fault trials against the local consortium; prints a summary and fails on any
 # violation, naming the failing seed and `make chaos REPLAY=<seed>`, which replays that trial.

@@ -20,7 +20,7 @@ use crossgov_relayer::bindings::TxState;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::demo::{Demo, swap_amounts};
-use crate::cli::dev::start_relayers;
+use crate::cli::dev::{DevRelayer, start_relayers};
 
 /// The figures of one load run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,8 +115,37 @@ fn percentile<T: Copy + Ord>(sorted: &[T], p: usize) -> Option<T> {
     sorted.get(i).copied()
 }
 
-/// Runs the load and the resume measurement.
-pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String> {
+/// What the governance blocks of a run hold.
+struct GovBlocks {
+    gas: u64,
+    txs: usize,
+    gas_limit: u64,
+}
+
+async fn gov_blocks(
+    gov: &alloy::providers::DynProvider,
+    from: u64,
+    to: u64,
+) -> Result<GovBlocks, String> {
+    let mut out = GovBlocks { gas: 0, txs: 0, gas_limit: 0 };
+    for n in from..=to {
+        let b = gov
+            .get_block_by_number(n.into())
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or(format!("no governance block {n}"))?;
+        out.gas += b.header.gas_used;
+        out.txs += b.transactions.len();
+        out.gas_limit = b.header.gas_limit;
+    }
+    Ok(out)
+}
+
+/// The local consortium mining a block every `block_time` seconds, with both banks' relayers.
+async fn start(
+    block_time: u64,
+    timeout: Duration,
+) -> Result<(tempfile::TempDir, Arc<Demo>, Vec<DevRelayer>), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let net = LocalConsortium::start(dir.path(), &|s: &str| eprintln!("   · {s}"))
         .await
@@ -125,8 +154,13 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
         chain.set_block_time(block_time).await.map_err(|e| e.to_string())?;
     }
     let relayers = start_relayers(&net).await?;
+    Ok((dir, Arc::new(Demo { net, timeout, narrate: false }), relayers))
+}
+
+/// Runs the load and the resume measurement.
+pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String> {
+    let (_dir, demo, relayers) = start(block_time, Duration::from_secs(600)).await?;
     let bank_a = relayers[0].handle.clone();
-    let demo = Arc::new(Demo { net, timeout: Duration::from_secs(600), narrate: false });
     let gov = demo.gov().clone();
     let block = |p: &alloy::providers::DynProvider| {
         let p = p.clone();
@@ -177,17 +211,8 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
     let p = |v: &[Duration], q| percentile(v, q).map_or(0.0, |d| d.as_secs_f64());
 
     // Governance gas of the run, and the block gas limit.
-    let mut gov_gas = 0u64;
-    let mut gas_limit = 0u64;
-    for n in first_block + 1..=last_block {
-        let b = gov
-            .get_block_by_number(n.into())
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or(format!("no governance block {n}"))?;
-        gov_gas += b.header.gas_used;
-        gas_limit = b.header.gas_limit;
-    }
+    let GovBlocks { gas: gov_gas, gas_limit, .. } =
+        gov_blocks(&gov, first_block + 1, last_block).await?;
     let per_transfer = gov_gas / u64::try_from(users.max(1)).unwrap_or(1);
     #[allow(clippy::cast_precision_loss)] // small figures
     let (throughput, ceiling) = (
@@ -263,6 +288,215 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
     })
 }
 
+/// One offered rate of an open-loop run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateStep {
+    /// Transfers submitted per second, whatever the relayers keep up with.
+    pub offered_tps: f64,
+    /// Seconds of submissions.
+    pub duration_secs: u64,
+    /// Transfers submitted.
+    pub submitted: usize,
+    /// Transfers committed.
+    pub completed: usize,
+    /// Committed per second over the span of the commits (first to last).
+    pub sustained_tps: f64,
+    /// Latency percentiles (submission to commit), seconds.
+    pub latency_p50_secs: f64,
+    /// 95th percentile, seconds.
+    pub latency_p95_secs: f64,
+    /// Median latency in governance blocks.
+    pub latency_p50_blocks: u64,
+    /// Governance gas of the step ÷ transfers committed.
+    pub governance_gas_per_transfer: u64,
+    /// Governance transactions of the step ÷ transfers committed.
+    pub governance_txs_per_transfer: f64,
+    /// `sustained ÷ (gas limit ÷ gas per transfer ÷ block time)`.
+    pub fraction_of_ceiling: f64,
+    /// CPU seconds of this process (relayers + load generator) during the step.
+    pub cpu_secs: f64,
+    /// Peak resident memory of this process so far, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// An open-loop run at rising offered rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateReport {
+    /// Seconds per block on every chain.
+    pub block_time_secs: u64,
+    /// The governance chain's block gas limit.
+    pub block_gas_limit: u64,
+    /// Each offered rate, in order; the ramp stops after the first below 80 % of its offer.
+    pub steps: Vec<RateStep>,
+    /// The highest sustained rate seen.
+    pub capacity_tps: f64,
+    /// The machine.
+    pub machine: String,
+}
+
+/// Whether a step kept up with its offer (the ramp goes on only while it does): every transfer
+/// committed, at 80 % of the offered rate or more (commits come in block-sized bursts, so a
+/// 30-second step reads a few percent under its offer even when nothing queues).
+pub fn kept_up(step: &RateStep) -> bool {
+    step.completed == step.submitted && step.sustained_tps >= 0.8 * step.offered_tps
+}
+
+/// Offers transfers through Bank A's relayer at each of `rates` per second for `secs` seconds
+/// (open loop: a submission never waits for an earlier one), until one rate is not kept up with.
+pub async fn measure_rates(
+    rates: &[f64],
+    secs: u64,
+    block_time: u64,
+) -> Result<RateReport, String> {
+    let (_dir, demo, relayers) = start(block_time, Duration::from_secs(900)).await?;
+    let bank_a = relayers[0].handle.clone();
+    let gov = demo.gov().clone();
+    // Enough for every transfer of the ramp (one unit each), so none aborts for want of funds.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let needed = rates.iter().map(|r| (r * secs as f64).ceil() as u64).sum::<u64>();
+    let alice = demo.net.address(keys::ALICE);
+    demo.net
+        .a
+        .xa(keys::ADMIN_A)
+        .mint(alice, alloy::primitives::U256::from(needed))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .get_receipt()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut steps = Vec::new();
+    let mut gas_limit = 0;
+    for &rate in rates {
+        if !rate.is_finite() || rate <= 0.0 {
+            return Err(format!("rate {rate}: rates must be positive"));
+        }
+        eprintln!("   · {rate} transfers/s for {secs}s, blocks every {block_time}s");
+        let first_block = gov.get_block_number().await.map_err(|e| e.to_string())?;
+        let cpu0 = cpu_secs();
+        let started = tokio::time::Instant::now();
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let count = ((rate * secs as f64).round() as usize).max(1);
+        let mut tasks = Vec::with_capacity(count);
+        for i in 0..count {
+            tokio::time::sleep_until(started + interval.mul_f64(i as f64)).await;
+            let (demo, bank_a, gov) = (demo.clone(), bank_a.clone(), gov.clone());
+            tasks.push(tokio::spawn(async move {
+                let submitted = Instant::now();
+                let from = gov.get_block_number().await.map_err(|e| e.to_string())?;
+                let tx: B256 = demo.transfer(&bank_a, 1).await?;
+                if demo.wait_tx(tx, &[TxState::Committed, TxState::Aborted]).await?
+                    == TxState::Aborted
+                {
+                    return Err(format!("transfer {tx} aborted"));
+                }
+                let at = gov.get_block_number().await.map_err(|e| e.to_string())?;
+                Ok::<_, String>((submitted.elapsed(), at.saturating_sub(from), Instant::now()))
+            }));
+        }
+        let mut secs_v = Vec::new();
+        let mut blocks = Vec::new();
+        let (mut first, mut last) = (None::<Instant>, started.into_std());
+        for t in tasks {
+            let (took, b, at) = t.await.map_err(|e| e.to_string())??;
+            secs_v.push(took);
+            blocks.push(b);
+            last = last.max(at);
+            first = Some(first.map_or(at, |f| f.min(at)));
+        }
+        // The rate of commits over their own span (not from the first submission, which would
+        // count one latency against the rate).
+        let span = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
+        let cpu = cpu_secs() - cpu0;
+        let last_block = gov.get_block_number().await.map_err(|e| e.to_string())?;
+        let blocks_of_step = gov_blocks(&gov, first_block + 1, last_block).await?;
+        let (gov_gas, gov_txs) = (blocks_of_step.gas, blocks_of_step.txs);
+        gas_limit = blocks_of_step.gas_limit;
+        secs_v.sort();
+        blocks.sort_unstable();
+        let done = secs_v.len();
+        let per_transfer = gov_gas / u64::try_from(done.max(1)).unwrap_or(1);
+        #[allow(clippy::cast_precision_loss)]
+        let (sustained, ceiling) = (
+            if done > 1 { (done - 1) as f64 / span.max(f64::EPSILON) } else { 0.0 },
+            gas_limit as f64 / per_transfer.max(1) as f64 / block_time.max(1) as f64,
+        );
+        let p = |v: &[Duration], q| percentile(v, q).map_or(0.0, |d| d.as_secs_f64());
+        #[allow(clippy::cast_precision_loss)]
+        let step = RateStep {
+            offered_tps: rate,
+            duration_secs: secs,
+            submitted: count,
+            completed: done,
+            sustained_tps: sustained,
+            latency_p50_secs: p(&secs_v, 50),
+            latency_p95_secs: p(&secs_v, 95),
+            latency_p50_blocks: percentile(&blocks, 50).unwrap_or(0),
+            governance_gas_per_transfer: per_transfer,
+            governance_txs_per_transfer: gov_txs as f64 / done.max(1) as f64,
+            fraction_of_ceiling: sustained / ceiling.max(f64::EPSILON),
+            cpu_secs: cpu,
+            peak_rss_mib: peak_rss_mib(),
+        };
+        eprint!("{}", rate_row(&step));
+        let stop = !kept_up(&step);
+        steps.push(step);
+        if stop {
+            break;
+        }
+    }
+    for r in relayers {
+        let _ = r.server.shutdown().await;
+        r.handle.shutdown().await;
+    }
+    let capacity_tps = steps.iter().map(|s| s.sustained_tps).fold(0.0, f64::max);
+    Ok(RateReport {
+        block_time_secs: block_time,
+        block_gas_limit: gas_limit,
+        steps,
+        capacity_tps,
+        machine: machine(),
+    })
+}
+
+fn rate_row(s: &RateStep) -> String {
+    format!(
+        "  offered {:>5.1}/s  committed {:>4}/{:<4} sustained {:>6.2}/s  p50 {:>5.1}s ({} blocks)  p95 {:>5.1}s  gas/transfer {:>9}  gov txs/transfer {:.2}  ceiling {:>5.1}%  CPU {:.0}s  RSS {:.0} MiB\n",
+        s.offered_tps,
+        s.completed,
+        s.submitted,
+        s.sustained_tps,
+        s.latency_p50_secs,
+        s.latency_p50_blocks,
+        s.latency_p95_secs,
+        s.governance_gas_per_transfer,
+        s.governance_txs_per_transfer,
+        s.fraction_of_ceiling * 100.0,
+        s.cpu_secs,
+        s.peak_rss_mib
+    )
+}
+
+/// The text table of a rate run.
+pub fn rate_table(r: &RateReport) -> String {
+    let mut out = format!(
+        "2PC transfers at rising offered rates, {}s blocks, gas limit {} ({})\n",
+        r.block_time_secs, r.block_gas_limit, r.machine
+    );
+    for s in &r.steps {
+        out.push_str(&rate_row(s));
+    }
+    out.push_str(&format!("capacity: {:.2} transfers/s sustained\n", r.capacity_tps));
+    out
+}
+
 /// The text table of a report.
 pub fn table(r: &LoadReport) -> String {
     format!(
@@ -304,6 +538,29 @@ pub fn table(r: &LoadReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_keeps_up_when_all_commit_near_the_offer() {
+        let step = |submitted, completed, sustained_tps| RateStep {
+            offered_tps: 10.0,
+            duration_secs: 30,
+            submitted,
+            completed,
+            sustained_tps,
+            latency_p50_secs: 7.0,
+            latency_p95_secs: 8.0,
+            latency_p50_blocks: 8,
+            governance_gas_per_transfer: 600_000,
+            governance_txs_per_transfer: 0.2,
+            fraction_of_ceiling: 0.2,
+            cpu_secs: 1.0,
+            peak_rss_mib: 30.0,
+        };
+        assert!(kept_up(&step(300, 300, 9.3)));
+        assert!(kept_up(&step(300, 300, 8.0)));
+        assert!(!kept_up(&step(300, 300, 7.9)), "a queue builds");
+        assert!(!kept_up(&step(300, 299, 10.0)), "one not committed");
+    }
 
     #[test]
     fn percentiles_pick_the_nearest_rank() {

@@ -37,11 +37,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Throughput and latency of concurrent 2PC transfers, and resume time after a relayer dies.
+    /// Throughput and latency of concurrent 2PC transfers, and resume time after a relayer dies;
+    /// with `--rate`, capacity at rising offered rates instead.
     Load {
         /// Transfers submitted at once.
         #[arg(long, default_value_t = 20)]
         users: usize,
+        /// Offer transfers at these rates per second, in turn (open loop), until one is not kept
+        /// up with: e.g. `--rate 2,5,10,20,40`.
+        #[arg(long, value_delimiter = ',', conflicts_with = "users")]
+        rate: Vec<f64>,
+        /// Seconds of submissions per rate.
+        #[arg(long, default_value_t = 60, requires = "rate")]
+        secs: u64,
         /// Seconds per block on every chain.
         #[arg(long, default_value_t = 1)]
         block_time: u64,
@@ -94,13 +102,19 @@ pub fn main() -> ExitCode {
                 }
                 Ok(())
             }
-            BenchCommand::Load { users, block_time, out, json } => {
-                let report = load::measure(users, block_time).await?;
-                let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+            BenchCommand::Load { users, rate, secs, block_time, out, json } => {
+                let (text, table) = if rate.is_empty() {
+                    let report = load::measure(users, block_time).await?;
+                    (serde_json::to_string_pretty(&report), load::table(&report))
+                } else {
+                    let report = load::measure_rates(&rate, secs, block_time).await?;
+                    (serde_json::to_string_pretty(&report), load::rate_table(&report))
+                };
+                let text = text.map_err(|e| e.to_string())?;
                 if json {
                     println!("{text}");
                 } else {
-                    print!("{}", load::table(&report));
+                    print!("{table}");
                 }
                 if let Some(out) = out {
                     if let Some(parent) = out.parent() {
