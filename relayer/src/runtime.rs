@@ -813,12 +813,10 @@ impl RelayerHandle {
     }
 
     fn halt(&self, why: String) {
-        lock(&self.inner.health).stopped = Some(why);
+        stop(&self.inner, why);
         if let Some(task) = lock(&self.inner.task).as_ref() {
             task.abort();
         }
-        self.inner.engine.drives().abort();
-        self.inner.htlc.drives().abort();
     }
 
     /// Kills the loop at once, mid-action if need be (a crash, for tests).
@@ -836,6 +834,14 @@ impl RelayerHandle {
         let mut health = lock(&self.inner.health);
         health.stopped.get_or_insert_with(|| "shut down".into());
     }
+}
+
+/// Marks the relayer stopped for `why` and stops every drive at once (a crash: what is in flight
+/// stays as it is on the chains).
+fn stop(inner: &Inner, why: String) {
+    lock(&inner.health).stopped = Some(why);
+    inner.engine.drives().abort();
+    inner.htlc.drives().abort();
 }
 
 fn checkpoint_path(inner: &Inner) -> PathBuf {
@@ -884,9 +890,7 @@ async fn run(inner: Arc<Inner>) {
         }
         // A drive met the test hook's halt: every drive has stopped, and so does the loop.
         if let Some(point) = engine.drives().halted().or_else(|| inner.htlc.drives().halted()) {
-            inner.htlc.drives().abort();
-            engine.drives().abort();
-            lock(&inner.health).stopped = Some(format!("halted by the test hook at {point:?}"));
+            stop(&inner, format!("halted by the test hook at {point:?}"));
             return;
         }
         // Heads of every chain, read at once so that a node that hangs delays no other. A new
@@ -997,10 +1001,7 @@ async fn run(inner: Arc<Inner>) {
                         }
                     }
                     Err(EngineError::Halted(point)) => {
-                        lock(&inner.health).stopped =
-                            Some(format!("halted by the test hook at {point:?}"));
-                        engine.drives().abort();
-                        inner.htlc.drives().abort();
+                        stop(&inner, format!("halted by the test hook at {point:?}"));
                         return;
                     }
                     Err(err) => {
@@ -1016,10 +1017,7 @@ async fn run(inner: Arc<Inner>) {
                         }
                     }
                     Err(EngineError::Halted(point)) => {
-                        lock(&inner.health).stopped =
-                            Some(format!("halted by the test hook at {point:?}"));
-                        engine.drives().abort();
-                        inner.htlc.drives().abort();
+                        stop(&inner, format!("halted by the test hook at {point:?}"));
                         return;
                     }
                     Err(err) => {

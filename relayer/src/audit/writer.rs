@@ -417,8 +417,9 @@ impl Auditor {
     /// `pending` and of every earlier event of the subject this institution may report and no
     /// entitled writer recorded) inside the same item, so the report and its record stand or fall
     /// together. With no active regulator the item carries no record. A record too large for one
-    /// envelope leaves its earlier parts in records of their own first. The report is refused, and
-    /// nothing sent, as its entry point would refuse it (pre-flight). The action is counted in
+    /// envelope leaves its earlier parts in records of their own first. The item rides in the
+    /// relayer's next packed `report` (the chain layer's batcher); it is refused as its entry point
+    /// would refuse it, whether at pre-flight or named in the mined batch. The action is counted in
     /// the metrics under its entry point's name, a refusal `already_done` recognises as skipped.
     /// Returns the report's transaction hash.
     pub async fn report<C: Reportable>(

@@ -8,9 +8,9 @@
 //! it had been sent alone: the receipt when it stood, its revert when it was refused.
 //!
 //! What happens to a batch:
-//! - refused at pre-flight (nothing stood): each item is tried alone, to learn each one's reason;
-//! - over the gas cap, or failed on chain (state moved between the estimate and the block, so one
-//!   item ran out of gas): split in halves, each tried again;
+//! - refused at pre-flight (nothing stood), over the gas cap, or failed on chain (state moved
+//!   between the estimate and the block, so one item ran out of gas): split in halves, each tried
+//!   again, down to single items, so each learns its own outcome;
 //! - any other error (node unreachable, not mined): every item gets it, retryable as it is.
 //!
 //! An item whose submitter gave up (its future dropped: the task was aborted) before the batch

@@ -5,8 +5,9 @@
 //! appears (a new `begin`, an event) is driven on the next tick, not after the slowest drive of
 //! the pass before. A pass that finds a subject still being driven asks that drive to run once
 //! more when it ends: what triggered the pass (an event the drive's own action caused, say) may
-//! have come after the drive read the state. What the drives found is collected for the next pass: the errors (the subject
-//! is driven again then) and a test hook's halt, after which nothing more starts.
+//! have come after the drive read the state. What the drives found is collected for the next
+//! pass: the errors (the subject is driven again then) and a test hook's halt, after which
+//! nothing more starts.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -98,11 +99,6 @@ impl Drives {
     /// The test hook's halt, once a drive met it.
     pub fn halted(&self) -> Option<ProtocolPoint> {
         lock(&self.state).halted
-    }
-
-    /// How many drives are running.
-    pub fn running(&self) -> usize {
-        lock(&self.state).running.len()
     }
 
     /// Stops every drive at once, mid-action if need be (a crash, for tests).
