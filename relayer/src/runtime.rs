@@ -842,6 +842,7 @@ fn stop(inner: &Inner, why: String) {
     lock(&inner.health).stopped = Some(why);
     inner.engine.drives().abort();
     inner.htlc.drives().abort();
+    inner.engine.auditor().abort_reports();
 }
 
 fn checkpoint_path(inner: &Inner) -> PathBuf {

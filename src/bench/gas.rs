@@ -44,7 +44,8 @@ pub struct GasLine {
     pub contract: String,
     /// The function.
     pub function: String,
-    /// How many transactions called it.
+    /// How many calls: transactions, or items of a packed `report` (whose gas is shared equally
+    /// among its items, so a line keeps its name however the relayers packed their items).
     pub calls: u32,
     /// Their total gas.
     pub gas: u64,
@@ -390,35 +391,49 @@ async fn collect(net: &LocalConsortium, from: &[u64; 3]) -> Result<Vec<GasLine>,
                     }
                     _ => "unknown".to_owned(),
                 };
-                let function = if function == "report" { report_name(input) } else { function };
-                let key = (chain.to_owned(), contract.to_owned(), function.clone());
-                let line = lines.entry(key).or_insert_with(|| GasLine {
-                    chain: chain.to_owned(),
-                    contract: contract.to_owned(),
-                    function,
-                    calls: 0,
-                    gas: 0,
-                });
-                line.calls += 1;
-                line.gas += receipt.gas_used;
+                let shares = if function == "report" {
+                    report_shares(input, receipt.gas_used)
+                } else {
+                    vec![(function, receipt.gas_used)]
+                };
+                for (function, gas) in shares {
+                    let key = (chain.to_owned(), contract.to_owned(), function.clone());
+                    let line = lines.entry(key).or_insert_with(|| GasLine {
+                        chain: chain.to_owned(),
+                        contract: contract.to_owned(),
+                        function,
+                        calls: 0,
+                        gas: 0,
+                    });
+                    line.calls += 1;
+                    line.gas += gas;
+                }
             }
         }
     }
     Ok(lines.into_values().collect())
 }
 
-/// A report by what it carries: `report(vote)` for one item, `report(8 items)` for more.
-fn report_name(input: &[u8]) -> String {
-    match TransactionManager::reportCall::abi_decode(input) {
-        Ok(call) => match call.items.as_slice() {
-            [one] => ReportKind::try_from(one.kind).map_or_else(
+/// A report's gas shared equally among its items, each under `report(<entry point>)`: how the
+/// relayers happened to pack their items (which depends on timing) then changes no line's name,
+/// only how cheap each item was.
+fn report_shares(input: &[u8], gas: u64) -> Vec<(String, u64)> {
+    let Ok(call) = TransactionManager::reportCall::abi_decode(input) else {
+        return vec![("report".to_owned(), gas)];
+    };
+    let n = call.items.len().max(1) as u64;
+    call.items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = ReportKind::try_from(item.kind).map_or_else(
                 |_| "report(unknown)".to_owned(),
                 |k| format!("report({})", k.entry_point()),
-            ),
-            items => format!("report({} items)", items.len()),
-        },
-        Err(_) => "report".to_owned(),
-    }
+            );
+            // The remainder goes to the first item, so the lines add up to the receipts.
+            (name, gas / n + if i == 0 { gas % n } else { 0 })
+        })
+        .collect()
 }
 
 /// The text table of the reports.

@@ -397,6 +397,10 @@ struct Running {
     generation: [u32; 3],
     deferred: Vec<(Instant, Deferred)>,
     stopped_nodes: Vec<Node>,
+    /// Relayer restarts under way, by slot. A start waits for the chains it reaches (one may be
+    /// down), so it runs beside the trial's loop: awaited there, it would hold back every other
+    /// deferred action — a node "down for 300 ms" stayed down for the whole start's retries.
+    starting: BTreeMap<usize, tokio::task::JoinHandle<Result<RelayerHandle, String>>>,
 }
 
 impl Running {
@@ -421,6 +425,16 @@ impl Running {
     }
 
     async fn start_relayer(&mut self, slot: usize) -> Result<(), String> {
+        let handle = self.start_relayer_task(slot).await?;
+        lock(&self.ctx.live)[slot] = Some(handle);
+        Ok(())
+    }
+
+    /// Starts relayer `slot` (not yet marked live).
+    fn start_relayer_task(
+        &self,
+        slot: usize,
+    ) -> impl Future<Output = Result<RelayerHandle, String>> + Send + 'static {
         let spec = SLOTS[slot];
         let (mut settings, mut htlc) =
             self.net.relayer_settings(spec.institution, self.state_dir(slot));
@@ -439,17 +453,53 @@ impl Running {
         }
         let triggers = self.ctx.triggers.clone();
         let hook: ProtocolHook = Arc::new(move |p: &ProtocolPoint| triggers.on_point(slot, p));
-        let handle = Relayer::start_with_htlc(
-            settings,
-            htlc,
-            self.net.signers[spec.key].clone(),
-            Arc::new(Metrics::new()),
-            Some(hook),
-        )
-        .await
-        .map_err(|e| format!("start relayer {}: {e}", spec.name))?;
-        lock(&self.ctx.live)[slot] = Some(handle);
-        Ok(())
+        let signer = self.net.signers[spec.key].clone();
+        async move {
+            Relayer::start_with_htlc(settings, htlc, signer, Arc::new(Metrics::new()), Some(hook))
+                .await
+                .map_err(|e| format!("start relayer {}: {e}", spec.name))
+        }
+    }
+
+    /// Whether relayer `slot` runs, starting it beside the loop if it does not: `false` until a
+    /// start has succeeded.
+    fn ensure_relayer(&mut self, slot: usize) -> bool {
+        if self.running(slot) {
+            return true;
+        }
+        match self.starting.remove(&slot) {
+            Some(task) if task.is_finished() => {
+                match futures_util::FutureExt::now_or_never(task) {
+                    Some(Ok(Ok(handle))) => {
+                        lock(&self.ctx.live)[slot] = Some(handle);
+                        return true;
+                    }
+                    // A node may be down: then try again on a later tick.
+                    failed => tracing::debug!(slot, ?failed, "relayer start failed"),
+                }
+            }
+            Some(task) => {
+                self.starting.insert(slot, task);
+            }
+            None => {
+                self.starting.insert(slot, tokio::spawn(self.start_relayer_task(slot)));
+            }
+        }
+        false
+    }
+
+    /// Stops every relayer, those still starting included.
+    async fn stop_relayers(&mut self) {
+        for (_, task) in std::mem::take(&mut self.starting) {
+            if let Ok(Ok(handle)) = task.await {
+                handle.abort();
+            }
+        }
+        let handles: Vec<RelayerHandle> =
+            lock(&self.ctx.live).iter_mut().filter_map(Option::take).collect();
+        for h in handles {
+            h.abort();
+        }
     }
 
     fn running(&self, slot: usize) -> bool {
@@ -559,10 +609,7 @@ impl Running {
                         on.is_ok() && mined.is_ok()
                     }
                 }
-                Deferred::StartRelayer { slot } => {
-                    // A node may be down: then try again on the next tick.
-                    self.running(slot) || self.start_relayer(slot).await.is_ok()
-                }
+                Deferred::StartRelayer { slot } => self.ensure_relayer(slot),
             };
             if !done {
                 later.push((now + TICK, action));
@@ -629,6 +676,7 @@ pub async fn run(
         generation: [0; 3],
         deferred: Vec::new(),
         stopped_nodes: Vec::new(),
+        starting: BTreeMap::new(),
     };
     run.start_relayer(0).await?;
     run.start_relayer(2).await?;
@@ -722,10 +770,7 @@ pub async fn run(
         }
     }
     // Stop the relayers before reading the final state.
-    let handles: Vec<RelayerHandle> = lock(&ctx.live).iter_mut().filter_map(Option::take).collect();
-    for h in handles {
-        h.abort();
-    }
+    run.stop_relayers().await;
     for (kind, n) in check::outcomes(&run.net, ctx.tm, &schedule.work, &subjects).await? {
         *report.outcomes.entry(kind).or_insert(0) += n;
     }

@@ -1127,8 +1127,10 @@ fn bench_gas_stays_within_the_baseline() {
     // The report carries the same eight votes and records in one transaction.
     let total = |i: usize| reports[i]["total"].as_u64().expect("total");
     assert!(total(3) < total(2), "one report {} vs one at a time {}", total(3), total(2));
-    assert_eq!(reports[3]["lines"][0]["function"], "report(8 items)");
-    assert_eq!(reports[3]["lines"][0]["calls"], 1);
+    // Its gas is shared among the eight items it carries.
+    assert_eq!(reports[3]["lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(reports[3]["lines"][0]["function"], "report(vote)");
+    assert_eq!(reports[3]["lines"][0]["calls"], 8);
     for r in reports.as_array().expect("array") {
         assert!(r["ratio"].as_f64().is_some_and(|x| x > 1.0), "{r}");
         let sum: u64 =

@@ -401,6 +401,57 @@ async fn relayer_2pc_batches_ready_reports_into_one_transaction() {
     r2.shutdown().await;
 }
 
+/// A relayer that dies with a report unmined sends nothing more from its account: its batch
+/// sender stops with it. Were it left running, it would re-send (and bump) what the node dropped
+/// on a nonce a restarted relayer of the same account also uses.
+#[tokio::test]
+async fn relayer_aborted_with_a_report_unmined_sends_nothing_more() {
+    let mut net = Net::start().await;
+    let r1 = net.relayer(1, RELAYER_A, None).await;
+    let p = net.gov_provider().clone();
+    let relayer = net.gov.accounts[RELAYER_A].address;
+    let rpc = |method: &'static str| {
+        let p = p.clone();
+        async move {
+            let _: serde_json::Value =
+                p.raw_request(method.into(), serde_json::json!([])).await.expect(method);
+        }
+    };
+    let from_relayer = || {
+        let p = p.clone();
+        async move {
+            let content: serde_json::Value =
+                p.raw_request("txpool_content".into(), ()).await.expect("txpool_content");
+            content["pending"]
+                .as_object()
+                .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(&relayer.to_string())))
+        }
+    };
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), [false]).await.expect("rpc");
+    let nonce = p.get_transaction_count(relayer).await.expect("nonce");
+    let request = net.transfer(ALICE, 1, HOUR).await;
+    let tx_id = request.txId;
+    let signature = net.sign(&request, ALICE);
+    let submit = {
+        let r1 = r1.clone();
+        tokio::spawn(async move { r1.submit_transaction(request, signature).await })
+    };
+    wait_for("the begin report in the pool", || async { from_relayer().await.then_some(()) }).await;
+    r1.abort();
+    // The submitter learns at once that its report's fate is not known to this relayer.
+    let outcome =
+        tokio::time::timeout(crate::harness::WAIT, submit).await.expect("bounded").expect("join");
+    assert!(outcome.is_err(), "{outcome:?}");
+    // The node loses the report (as a restarted node's pool is lost); blocks go by.
+    rpc("anvil_dropAllTransactions").await;
+    for _ in 0..4 {
+        rpc("evm_mine").await;
+    }
+    assert!(!from_relayer().await, "nothing re-sent from the dead relayer's account");
+    assert_eq!(p.get_transaction_count(relayer).await.expect("nonce"), nonce);
+    assert_eq!(net.tx_state(tx_id).await.0, TxState::None, "never begun");
+}
+
 #[tokio::test]
 async fn relayer_2pc_aborts_on_insufficient_funds() {
     let mut net = Net::start().await;

@@ -413,6 +413,11 @@ impl Auditor {
         Ok(Audited::Written { tx_hashes, covers: all_covers })
     }
 
+    /// Stops sending reports at once, as a crash would (see [`Batcher::abort`]).
+    pub fn abort_reports(&self) {
+        self.reports.abort();
+    }
+
     /// Reports `call` about `subject` through `TransactionManager.report`, its audit record (of
     /// `pending` and of every earlier event of the subject this institution may report and no
     /// entitled writer recorded) inside the same item, so the report and its record stand or fall

@@ -14,7 +14,9 @@
 //! - any other error (node unreachable, not mined): every item gets it, retryable as it is.
 //!
 //! An item whose submitter gave up (its future dropped: the task was aborted) before the batch
-//! left is not sent.
+//! left is not sent. [`Batcher::abort`] (a crash) and dropping the batcher stop the sending task
+//! at once: what it had sent stays as it is on the chain, and nothing more leaves from it — so a
+//! relayer restarted on the same account never races a batch sender of its dead predecessor.
 
 use std::sync::{Arc, OnceLock};
 
@@ -79,10 +81,16 @@ struct Queued<I> {
 
 /// Sends the items submitted to one contract's batch entry point, as few transactions as the
 /// limits allow, one at a time. Cheap to share (`Arc`); the sending task starts on the first
-/// submit and ends when the batcher is dropped.
+/// submit and stops when the batcher is aborted or dropped.
 pub struct Batcher<C: BatchCodec> {
     inner: Arc<Shared<C>>,
-    queue: OnceLock<mpsc::UnboundedSender<Queued<C::Item>>>,
+    queue: OnceLock<(mpsc::UnboundedSender<Queued<C::Item>>, tokio::task::AbortHandle)>,
+}
+
+impl<C: BatchCodec> Drop for Batcher<C> {
+    fn drop(&mut self) {
+        self.abort();
+    }
 }
 
 struct Shared<C: BatchCodec> {
@@ -126,10 +134,10 @@ impl<C: BatchCodec> Batcher<C> {
         what: &'static str,
         item: C::Item,
     ) -> Result<TransactionReceipt, ChainError> {
-        let queue = self.queue.get_or_init(|| {
+        let (queue, _) = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.inner.clone(), rx));
-            tx
+            let task = tokio::spawn(run(self.inner.clone(), rx));
+            (tx, task.abort_handle())
         });
         let (reply, outcome) = oneshot::channel();
         let stopped = || ChainError::Rpc {
@@ -142,6 +150,14 @@ impl<C: BatchCodec> Batcher<C> {
         match outcome.await {
             Ok(result) => result,
             Err(_) => Err(stopped()),
+        }
+    }
+
+    /// Stops the sending task now, as a crash would: a batch in flight is not waited for (the
+    /// chain has it or not), queued items are answered "stopped", and later submits fail alike.
+    pub fn abort(&self) {
+        if let Some((_, task)) = self.queue.get() {
+            task.abort();
         }
     }
 }
@@ -211,7 +227,7 @@ async fn send<C: BatchCodec>(shared: &Shared<C>, batch: Vec<Queued<C::Item>>) {
             }
             Err(err) => {
                 for q in batch {
-                    let _ = q.reply.send(Err(rename(err.clone(), q.what)));
+                    let _ = q.reply.send(Err(err.clone().with_what(q.what)));
                 }
             }
         }
@@ -229,29 +245,6 @@ fn refusal(chain: &str, what: &str, reason: &[u8]) -> ChainError {
             what: what.to_owned(),
             message: format!("refused in the batch with 0x{}", alloy::hex::encode(reason)),
         },
-    }
-}
-
-/// `err` named after the item's action rather than the batch.
-fn rename(err: ChainError, item: &str) -> ChainError {
-    let item = item.to_owned();
-    match err {
-        ChainError::Reverted { chain, revert, .. } => {
-            ChainError::Reverted { chain, what: item, revert }
-        }
-        ChainError::RevertedUnknown { chain, message, .. } => {
-            ChainError::RevertedUnknown { chain, what: item, message }
-        }
-        ChainError::Rpc { chain, message, transient, .. } => {
-            ChainError::Rpc { chain, what: item, message, transient }
-        }
-        ChainError::Failed { chain, tx_hash, .. } => {
-            ChainError::Failed { chain, what: item, tx_hash }
-        }
-        ChainError::NotMined { chain, tx_hash, bumps, .. } => {
-            ChainError::NotMined { chain, what: item, tx_hash, bumps }
-        }
-        other => other,
     }
 }
 
@@ -288,15 +281,13 @@ mod tests {
             refusal("governance", "ack", &[1, 2]),
             ChainError::RevertedUnknown { .. }
         ));
-        let renamed = rename(
-            ChainError::Rpc {
-                chain: "g".into(),
-                what: "report".into(),
-                message: "x".into(),
-                transient: true,
-            },
-            "vote",
-        );
+        let renamed = ChainError::Rpc {
+            chain: "g".into(),
+            what: "report".into(),
+            message: "x".into(),
+            transient: true,
+        }
+        .with_what("vote");
         assert!(
             matches!(&renamed, ChainError::Rpc { what, transient: true, .. } if what == "vote")
         );

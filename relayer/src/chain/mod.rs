@@ -196,6 +196,21 @@ impl ChainError {
         }
     }
 
+    /// The same error named after the action `what` (a batch's outcome as one of its items').
+    pub(crate) fn with_what(self, what: &str) -> Self {
+        let mut err = self;
+        match &mut err {
+            ChainError::Reverted { what: w, .. }
+            | ChainError::RevertedUnknown { what: w, .. }
+            | ChainError::Rpc { what: w, .. }
+            | ChainError::Failed { what: w, .. }
+            | ChainError::OverGasCap { what: w, .. }
+            | ChainError::NotMined { what: w, .. } => what.clone_into(w),
+            _ => {}
+        }
+        err
+    }
+
     /// The contract's custom error, when the chain refused.
     pub fn revert(&self) -> Option<&ContractRevert> {
         match self {

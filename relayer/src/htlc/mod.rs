@@ -282,6 +282,12 @@ enum Progress {
     Acted,
 }
 
+impl crate::two_phase::Driven for HtlcEngine {
+    fn drive(&self, id: B256) -> impl Future<Output = Result<(), EngineError>> + Send {
+        HtlcEngine::drive(self, id)
+    }
+}
+
 impl HtlcEngine {
     /// An engine driving legs on `chains` (served ones, and peers for permissionless calls).
     #[allow(clippy::too_many_arguments)] // the engine's collaborators, each used as is
@@ -669,13 +675,7 @@ impl HtlcEngine {
             ids.extend(page);
         }
         // Each open swap in its own drive (see `Drives`): one waiting holds up no other.
-        let errors = self.drives.start(ids.iter().copied(), {
-            let engine = self.clone();
-            move |swap_id| {
-                let engine = engine.clone();
-                async move { engine.drive(swap_id).await }
-            }
-        })?;
+        let errors = self.drives.start_engine(self, ids.iter().copied())?;
         // Generated secrets no proposal used are deleted once expired.
         self.store.prune_pending(unix_now());
         // Records of swaps no longer open (closed or expired) are deleted.

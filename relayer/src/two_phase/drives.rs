@@ -26,6 +26,12 @@ struct State {
     halted: Option<ProtocolPoint>,
 }
 
+/// An engine whose open subjects are driven one task each.
+pub trait Driven: Send + Sync + 'static {
+    /// Drives subject `id` as far as this relayer can now.
+    fn drive(&self, id: B256) -> impl Future<Output = Result<(), EngineError>> + Send;
+}
+
 /// The drives of one engine.
 #[derive(Debug, Default)]
 pub struct Drives {
@@ -94,6 +100,19 @@ impl Drives {
             });
         }
         Ok(std::mem::take(&mut state.errors))
+    }
+
+    /// [`Drives::start`] with `engine`'s own drive.
+    pub fn start_engine<E: Driven>(
+        &self,
+        engine: &Arc<E>,
+        ids: impl IntoIterator<Item = B256>,
+    ) -> Result<Vec<(B256, String)>, EngineError> {
+        let engine = engine.clone();
+        self.start(ids, move |id| {
+            let engine = engine.clone();
+            async move { engine.drive(id).await }
+        })
     }
 
     /// The test hook's halt, once a drive met it.

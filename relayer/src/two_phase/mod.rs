@@ -43,7 +43,7 @@ use crate::resource::{ResourceError, TwoPhaseResource};
 
 pub mod drives;
 
-pub use drives::Drives;
+pub use drives::{Driven, Drives};
 
 /// A named point of the protocol, reported to the [`ProtocolHook`] right after it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +255,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+impl Driven for Engine {
+    fn drive(&self, id: B256) -> impl Future<Output = Result<(), EngineError>> + Send {
+        Engine::drive(self, id)
+    }
+}
+
 impl Engine {
     /// An engine driving steps on `served` through the TransactionManager at `tm`.
     pub fn new(
@@ -392,13 +398,7 @@ impl Engine {
             ids.extend(page);
         }
         let pending = ids.len();
-        let errors = self.drives.start(ids, {
-            let engine = self.clone();
-            move |tx_id| {
-                let engine = engine.clone();
-                async move { engine.drive(tx_id).await }
-            }
-        })?;
+        let errors = self.drives.start_engine(self, ids)?;
         Ok(ReconcileReport { pending, errors })
     }
 
