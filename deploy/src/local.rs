@@ -818,6 +818,7 @@ impl LocalConsortium {
             poll_interval: Duration::from_millis(100),
             reconcile_every_blocks: 1,
             health: crossgov_relayer::health::HealthPolicy::default(),
+            max_open_work: crossgov_relayer::runtime::DEFAULT_MAX_OPEN_WORK,
         };
         // Each reaches the other's chain: the initiator's relayer (Bank A's, for alice) reveals
         // swap secrets on chain B, and the counterparty's checks leg A's lock on chain A before

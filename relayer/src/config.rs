@@ -179,6 +179,10 @@ pub struct HttpConfig {
     /// POST requests one client address may send at once above the rate.
     #[serde(default = "default_client_write_burst")]
     pub client_write_burst: u64,
+    /// New transactions and swaps are refused (503 Busy, Retry-After) while this many are open
+    /// on the chains the relayer serves.
+    #[serde(default = "default_max_open_work")]
+    pub max_open_work: u64,
 }
 
 impl Default for HttpConfig {
@@ -192,6 +196,7 @@ impl Default for HttpConfig {
             max_connections_per_client: l.max_connections_per_client as u64,
             client_write_rate: default_client_write_rate(),
             client_write_burst: default_client_write_burst(),
+            max_open_work: default_max_open_work(),
         }
     }
 }
@@ -352,6 +357,9 @@ fn default_client_write_rate() -> u64 {
 }
 fn default_client_write_burst() -> u64 {
     200
+}
+fn default_max_open_work() -> u64 {
+    crate::runtime::DEFAULT_MAX_OPEN_WORK as u64
 }
 fn default_unresponsive_after_secs() -> u64 {
     HealthPolicy::default().unresponsive_after.as_secs()
@@ -547,6 +555,8 @@ pub struct ResolvedConfig {
     pub listen: SocketAddr,
     /// What the HTTP API lets clients use.
     pub api: ApiLimits,
+    /// Open transactions and swaps past which new ones are refused.
+    pub max_open_work: usize,
     /// When `/health` turns 503.
     pub health: HealthPolicy,
     /// Business chains.
@@ -627,6 +637,7 @@ impl ResolvedConfig {
             poll_interval: g.poll_interval,
             reconcile_every_blocks: g.reconcile_every_blocks,
             health: self.health.clone(),
+            max_open_work: self.max_open_work,
         }
     }
 }
@@ -764,6 +775,7 @@ impl Config {
                     signer,
                     listen,
                     api,
+                    max_open_work: usize::try_from(self.http.max_open_work).unwrap_or(usize::MAX),
                     health,
                     chains,
                     htlc,
@@ -829,6 +841,7 @@ impl Config {
             ("http.max_connections_per_client", h.max_connections_per_client),
             ("http.client_write_rate", h.client_write_rate),
             ("http.client_write_burst", h.client_write_burst),
+            ("http.max_open_work", h.max_open_work),
         ] {
             nonzero(field, value, problems);
         }
@@ -1189,6 +1202,7 @@ mod tests {
         c.http.max_connections_per_client = 0;
         c.http.client_write_rate = 0;
         c.http.client_write_burst = 0;
+        c.http.max_open_work = 0;
         c.health.unresponsive_after_secs = 0;
         c.health.loop_stall_after_secs = 0;
         c.htlc.max_pending_secrets = 0;
@@ -1218,6 +1232,7 @@ mod tests {
                 "http.header_read_timeout_ms",
                 "http.max_connections",
                 "http.max_connections_per_client",
+                "http.max_open_work",
                 "http.request_timeout_ms",
             ]
         );

@@ -8,6 +8,7 @@
 //! | `crossgov_relayer_rpc_errors_total` | counter | `chain` (`governance` or `zone.chain`) |
 //! | `crossgov_relayer_wallet_balance_ether` | gauge | `chain` |
 //! | `crossgov_relayer_api_requests_total` | counter | `route`, `status` |
+//! | `crossgov_relayer_busy_refusals_total` | counter | |
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -62,6 +63,7 @@ pub struct Metrics {
     wallet_balance: Family<Labels, Gauge<f64, AtomicU64>>,
     api_requests: Family<Labels, Counter>,
     refused_state: Family<Labels, Counter>,
+    busy: Counter,
 }
 
 impl Default for Metrics {
@@ -119,8 +121,15 @@ impl Metrics {
             "On-chain state the relayer refused to act on because it contradicts what the parties signed (a lock with other terms, a leg recorded locked that its chain does not show), by kind",
             refused_state.clone(),
         );
+        let busy = Counter::default();
+        registry.register(
+            "busy_refusals",
+            "New transactions and swaps refused because the relayer carried max_open_work open ones",
+            busy.clone(),
+        );
         Metrics {
             registry,
+            busy,
             actions,
             reconcile_duration,
             report_items,
@@ -157,6 +166,11 @@ impl Metrics {
     /// Records one governance report transaction carrying `items` items.
     pub fn observe_report(&self, items: usize) {
         self.report_items.observe(items as f64);
+    }
+
+    /// Counts one submission refused as busy.
+    pub fn busy(&self) {
+        self.busy.inc();
     }
 
     /// Sets the number of unfinished transactions.
@@ -242,6 +256,7 @@ mod tests {
         m.action("vote", ActionResult::Failed);
         m.observe_reconcile(Duration::from_millis(20));
         m.set_pending(3);
+        m.busy();
         m.rpc_error("zoneA.chainA");
         m.set_wallet_balance("governance", U256::from(1_500_000_000_000_000_000u128));
         let text = m.encode();
@@ -250,6 +265,7 @@ mod tests {
             "crossgov_relayer_actions_total{kind=\"vote\",result=\"failed\"} 1",
             "crossgov_relayer_reconcile_duration_seconds_count 1",
             "crossgov_relayer_pending_transactions 3",
+            "crossgov_relayer_busy_refusals_total 1",
             "crossgov_relayer_rpc_errors_total{chain=\"zoneA.chainA\"} 1",
             "crossgov_relayer_wallet_balance_ether{chain=\"governance\"} 1.5",
         ] {

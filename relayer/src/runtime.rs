@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -108,6 +109,28 @@ pub struct RelayerSettings {
     pub reconcile_every_blocks: u64,
     /// When `/health` turns 503.
     pub health: HealthPolicy,
+    /// New transactions and swaps are refused ([`Busy`]) while this many are open on the
+    /// chains this relayer serves (at least 1; see [`DEFAULT_MAX_OPEN_WORK`]).
+    pub max_open_work: usize,
+}
+
+/// Default [`RelayerSettings::max_open_work`]: above what a relayer keeps moving at its measured
+/// knee (about 20 transfers/s for 7.5 s each on a 2-core machine, 150 open), below where every
+/// pass reading every open subject slows the rounds (`bench/results/capacity.json`).
+pub const DEFAULT_MAX_OPEN_WORK: usize = 256;
+
+/// The relayer has as much open work as it takes: a new transaction or swap is refused before
+/// anything is checked or sent, so the work it carries keeps its pace (back-pressure, not a
+/// queue that grows until every round is slow). Retry after a block or so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the relayer carries {open} open transactions and swaps (its limit is {limit}): try again shortly"
+)]
+pub struct Busy {
+    /// Open on the served chains at the last pass, with those accepted since.
+    pub open: usize,
+    /// [`RelayerSettings::max_open_work`].
+    pub limit: usize,
 }
 
 /// A chain the relayer connects to, with its settings.
@@ -341,6 +364,9 @@ pub enum SubmitError {
     /// The governance chain could not be reached or the transaction failed.
     #[error(transparent)]
     Chain(ChainError),
+    /// The relayer carries as much open work as it takes; nothing was checked or sent.
+    #[error(transparent)]
+    Busy(Busy),
 }
 
 impl SubmitError {
@@ -442,6 +468,8 @@ struct Inner {
     chains: Vec<(String, Arc<ChainClient>)>,
     metrics: Arc<Metrics>,
     health: Mutex<HealthReport>,
+    /// Transactions and swaps this relayer's API took since the last pass counted the open ones.
+    admitted: AtomicUsize,
     trigger: Notify,
     shutdown: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
@@ -496,6 +524,9 @@ impl Relayer {
         metrics: Arc<Metrics>,
         hook: Option<ProtocolHook>,
     ) -> Result<RelayerHandle, RelayerError> {
+        if settings.max_open_work == 0 {
+            return Err(RelayerError::Settings("max_open_work must be at least 1".into()));
+        }
         if settings.reconcile_every_blocks == 0 {
             return Err(RelayerError::Settings("reconcile_every_blocks must be at least 1".into()));
         }
@@ -602,6 +633,7 @@ impl Relayer {
             chains,
             metrics,
             health: Mutex::new(health),
+            admitted: AtomicUsize::new(0),
             trigger: Notify::new(),
             shutdown,
             task: Mutex::new(None),
@@ -632,6 +664,7 @@ impl RelayerHandle {
         signature: Bytes,
     ) -> Result<B256, SubmitError> {
         request.validate()?;
+        let admission = self.admit().map_err(SubmitError::Busy)?;
         let engine = &self.inner.engine;
         let now = engine.gov().now().await.map_err(SubmitError::Chain)?;
         request.check_deadline(now)?;
@@ -694,12 +727,29 @@ impl RelayerHandle {
                 tx_hash: hash,
             },
         );
+        admission.keep();
         if let Err(EngineError::Halted(point)) = engine.checkpoint(ProtocolPoint::Begun { tx_id }) {
             self.halt(format!("halted by the test hook at {point:?}"));
         } else {
             self.inner.trigger.notify_one();
         }
         Ok(hash)
+    }
+
+    /// A place for one more open transaction or swap, or [`Busy`]: the open ones the last pass
+    /// counted, with those taken since, stay under [`RelayerSettings::max_open_work`]. The place
+    /// is given back unless the submission [keeps](Admission::keep) it.
+    fn admit(&self) -> Result<Admission<'_>, Busy> {
+        let limit = self.inner.settings.max_open_work;
+        let counted = lock(&self.inner.health).pending;
+        let taken = self.inner.admitted.fetch_add(1, Ordering::SeqCst);
+        let open = counted + taken;
+        if open >= limit {
+            self.inner.admitted.fetch_sub(1, Ordering::SeqCst);
+            self.inner.metrics.busy();
+            return Err(Busy { open, limit });
+        }
+        Ok(Admission { admitted: &self.inner.admitted, kept: false })
     }
 
     /// The transaction's state on the chains, or `None` when the coordinator does not know it.
@@ -767,8 +817,10 @@ impl RelayerHandle {
         lock_signature_a: Bytes,
         secret: Option<Secret>,
     ) -> Result<Proposed, SwapSubmitError> {
+        let admission = self.admit().map_err(SwapSubmitError::Busy)?;
         let proposed =
             self.inner.htlc.propose(request, initiator_signature, lock_signature_a, secret).await?;
+        admission.keep();
         let point = ProtocolPoint::SwapProposed { swap_id: proposed.swap_id };
         if let Err(EngineError::Halted(point)) = self.inner.engine.checkpoint(point) {
             self.halt(format!("halted by the test hook at {point:?}"));
@@ -833,6 +885,27 @@ impl RelayerHandle {
         }
         let mut health = lock(&self.inner.health);
         health.stopped.get_or_insert_with(|| "shut down".into());
+    }
+}
+
+/// A place taken by [`RelayerHandle::admit`]: given back when dropped unless kept.
+struct Admission<'a> {
+    admitted: &'a AtomicUsize,
+    kept: bool,
+}
+
+impl Admission<'_> {
+    /// The submission stands: its place stays taken until the next pass counts it on chain.
+    fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.admitted.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -1013,6 +1086,8 @@ async fn run(inner: Arc<Inner>) {
                 match inner.htlc.reconcile().await {
                     Ok((open, errors)) => {
                         lock(&inner.health).pending += open;
+                        // What the API took before this pass is on chain now, counted above.
+                        inner.admitted.store(0, Ordering::SeqCst);
                         if !errors.is_empty() {
                             force = true;
                         }
@@ -1098,6 +1173,7 @@ mod tests {
             poll_interval: Duration::from_millis(10),
             reconcile_every_blocks: 0,
             health: HealthPolicy::default(),
+            max_open_work: DEFAULT_MAX_OPEN_WORK,
         };
         let err = Relayer::start(settings, PrivateKeySigner::random(), Arc::new(Metrics::new()))
             .await

@@ -17,6 +17,7 @@ use alloy::primitives::B256;
 use alloy::providers::Provider;
 use crossgov_deploy::local::{LocalConsortium, keys};
 use crossgov_relayer::bindings::TxState;
+use crossgov_relayer::runtime::{RelayerHandle, SubmitError};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::demo::{Demo, swap_amounts};
@@ -157,6 +158,23 @@ async fn start(
     Ok((dir, Arc::new(Demo { net, timeout, narrate: false }), relayers))
 }
 
+/// Submits one transfer through `relayer`, waiting as its `Retry-After` says while the relayer
+/// is busy (a closed-loop client: all `--users` are taken in the end).
+async fn submit_when_taken(demo: &Demo, relayer: &RelayerHandle) -> Result<B256, String> {
+    let started = Instant::now();
+    let (request, signature) = demo.signed_transfer(1).await?;
+    loop {
+        match relayer.submit_transaction(request.clone(), signature.clone()).await {
+            Ok(_) => return Ok(request.txId),
+            Err(SubmitError::Busy(busy)) if started.elapsed() < demo.timeout => {
+                tracing::debug!(%busy, "busy: trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 /// Runs the load and the resume measurement.
 pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String> {
     let (_dir, demo, relayers) = start(block_time, Duration::from_secs(600)).await?;
@@ -177,7 +195,7 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
         tasks.push(tokio::spawn(async move {
             let submitted = Instant::now();
             let from = gov.get_block_number().await.map_err(|e| e.to_string())?;
-            let tx: B256 = demo.transfer(&bank_a, 1).await?;
+            let tx: B256 = submit_when_taken(&demo, &bank_a).await?;
             loop {
                 if demo.tx_state(tx).await? == TxState::Committed {
                     let at = gov.get_block_number().await.map_err(|e| e.to_string())?;
@@ -298,6 +316,9 @@ pub struct RateStep {
     pub duration_secs: u64,
     /// Transfers submitted.
     pub submitted: usize,
+    /// Of which refused by the relayer as busy (503 Busy: `max_open_work` open at once).
+    #[serde(default)]
+    pub refused_busy: usize,
     /// Transfers committed.
     pub completed: usize,
     /// Committed per second over the span of the commits (first to last).
@@ -337,10 +358,12 @@ pub struct RateReport {
 }
 
 /// Whether a step kept up with its offer (the ramp goes on only while it does): every transfer
-/// committed, at 80 % of the offered rate or more (commits come in block-sized bursts, so a
+/// taken and committed, at 80 % of the offered rate or more (commits come in block-sized bursts, so a
 /// 30-second step reads a few percent under its offer even when nothing queues).
 pub fn kept_up(step: &RateStep) -> bool {
-    step.completed == step.submitted && step.sustained_tps >= 0.8 * step.offered_tps
+    step.refused_busy == 0
+        && step.completed == step.submitted
+        && step.sustained_tps >= 0.8 * step.offered_tps
 }
 
 /// Offers transfers through Bank A's relayer at each of `rates` per second for `secs` seconds
@@ -391,21 +414,36 @@ pub async fn measure_rates(
             tasks.push(tokio::spawn(async move {
                 let submitted = Instant::now();
                 let from = gov.get_block_number().await.map_err(|e| e.to_string())?;
-                let tx: B256 = demo.transfer(&bank_a, 1).await?;
+                // Open loop: a transfer the relayer refuses as busy is not offered again.
+                let (request, signature) = demo.signed_transfer(1).await?;
+                let tx = request.txId;
+                match bank_a.submit_transaction(request, signature).await {
+                    Ok(_) => {}
+                    Err(SubmitError::Busy(_)) => return Ok(None),
+                    Err(e) => return Err(e.to_string()),
+                }
                 if demo.wait_tx(tx, &[TxState::Committed, TxState::Aborted]).await?
                     == TxState::Aborted
                 {
                     return Err(format!("transfer {tx} aborted"));
                 }
                 let at = gov.get_block_number().await.map_err(|e| e.to_string())?;
-                Ok::<_, String>((submitted.elapsed(), at.saturating_sub(from), Instant::now()))
+                Ok::<_, String>(Some((
+                    submitted.elapsed(),
+                    at.saturating_sub(from),
+                    Instant::now(),
+                )))
             }));
         }
         let mut secs_v = Vec::new();
         let mut blocks = Vec::new();
         let (mut first, mut last) = (None::<Instant>, started.into_std());
+        let mut refused = 0;
         for t in tasks {
-            let (took, b, at) = t.await.map_err(|e| e.to_string())??;
+            let Some((took, b, at)) = t.await.map_err(|e| e.to_string())?? else {
+                refused += 1;
+                continue;
+            };
             secs_v.push(took);
             blocks.push(b);
             last = last.max(at);
@@ -434,6 +472,7 @@ pub async fn measure_rates(
             offered_tps: rate,
             duration_secs: secs,
             submitted: count,
+            refused_busy: refused,
             completed: done,
             sustained_tps: sustained,
             latency_p50_secs: p(&secs_v, 50),
@@ -468,10 +507,11 @@ pub async fn measure_rates(
 
 fn rate_row(s: &RateStep) -> String {
     format!(
-        "  offered {:>5.1}/s  committed {:>4}/{:<4} sustained {:>6.2}/s  p50 {:>5.1}s ({} blocks)  p95 {:>5.1}s  gas/transfer {:>9}  gov txs/transfer {:.2}  ceiling {:>5.1}%  CPU {:.0}s  RSS {:.0} MiB\n",
+        "  offered {:>5.1}/s  committed {:>4}/{:<4} busy {:>4}  sustained {:>6.2}/s  p50 {:>5.1}s ({} blocks)  p95 {:>5.1}s  gas/transfer {:>9}  gov txs/transfer {:.2}  ceiling {:>5.1}%  CPU {:.0}s  RSS {:.0} MiB\n",
         s.offered_tps,
         s.completed,
         s.submitted,
+        s.refused_busy,
         s.sustained_tps,
         s.latency_p50_secs,
         s.latency_p50_blocks,
@@ -545,6 +585,7 @@ mod tests {
             offered_tps: 10.0,
             duration_secs: 30,
             submitted,
+            refused_busy: 0,
             completed,
             sustained_tps,
             latency_p50_secs: 7.0,
@@ -560,6 +601,8 @@ mod tests {
         assert!(kept_up(&step(300, 300, 8.0)));
         assert!(!kept_up(&step(300, 300, 7.9)), "a queue builds");
         assert!(!kept_up(&step(300, 299, 10.0)), "one not committed");
+        let busy = RateStep { refused_busy: 1, ..step(300, 299, 10.0) };
+        assert!(!kept_up(&busy), "one refused as busy");
     }
 
     #[test]

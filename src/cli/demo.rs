@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
 use clap::Args;
 use crossgov_deploy::local::{LocalConsortium, keys};
@@ -156,12 +156,8 @@ impl Demo {
         ])
     }
 
-    /// Submits "alice pays bob `amount`" through `relayer`; returns the txId.
-    pub(crate) async fn transfer(
-        &self,
-        relayer: &RelayerHandle,
-        amount: u64,
-    ) -> Result<B256, String> {
+    /// "alice pays bob `amount`" (A to B), signed by alice: the request and its signature.
+    pub(crate) async fn signed_transfer(&self, amount: u64) -> Result<(TxRequest, Bytes), String> {
         let (alice, bob) = (self.net.address(keys::ALICE), self.net.address(keys::BOB));
         let deadline = latest_block_time(self.gov()).await? + 3600;
         let request = TxRequest::builder(alice)
@@ -176,6 +172,16 @@ impl Demo {
         );
         let signature =
             request.sign(&domain, &self.net.signers[keys::ALICE]).map_err(|e| e.to_string())?;
+        Ok((request, signature))
+    }
+
+    /// Submits "alice pays bob `amount`" through `relayer`; returns the txId.
+    pub(crate) async fn transfer(
+        &self,
+        relayer: &RelayerHandle,
+        amount: u64,
+    ) -> Result<B256, String> {
+        let (request, signature) = self.signed_transfer(amount).await?;
         let tx_id = request.txId;
         let hash =
             relayer.submit_transaction(request, signature).await.map_err(|e| e.to_string())?;

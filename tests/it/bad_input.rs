@@ -220,6 +220,7 @@ fn settings(net: &Consortium, state_dir: PathBuf) -> (RelayerSettings, HtlcSetti
         poll_interval: Duration::from_millis(50),
         reconcile_every_blocks: 1,
         health: crossgov_relayer::health::HealthPolicy::default(),
+        max_open_work: crossgov_relayer::runtime::DEFAULT_MAX_OPEN_WORK,
     };
     let peer = PeerChain {
         chain_key: path("zoneB.chainB.asset").chain_key(),

@@ -127,6 +127,7 @@ impl Net {
             poll_interval: Duration::from_millis(50),
             reconcile_every_blocks: 1,
             health: crossgov_relayer::health::HealthPolicy::default(),
+            max_open_work: crossgov_relayer::runtime::DEFAULT_MAX_OPEN_WORK,
         }
     }
 

@@ -102,6 +102,7 @@ impl ApiNet {
             poll_interval: Duration::from_millis(50),
             reconcile_every_blocks: 1,
             health: crossgov_relayer::health::HealthPolicy::default(),
+            max_open_work: crossgov_relayer::runtime::DEFAULT_MAX_OPEN_WORK,
         }
     }
 
@@ -181,6 +182,16 @@ impl Client {
     }
 
     async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let (status, _, body) = self.post_with_retry_after(path, body).await;
+        (status, body)
+    }
+
+    /// `(status, Retry-After, body)`.
+    async fn post_with_retry_after(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Option<String>, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -190,8 +201,10 @@ impl Client {
             .await
             .expect("POST");
         let status = r.status().as_u16();
+        let retry_after =
+            r.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let text = r.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (status, retry_after, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     async fn submit(&self, body: &Value) -> (u16, Value) {
@@ -211,11 +224,16 @@ async fn start_api(
     net: &ApiNet,
     state_dir: &std::path::Path,
 ) -> (RelayerHandle, ApiServer, Client) {
+    start_api_with(net, net.settings(state_dir)).await
+}
+
+async fn start_api_with(
+    net: &ApiNet,
+    settings: RelayerSettings,
+) -> (RelayerHandle, ApiServer, Client) {
     let metrics = Arc::new(Metrics::new());
     let signer = net.gov.accounts[RELAYER].signer.clone();
-    let handle = Relayer::start(net.settings(state_dir), signer, metrics.clone())
-        .await
-        .expect("start relayer");
+    let handle = Relayer::start(settings, signer, metrics.clone()).await.expect("start relayer");
     let watched = vec![
         ("governance".to_owned(), net.gov.anvil.endpoint_url()),
         ("zoneA.chainA".to_owned(), net.a.anvil.endpoint_url()),
@@ -371,6 +389,84 @@ async fn api_refuses_bad_requests_and_accepts_a_good_one() {
     server.shutdown().await.expect("server");
     handle.shutdown().await;
     drop(gov);
+}
+
+/// Back-pressure: with as much open work as it takes (`max_open_work`), the relayer refuses a
+/// new transaction with `503 Busy` and `Retry-After`, checks and sends nothing for it, and takes
+/// new work again once the open work is done.
+#[tokio::test]
+async fn api_refuses_new_work_as_busy_while_the_relayer_carries_its_limit() {
+    let net = ApiNet::start().await;
+    let dir = tempfile::tempdir().expect("state dir");
+    let mut settings = net.settings(dir.path());
+    settings.max_open_work = 1;
+    let (handle, server, client) = start_api_with(&net, settings).await;
+    let p = net.gov_provider().clone();
+    let automine = |on: bool| {
+        let p = p.clone();
+        async move {
+            let _: Value = p.raw_request("evm_setAutomine".into(), [on]).await.expect("automine");
+        }
+    };
+
+    // The first transaction takes the one place: its begin waits in the pool, unmined.
+    automine(false).await;
+    let nonce_before = net.nonce_of(RELAYER).await;
+    let first = net.request(ALICE, LEDGER, HOUR).await;
+    let first_body = body(&first, &net.sign(&first, ALICE));
+    let first_submit = {
+        let client = client.clone();
+        tokio::spawn(async move { client.submit(&first_body).await })
+    };
+    wait_for("the first begin in the pool", || async {
+        let pending = p.get_transaction_count(net.gov.address(RELAYER)).pending().await.ok()?;
+        (pending > nonce_before).then_some(())
+    })
+    .await;
+
+    // A second one, valid in every way, is refused as busy; nothing is sent for it.
+    let second = net.request(ALICE, LEDGER, HOUR).await;
+    let second_body = body(&second, &net.sign(&second, ALICE));
+    let (status, retry_after, refused) =
+        client.post_with_retry_after("/v1/transactions", second_body.to_string()).await;
+    assert_refused("busy", &(status, refused.clone()), 503, "Busy");
+    assert_eq!(retry_after.as_deref(), Some("1"), "{refused}");
+    let pending = p.get_transaction_count(net.gov.address(RELAYER)).pending().await.expect("nonce");
+    assert_eq!(pending, nonce_before + 1, "only the first begin was sent");
+
+    // The first completes; once the relayer has counted it done, the second is taken.
+    automine(true).await;
+    let _: Value = p.raw_request("evm_mine".into(), ()).await.expect("mine");
+    let (status, accepted) = first_submit.await.expect("join");
+    assert_eq!(status, 202, "{accepted}");
+    let committed = TxState::Committed.name();
+    wait_for("the first transaction to commit", || async {
+        let (_, tx) = client.get(&format!("/v1/transactions/{}", first.txId)).await;
+        (tx["state"] == committed).then_some(())
+    })
+    .await;
+    assert_eq!(net.begun_logs().await, 1, "the refused request was never begun");
+    let accepted = wait_for("the second transaction taken", || async {
+        let (status, body) = client.submit(&second_body).await;
+        match status {
+            202 => Some(body),
+            503 => None,
+            _ => panic!("{status}: {body}"),
+        }
+    })
+    .await;
+    assert_eq!(accepted["txId"], json!(second.txId));
+
+    let (_, text) = client.get("/metrics").await;
+    let text = text.as_str().expect("text exposition");
+    assert!(text.contains("crossgov_relayer_busy_refusals_total "), "{text}");
+    assert!(!text.contains("crossgov_relayer_busy_refusals_total 0\n"), "{text}");
+    assert!(
+        text.contains("crossgov_relayer_api_requests_total{route=\"submit\",status=\"503\"}"),
+        "{text}"
+    );
+    server.shutdown().await.expect("server");
+    handle.shutdown().await;
 }
 
 /// The relayer and its API behind a proxy that makes the governance node look like a consortium

@@ -151,6 +151,7 @@ impl Net {
             poll_interval: Duration::from_millis(50),
             reconcile_every_blocks: 1,
             health: crossgov_relayer::health::HealthPolicy::default(),
+            max_open_work: crossgov_relayer::runtime::DEFAULT_MAX_OPEN_WORK,
         };
         // Only the initiator's relayer needs chain B, to reveal the secret there.
         let peers = if institution == 1 { vec![peer] } else { Vec::new() };

@@ -3,7 +3,9 @@
 //! - `POST /v1/transactions`: body `{"request": {"txId", "steps": [{"zone", "chain", "resource",
 //!   "op"}], "deadline", "nonce"}, "signature"}` → `202 {"txId", "governanceTxHash"}`; a malformed
 //!   body → 400, a request the TransactionManager would refuse → 422 (or 400 when the request alone
-//!   is invalid), both as `{"error": {"code", "message"}}` with `code` the contract error's name.
+//!   is invalid), both as `{"error": {"code", "message"}}` with `code` the contract error's name;
+//!   `503 Busy` with `Retry-After` while the relayer carries `max_open_work` open transactions and
+//!   swaps (back-pressure: nothing checked or sent).
 //! - `GET /v1/transactions/{txId}` → 200 with the state of each step and the known transaction
 //!   hashes, or 404.
 //! - `GET /health` → per-chain head, lag and last reconcile; 200 when healthy, 503 with the
@@ -62,6 +64,11 @@ pub enum Rejection {
     },
     /// The relayer cannot submit now (node unreachable, shutting down): 503.
     Unavailable {
+        /// Explanation.
+        message: String,
+    },
+    /// The relayer carries as much open work as it takes: 503 `Busy` with `Retry-After`.
+    Busy {
         /// Explanation.
         message: String,
     },
@@ -252,6 +259,9 @@ impl From<Rejection> for ApiError {
             Rejection::Unavailable { message } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", message)
             }
+            Rejection::Busy { message } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Busy", message)
+            }
             Rejection::Misconfigured { message } => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "NodeUnsupported", message)
             }
@@ -262,8 +272,17 @@ impl From<Rejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.code == "Busy" {
+            response.headers_mut().insert(header::RETRY_AFTER, busy_retry_after());
+        }
+        response
     }
+}
+
+/// `Retry-After` of a `503 Busy`: the relayer counts its open work again every block.
+pub(crate) fn busy_retry_after() -> header::HeaderValue {
+    header::HeaderValue::from_static("1")
 }
 
 struct AppState<S> {
@@ -440,6 +459,9 @@ impl From<SubmitError> for Rejection {
         let message = e.to_string();
         if e.is_misconfigured() {
             return Rejection::Misconfigured { message };
+        }
+        if let SubmitError::Busy(_) = e {
+            return Rejection::Busy { message };
         }
         match submit_error_code(&e) {
             Some((code, true)) => Rejection::Invalid { code: code.to_owned(), message },

@@ -14,7 +14,8 @@
 //! Errors are `{"error": {"code", "message"}}`: 400 for bad input (bad JSON, invalid request or
 //! timelocks, wrong secret, forged Lock signature), 404 for an unknown swap, 413 for a body over
 //! [`MAX_BODY_BYTES`], 422 when the TransactionManager refuses (code = its custom error's name),
-//! 503 when a chain is unreachable.
+//! 503 when a chain is unreachable, and `503 Busy` (with `Retry-After`) for a proposal while the
+//! relayer carries `max_open_work` open transactions and swaps.
 
 use alloy::primitives::{Address, B256, Bytes};
 use axum::Router;
@@ -175,6 +176,11 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("60"),
             );
         }
+        if self.code == "Busy" {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, crate::api::busy_retry_after());
+        }
         response
     }
 }
@@ -208,6 +214,7 @@ impl From<SwapSubmitError> for ApiError {
             SwapSubmitError::TooManySecrets { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "TooManySecrets".to_owned())
             }
+            SwapSubmitError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "Busy".to_owned()),
             _ => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable".to_owned()),
         };
         ApiError { status, code, message }

@@ -172,6 +172,9 @@ pub enum SwapSubmitError {
     /// transaction was not sent.
     #[error("audit record not written, nothing sent: {0}")]
     Audit(Box<crate::audit::AuditError>),
+    /// The relayer carries as much open work as it takes; nothing was checked or sent.
+    #[error(transparent)]
+    Busy(crate::runtime::Busy),
 }
 
 impl SwapSubmitError {
