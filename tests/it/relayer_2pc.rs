@@ -1311,6 +1311,118 @@ async fn expiry_crashes(net: &mut Net, recovery: Recovery) {
     }
 }
 
+/// The crash matrix's packed-report rows: step A's relayer dies with its vote report in flight,
+///
+/// | row | the chains at the crash |
+/// |---|---|
+/// | mined, not seen | the vote report mined; its relayer never read the receipt (every answer lost) |
+/// | sent, not mined | the vote report in the pool; mined only after the crash |
+///
+/// and each recovery (another account of the institution, a restart, a fresh state directory)
+/// finishes the transfer: committed on both chains, a complete trail, nothing twice.
+#[tokio::test]
+async fn relayer_2pc_crash_matrix_with_a_report_in_flight() {
+    use crossgov::chaos::proxy::RpcProxy;
+    let mut net = Net::start().await;
+    let r2 = net.relayer(2, RELAYER_B, None).await;
+    let p = net.gov_provider().clone();
+    let rpc = |method: &'static str, params: serde_json::Value| {
+        let p = p.clone();
+        async move {
+            let _: serde_json::Value = p.raw_request(method.into(), params).await.expect(method);
+        }
+    };
+    let relayer_a = net.gov.accounts[RELAYER_A].address;
+    let in_pool = || {
+        let p = p.clone();
+        async move {
+            let latest = p.get_transaction_count(relayer_a).await.expect("nonce");
+            let pending = p.get_transaction_count(relayer_a).pending().await.expect("nonce");
+            pending > latest
+        }
+    };
+    for recovery in [Recovery::Takeover, Recovery::Restart, Recovery::Fresh] {
+        for mined_before_crash in [true, false] {
+            let row = if mined_before_crash { "mined, not seen" } else { "sent, not mined" };
+            let before = net.balances().await;
+            let proxy =
+                Arc::new(RpcProxy::start(net.gov.anvil.endpoint_url()).await.expect("proxy"));
+            let mut settings = net.settings(1);
+            settings.governance.rpc_url = proxy.url();
+            let state_dir = settings.state_dir.clone();
+            // Once begin is seen, every receipt answer is lost: what follows is mined unseen.
+            let hook: Option<ProtocolHook> = mined_before_crash.then(|| {
+                let proxy = proxy.clone();
+                let hook: ProtocolHook = Arc::new(move |p: &ProtocolPoint| {
+                    if matches!(p, ProtocolPoint::Begun { .. }) {
+                        proxy.lose_next_calls("eth_getTransactionReceipt", u32::MAX);
+                    }
+                    HookAction::Continue
+                });
+                hook
+            });
+            let signer = net.gov.accounts[RELAYER_A].signer.clone();
+            let crashing =
+                Relayer::start_with_hook(settings, signer, Arc::new(Metrics::new()), hook)
+                    .await
+                    .expect("start relayer");
+            let request = net.transfer(ALICE, 5, HOUR).await;
+            let tx_id = request.txId;
+            let signature = net.sign(&request, ALICE);
+            if mined_before_crash {
+                crashing.submit_transaction(request, signature).await.expect("submit");
+                wait_for("step A's vote mined", || async {
+                    (net.tx_state(tx_id).await.1 & 0b01 != 0).then_some(())
+                })
+                .await;
+            } else {
+                // Nothing is mined but what the test mines: begin, then nothing.
+                rpc("evm_setAutomine", serde_json::json!([false])).await;
+                let submit = {
+                    let crashing = crashing.clone();
+                    tokio::spawn(
+                        async move { crashing.submit_transaction(request, signature).await },
+                    )
+                };
+                wait_for("begin in the pool", || async { in_pool().await.then_some(()) }).await;
+                rpc("evm_mine", serde_json::json!([])).await;
+                submit.await.expect("join").expect("submit");
+                wait_for("step A's vote in the pool", || async { in_pool().await.then_some(()) })
+                    .await;
+            }
+            crashing.abort();
+            proxy.clear();
+            if !mined_before_crash {
+                assert_eq!(net.tx_state(tx_id).await.1 & 0b01, 0, "{row}: not voted yet");
+                rpc("evm_setAutomine", serde_json::json!([true])).await;
+                rpc("evm_mine", serde_json::json!([])).await;
+            }
+            let started = Instant::now();
+            let replacement = match recovery {
+                Recovery::Takeover => net.relayer(1, RELAYER_A2, None).await,
+                Recovery::Fresh => net.relayer(1, RELAYER_A, None).await,
+                Recovery::Restart => {
+                    let mut settings = net.settings(1);
+                    settings.state_dir = state_dir;
+                    let signer = net.gov.accounts[RELAYER_A].signer.clone();
+                    Relayer::start(settings, signer, Arc::new(Metrics::new()))
+                        .await
+                        .expect("restart")
+                }
+            };
+            net.wait_state(tx_id, TxState::Committed).await;
+            let took = started.elapsed();
+            assert!(took < FINALITY_BOUND, "{row} / {recovery:?}: final after {took:?}");
+            net.assert_committed(tx_id, before, 5).await;
+            complete_trail(&net.gov, &net.regulator, tx_id, true).await;
+            eprintln!("crash with a report {row} / {recovery:?}: final in {took:?}");
+            replacement.shutdown().await;
+            crashing.shutdown().await;
+        }
+    }
+    r2.shutdown().await;
+}
+
 #[tokio::test]
 async fn relayer_2pc_crash_matrix_takeover() {
     crash_matrix(Recovery::Takeover).await;
