@@ -468,8 +468,11 @@ struct Inner {
     chains: Vec<(String, Arc<ChainClient>)>,
     metrics: Arc<Metrics>,
     health: Mutex<HealthReport>,
-    /// Transactions and swaps this relayer's API took since the last pass counted the open ones.
-    admitted: AtomicUsize,
+    /// Submissions under way (begin or proposeSwap not yet mined): on no open list yet.
+    submitting: AtomicUsize,
+    /// Submissions that stood and that no pass has counted yet (a pass subtracts those that stood
+    /// before it began: they were on chain when it read the open lists).
+    kept: AtomicUsize,
     trigger: Notify,
     shutdown: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
@@ -633,7 +636,8 @@ impl Relayer {
             chains,
             metrics,
             health: Mutex::new(health),
-            admitted: AtomicUsize::new(0),
+            submitting: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
             trigger: Notify::new(),
             shutdown,
             task: Mutex::new(None),
@@ -737,19 +741,21 @@ impl RelayerHandle {
     }
 
     /// A place for one more open transaction or swap, or [`Busy`]: the open ones the last pass
-    /// counted, with those taken since, stay under [`RelayerSettings::max_open_work`]. The place
-    /// is given back unless the submission [keeps](Admission::keep) it.
+    /// counted, with the submissions under way and those that stood since, stay under
+    /// [`RelayerSettings::max_open_work`]. The place is given back unless the submission
+    /// [keeps](Admission::keep) it.
     fn admit(&self) -> Result<Admission<'_>, Busy> {
-        let limit = self.inner.settings.max_open_work;
-        let counted = lock(&self.inner.health).pending;
-        let taken = self.inner.admitted.fetch_add(1, Ordering::SeqCst);
-        let open = counted + taken;
+        let inner = &*self.inner;
+        let limit = inner.settings.max_open_work;
+        let counted = lock(&inner.health).pending;
+        let under_way = inner.submitting.fetch_add(1, Ordering::SeqCst);
+        let open = counted + under_way + inner.kept.load(Ordering::SeqCst);
         if open >= limit {
-            self.inner.admitted.fetch_sub(1, Ordering::SeqCst);
-            self.inner.metrics.busy();
+            inner.submitting.fetch_sub(1, Ordering::SeqCst);
+            inner.metrics.busy();
             return Err(Busy { open, limit });
         }
-        Ok(Admission { admitted: &self.inner.admitted, kept: false })
+        Ok(Admission { submitting: &inner.submitting, kept: &inner.kept })
     }
 
     /// The transaction's state on the chains, or `None` when the coordinator does not know it.
@@ -888,24 +894,22 @@ impl RelayerHandle {
     }
 }
 
-/// A place taken by [`RelayerHandle::admit`]: given back when dropped unless kept.
+/// A place taken by [`RelayerHandle::admit`] while the submission is under way.
 struct Admission<'a> {
-    admitted: &'a AtomicUsize,
-    kept: bool,
+    submitting: &'a AtomicUsize,
+    kept: &'a AtomicUsize,
 }
 
 impl Admission<'_> {
-    /// The submission stands: its place stays taken until the next pass counts it on chain.
-    fn keep(mut self) {
-        self.kept = true;
+    /// The submission stands: its place stays taken until a pass counts it on chain.
+    fn keep(self) {
+        self.kept.fetch_add(1, Ordering::SeqCst);
     }
 }
 
 impl Drop for Admission<'_> {
     fn drop(&mut self) {
-        if !self.kept {
-            self.admitted.fetch_sub(1, Ordering::SeqCst);
-        }
+        self.submitting.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -1058,8 +1062,10 @@ async fn run(inner: Arc<Inner>) {
             }
             if force {
                 force = false;
+                // Submissions that stood before this pass reads the open lists are on them.
+                let kept_before = inner.kept.load(Ordering::SeqCst);
                 let started = Instant::now();
-                match engine.reconcile().await {
+                let transactions = match engine.reconcile().await {
                     Ok(report) => {
                         let took = started.elapsed();
                         inner.metrics.observe_reconcile(took);
@@ -1068,11 +1074,11 @@ async fn run(inner: Arc<Inner>) {
                         let mut health = lock(&inner.health);
                         health.last_reconcile_at = Some(SystemTime::now());
                         health.last_reconcile_duration = Some(took);
-                        health.pending = report.pending;
                         if !report.errors.is_empty() {
                             // Try again on the next tick.
                             force = true;
                         }
+                        Some(report.pending)
                     }
                     Err(EngineError::Halted(point)) => {
                         stop(&inner, format!("halted by the test hook at {point:?}"));
@@ -1081,16 +1087,15 @@ async fn run(inner: Arc<Inner>) {
                     Err(err) => {
                         tracing::warn!(%err, "reconcile failed");
                         force = true;
+                        None
                     }
-                }
-                match inner.htlc.reconcile().await {
+                };
+                let swaps = match inner.htlc.reconcile().await {
                     Ok((open, errors)) => {
-                        lock(&inner.health).pending += open;
-                        // What the API took before this pass is on chain now, counted above.
-                        inner.admitted.store(0, Ordering::SeqCst);
                         if !errors.is_empty() {
                             force = true;
                         }
+                        Some(open)
                     }
                     Err(EngineError::Halted(point)) => {
                         stop(&inner, format!("halted by the test hook at {point:?}"));
@@ -1099,7 +1104,13 @@ async fn run(inner: Arc<Inner>) {
                     Err(err) => {
                         tracing::warn!(%err, "HTLC reconcile failed");
                         force = true;
+                        None
                     }
+                };
+                // The open work is recounted only from a pass that read both lists.
+                if let (Some(transactions), Some(swaps)) = (transactions, swaps) {
+                    lock(&inner.health).pending = transactions + swaps;
+                    inner.kept.fetch_sub(kept_before, Ordering::SeqCst);
                 }
             }
         }
