@@ -4,6 +4,7 @@
 //! waits are bounded polls on chain state.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,6 +89,34 @@ impl Net {
 
     fn tm_address(&self) -> Address {
         self.gov.deployment.transaction_manager.address
+    }
+
+    /// Calls a governance-node method the test drives the chain with (`evm_mine`, …).
+    async fn gov_rpc(&self, method: &'static str, params: serde_json::Value) {
+        let _: serde_json::Value =
+            self.gov_provider().raw_request(method.into(), params).await.expect(method);
+    }
+
+    /// Whether institution 1's first relayer has a governance transaction in the pool.
+    async fn relayer_a_pending(&self) -> bool {
+        let (p, relayer) = (self.gov_provider(), self.gov.accounts[RELAYER_A].address);
+        let latest = p.get_transaction_count(relayer).await.expect("nonce");
+        let pending = p.get_transaction_count(relayer).pending().await.expect("nonce");
+        pending > latest
+    }
+
+    /// Institution 1's relayer that replaces a crashed one (`state_dir`: the crashed one's).
+    async fn replacement(&mut self, recovery: Recovery, state_dir: PathBuf) -> RelayerHandle {
+        match recovery {
+            Recovery::Takeover => self.relayer(1, RELAYER_A2, None).await,
+            Recovery::Fresh => self.relayer(1, RELAYER_A, None).await,
+            Recovery::Restart => {
+                let mut settings = self.settings(1);
+                settings.state_dir = state_dir;
+                let signer = self.gov.accounts[RELAYER_A].signer.clone();
+                Relayer::start(settings, signer, Arc::new(Metrics::new())).await.expect("restart")
+            }
+        }
     }
 
     fn domain(&self) -> Eip712Domain {
@@ -411,24 +440,7 @@ async fn relayer_aborted_with_a_report_unmined_sends_nothing_more() {
     let r1 = net.relayer(1, RELAYER_A, None).await;
     let p = net.gov_provider().clone();
     let relayer = net.gov.accounts[RELAYER_A].address;
-    let rpc = |method: &'static str| {
-        let p = p.clone();
-        async move {
-            let _: serde_json::Value =
-                p.raw_request(method.into(), serde_json::json!([])).await.expect(method);
-        }
-    };
-    let from_relayer = || {
-        let p = p.clone();
-        async move {
-            let content: serde_json::Value =
-                p.raw_request("txpool_content".into(), ()).await.expect("txpool_content");
-            content["pending"]
-                .as_object()
-                .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(&relayer.to_string())))
-        }
-    };
-    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), [false]).await.expect("rpc");
+    net.gov_rpc("evm_setAutomine", serde_json::json!([false])).await;
     let nonce = p.get_transaction_count(relayer).await.expect("nonce");
     let request = net.transfer(ALICE, 1, HOUR).await;
     let tx_id = request.txId;
@@ -437,18 +449,21 @@ async fn relayer_aborted_with_a_report_unmined_sends_nothing_more() {
         let r1 = r1.clone();
         tokio::spawn(async move { r1.submit_transaction(request, signature).await })
     };
-    wait_for("the begin report in the pool", || async { from_relayer().await.then_some(()) }).await;
+    wait_for("the begin report in the pool", || async {
+        net.relayer_a_pending().await.then_some(())
+    })
+    .await;
     r1.abort();
     // The submitter learns at once that its report's fate is not known to this relayer.
     let outcome =
         tokio::time::timeout(crate::harness::WAIT, submit).await.expect("bounded").expect("join");
     assert!(outcome.is_err(), "{outcome:?}");
     // The node loses the report (as a restarted node's pool is lost); blocks go by.
-    rpc("anvil_dropAllTransactions").await;
+    net.gov_rpc("anvil_dropAllTransactions", serde_json::json!([])).await;
     for _ in 0..4 {
-        rpc("evm_mine").await;
+        net.gov_rpc("evm_mine", serde_json::json!([])).await;
     }
-    assert!(!from_relayer().await, "nothing re-sent from the dead relayer's account");
+    assert!(!net.relayer_a_pending().await, "nothing re-sent from the dead relayer's account");
     assert_eq!(p.get_transaction_count(relayer).await.expect("nonce"), nonce);
     assert_eq!(net.tx_state(tx_id).await.0, TxState::None, "never begun");
 }
@@ -1211,16 +1226,7 @@ async fn crash_matrix(recovery: Recovery) {
         wait_stopped(&crashing).await;
 
         let started = Instant::now();
-        let replacement = match recovery {
-            Recovery::Takeover => net.relayer(1, RELAYER_A2, None).await,
-            Recovery::Fresh => net.relayer(1, RELAYER_A, None).await,
-            Recovery::Restart => {
-                let mut settings = net.settings(1);
-                settings.state_dir = state_dir;
-                let signer = net.gov.accounts[RELAYER_A].signer.clone();
-                Relayer::start(settings, signer, Arc::new(Metrics::new())).await.expect("restart")
-            }
-        };
+        let replacement = net.replacement(recovery, state_dir).await;
         let want = if point.abort { TxState::Aborted } else { TxState::Committed };
         net.wait_state(tx_id, want).await;
         let took = started.elapsed();
@@ -1282,16 +1288,7 @@ async fn expiry_crashes(net: &mut Net, recovery: Recovery) {
         wait_stopped(&crashing).await;
 
         let started = Instant::now();
-        let replacement = match recovery {
-            Recovery::Takeover => net.relayer(1, RELAYER_A2, None).await,
-            Recovery::Fresh => net.relayer(1, RELAYER_A, None).await,
-            Recovery::Restart => {
-                let mut settings = net.settings(1);
-                settings.state_dir = state_dir;
-                let signer = net.gov.accounts[RELAYER_A].signer.clone();
-                Relayer::start(settings, signer, Arc::new(Metrics::new())).await.expect("restart")
-            }
-        };
+        let replacement = net.replacement(recovery, state_dir).await;
         // Step B's relayer comes back and records the abort on B.
         let r2 = net.relayer(2, RELAYER_B, None).await;
         net.wait_state(tx_id, TxState::Aborted).await;
@@ -1325,22 +1322,6 @@ async fn relayer_2pc_crash_matrix_with_a_report_in_flight() {
     use crossgov::chaos::proxy::RpcProxy;
     let mut net = Net::start().await;
     let r2 = net.relayer(2, RELAYER_B, None).await;
-    let p = net.gov_provider().clone();
-    let rpc = |method: &'static str, params: serde_json::Value| {
-        let p = p.clone();
-        async move {
-            let _: serde_json::Value = p.raw_request(method.into(), params).await.expect(method);
-        }
-    };
-    let relayer_a = net.gov.accounts[RELAYER_A].address;
-    let in_pool = || {
-        let p = p.clone();
-        async move {
-            let latest = p.get_transaction_count(relayer_a).await.expect("nonce");
-            let pending = p.get_transaction_count(relayer_a).pending().await.expect("nonce");
-            pending > latest
-        }
-    };
     for recovery in [Recovery::Takeover, Recovery::Restart, Recovery::Fresh] {
         for mined_before_crash in [true, false] {
             let row = if mined_before_crash { "mined, not seen" } else { "sent, not mined" };
@@ -1377,39 +1358,33 @@ async fn relayer_2pc_crash_matrix_with_a_report_in_flight() {
                 .await;
             } else {
                 // Nothing is mined but what the test mines: begin, then nothing.
-                rpc("evm_setAutomine", serde_json::json!([false])).await;
+                net.gov_rpc("evm_setAutomine", serde_json::json!([false])).await;
                 let submit = {
                     let crashing = crashing.clone();
                     tokio::spawn(
                         async move { crashing.submit_transaction(request, signature).await },
                     )
                 };
-                wait_for("begin in the pool", || async { in_pool().await.then_some(()) }).await;
-                rpc("evm_mine", serde_json::json!([])).await;
+                wait_for("begin in the pool", || async {
+                    net.relayer_a_pending().await.then_some(())
+                })
+                .await;
+                net.gov_rpc("evm_mine", serde_json::json!([])).await;
                 submit.await.expect("join").expect("submit");
-                wait_for("step A's vote in the pool", || async { in_pool().await.then_some(()) })
-                    .await;
+                wait_for("step A's vote in the pool", || async {
+                    net.relayer_a_pending().await.then_some(())
+                })
+                .await;
             }
             crashing.abort();
             proxy.clear();
             if !mined_before_crash {
                 assert_eq!(net.tx_state(tx_id).await.1 & 0b01, 0, "{row}: not voted yet");
-                rpc("evm_setAutomine", serde_json::json!([true])).await;
-                rpc("evm_mine", serde_json::json!([])).await;
+                net.gov_rpc("evm_setAutomine", serde_json::json!([true])).await;
+                net.gov_rpc("evm_mine", serde_json::json!([])).await;
             }
             let started = Instant::now();
-            let replacement = match recovery {
-                Recovery::Takeover => net.relayer(1, RELAYER_A2, None).await,
-                Recovery::Fresh => net.relayer(1, RELAYER_A, None).await,
-                Recovery::Restart => {
-                    let mut settings = net.settings(1);
-                    settings.state_dir = state_dir;
-                    let signer = net.gov.accounts[RELAYER_A].signer.clone();
-                    Relayer::start(settings, signer, Arc::new(Metrics::new()))
-                        .await
-                        .expect("restart")
-                }
-            };
+            let replacement = net.replacement(recovery, state_dir).await;
             net.wait_state(tx_id, TxState::Committed).await;
             let took = started.elapsed();
             assert!(took < FINALITY_BOUND, "{row} / {recovery:?}: final after {took:?}");

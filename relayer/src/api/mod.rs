@@ -271,18 +271,31 @@ impl From<Rejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if self.code == "Busy" {
-            response.headers_mut().insert(header::RETRY_AFTER, busy_retry_after());
-        }
-        response
+        error_response(self.status, &self.code, self.message)
     }
 }
 
-/// `Retry-After` of a `503 Busy`: the relayer counts its open work again every block.
-pub(crate) fn busy_retry_after() -> header::HeaderValue {
-    header::HeaderValue::from_static("1")
+/// `{"error": {"code", "message"}}`, with `Retry-After` for a refusal that passes (see
+/// [`retry_after`]).
+pub(crate) fn error_response(status: StatusCode, code: &str, message: String) -> Response {
+    match retry_after(code) {
+        Some(wait) => server::refusal(status, code, message, wait),
+        None => {
+            let body = serde_json::json!({ "error": { "code": code, "message": message } });
+            (status, axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// How long a client should wait after a refusal that passes: a busy relayer counts its open
+/// work again every block; a place for a swap secret comes free when a proposal uses one or one
+/// expires.
+fn retry_after(code: &str) -> Option<std::time::Duration> {
+    match code {
+        "Busy" => Some(std::time::Duration::from_secs(1)),
+        "TooManySecrets" => Some(std::time::Duration::from_secs(60)),
+        _ => None,
+    }
 }
 
 struct AppState<S> {
@@ -569,6 +582,17 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn refusals_that_pass_carry_retry_after() {
+        let retry = |code: &str| {
+            let r = error_response(StatusCode::SERVICE_UNAVAILABLE, code, "m".into());
+            r.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(retry("Busy").as_deref(), Some("1"));
+        assert_eq!(retry("TooManySecrets").as_deref(), Some("60"));
+        assert_eq!(retry("Unavailable"), None);
+    }
 
     #[test]
     fn request_body_parses_into_tx_request() {

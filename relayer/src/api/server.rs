@@ -189,7 +189,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// `{"error": {"code", "message"}}` with `Retry-After` (seconds, at least 1).
-fn refusal(status: StatusCode, code: &str, message: String, retry_after: Duration) -> Response {
+pub(crate) fn refusal(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    retry_after: Duration,
+) -> Response {
     let body = serde_json::json!({ "error": { "code": code, "message": message } });
     let mut response = (status, axum::Json(body)).into_response();
     let secs = retry_after.as_secs_f64().ceil().max(1.0);

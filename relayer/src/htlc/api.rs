@@ -167,21 +167,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if self.code == "TooManySecrets" {
-            // A place comes free when a proposal uses a secret or one expires.
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("60"),
-            );
-        }
-        if self.code == "Busy" {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, crate::api::busy_retry_after());
-        }
-        response
+        crate::api::error_response(self.status, &self.code, self.message)
     }
 }
 
