@@ -15,6 +15,7 @@ import {IHtlcAsset} from "../src/interfaces/IHtlcAsset.sol";
 import {IPath} from "../src/libraries/IPath.sol";
 import {ResourceOps} from "../src/libraries/ResourceOps.sol";
 import {Envelopes} from "./utils/Envelopes.sol";
+import {Reports} from "./utils/Reports.sol";
 
 /// @notice The bad-input corpus (issue #8 item 4): one table per contract group of malformed,
 /// oversize, forged, replayed, misdirected, unknown, expired and unauthorised calls. Each row names
@@ -152,21 +153,15 @@ contract BadInputTest is HtlcFixture {
         txOpenDeadline = r.deadline;
         txOpenSig = _signTx(PK_INIT, r);
         _storeTxOpen(r);
-        vm.prank(RELAYER_1);
-        tm.begin(r, txOpenSig);
-        vm.prank(RELAYER_1);
-        tm.vote(TX_OPEN, 0, true, "");
+        Reports.send(tm, RELAYER_1, TX_OPEN, abi.encodeCall(tm.begin, (r, txOpenSig)));
+        Reports.send(tm, RELAYER_1, TX_OPEN, abi.encodeCall(tm.vote, (TX_OPEN, 0, true, "")));
 
         r = _transfer(TX_DECIDED, TX_DECIDED_NONCE);
         bytes memory sig = _signTx(PK_INIT, r);
-        vm.prank(RELAYER_1);
-        tm.begin(r, sig);
-        vm.prank(RELAYER_1);
-        tm.vote(TX_DECIDED, 0, true, "");
-        vm.prank(RELAYER_2);
-        tm.vote(TX_DECIDED, 1, true, "");
-        vm.prank(RELAYER_1);
-        tm.ack(TX_DECIDED, 0, "");
+        Reports.send(tm, RELAYER_1, TX_DECIDED, abi.encodeCall(tm.begin, (r, sig)));
+        Reports.send(tm, RELAYER_1, TX_DECIDED, abi.encodeCall(tm.vote, (TX_DECIDED, 0, true, "")));
+        Reports.send(tm, RELAYER_2, TX_DECIDED, abi.encodeCall(tm.vote, (TX_DECIDED, 1, true, "")));
+        Reports.send(tm, RELAYER_1, TX_DECIDED, abi.encodeCall(tm.ack, (TX_DECIDED, 0, "")));
     }
 
     function _storeTxOpen(ITransactionManager.TxRequest memory r) internal {
@@ -1085,6 +1080,74 @@ contract BadInputTest is HtlcFixture {
             ""
         );
         return n;
+    }
+
+    /// Audit coverage: while regulators are active, a relayer's report sent to its entry point
+    /// directly (so with no record) is refused after every other check passed, and nothing changes.
+    function test_badInput_directReportWithoutRecordRevertsAndChangesNothing() public {
+        Case[] memory cs = new Case[](MAX_CASES);
+        uint256 n;
+        ITransactionManager.TxRequest memory r = _transfer(TX_NEW, FRESH);
+        cs[n++] = _bare("begin", RELAYER_1, abi.encodeCall(tm.begin, (r, _signTx(PK_INIT, r))), TX_NEW);
+        cs[n++] = _bare("vote", RELAYER_2, abi.encodeCall(tm.vote, (TX_OPEN, 1, true, "")), TX_OPEN);
+        cs[n++] = _bare("ack", RELAYER_2, abi.encodeCall(tm.ack, (TX_DECIDED, 1, "")), TX_DECIDED);
+        ITransactionManager.SwapRequest memory sr = _requestWith(SWAP_NEW, FRESH);
+        cs[n++] = _bare(
+            "proposeSwap",
+            RELAYER_1,
+            abi.encodeCall(tm.proposeSwap, (sr, _signRequest(PK_INIT, sr))),
+            SWAP_NEW
+        );
+        cs[n++] = _bare(
+            "acceptSwap",
+            RELAYER_2,
+            abi.encodeCall(tm.acceptSwap, (SWAP_PROPOSED, _sign(PK_CP, tm.swap(SWAP_PROPOSED).digest))),
+            SWAP_PROPOSED
+        );
+        cs[n++] =
+            _bare("recordLegLocked", RELAYER_1, abi.encodeCall(tm.recordLegLocked, (SWAP_2, 0, "")), SWAP_2);
+        cs[n++] = _bare(
+            "recordLegUnlocked",
+            RELAYER_1,
+            abi.encodeCall(tm.recordLegUnlocked, (SWAP_ID, 0, SECRET, "")),
+            SWAP_ID
+        );
+        _run(cs, n);
+        // The same calls as report items with their records stand: the refusal was the missing record.
+        // (All but proposeSwap: SWAP_NEW shares TX_NEW's nonce, which the begin has just used.)
+        for (uint256 i; i < n; ++i) {
+            if (bytes4(cs[i].data) == tm.proposeSwap.selector) continue;
+            Reports.send(tm, cs[i].caller, _subjectOf(cs[i].data), cs[i].data);
+        }
+        assertEq(
+            uint256(tm.transaction(TX_NEW).state), uint256(ITransactionManager.TxState.Preparing), "begun"
+        );
+        assertEq(
+            uint256(tm.swap(SWAP_PROPOSED).state), uint256(ITransactionManager.SwapState.Accepted), "accepted"
+        );
+    }
+
+    /// A report about `id` sent to its entry point directly: refused for want of its record.
+    function _bare(string memory name, address relayer, bytes memory data, bytes32 id)
+        internal
+        view
+        returns (Case memory)
+    {
+        return Case(
+            name,
+            relayer,
+            address(tm),
+            data,
+            abi.encodeWithSelector(ISupervision.SupRecordRequired.selector, id)
+        );
+    }
+
+    /// The subject of an entry point call: begin's request id, else the first argument.
+    function _subjectOf(bytes memory callData) internal view returns (bytes32 id) {
+        if (bytes4(callData) == tm.begin.selector) return TX_NEW;
+        assembly ("memory-safe") {
+            id := mload(add(callData, 36))
+        }
     }
 
     /// HTLC swaps: every refusal of proposeSwap (ids, hashlock, timelocks, paths, amounts, chains,
@@ -2062,13 +2125,19 @@ contract BadInputTest is HtlcFixture {
             abi.encodeCall(perms.grantToAccount, (USER_2, ZONE_A, CHAIN_A, W, ResourceOps.CALL)),
             ""
         );
-        cs[n++] =
-            Case("tm: vote", RELAYER_2, address(tm), abi.encodeCall(tm.vote, (TX_OPEN, 1, true, "")), "");
+        // Regulators are active, so a relayer reports through `report`, each item with its record.
         cs[n++] = Case(
-            "tm: recordLegLocked",
+            "tm: report(vote)",
+            RELAYER_2,
+            address(tm),
+            Reports.wrap(tm, TX_OPEN, abi.encodeCall(tm.vote, (TX_OPEN, 1, true, ""))),
+            ""
+        );
+        cs[n++] = Case(
+            "tm: report(recordLegLocked)",
             RELAYER_1,
             address(tm),
-            abi.encodeCall(tm.recordLegLocked, (SWAP_2, 0, "")),
+            Reports.wrap(tm, SWAP_2, abi.encodeCall(tm.recordLegLocked, (SWAP_2, 0, ""))),
             ""
         );
         cs[n++] = Case(

@@ -9,6 +9,7 @@ import {TransactionManager} from "../src/governance/TransactionManager.sol";
 import {IInstitutionRegistry} from "../src/interfaces/IInstitutionRegistry.sol";
 import {ITransactionManager} from "../src/interfaces/ITransactionManager.sol";
 import {ResourceOps} from "../src/libraries/ResourceOps.sol";
+import {Reports} from "./utils/Reports.sol";
 
 /// @notice Shared fixture of the 2PC suites: a consortium of three founders (threshold 2/3, so every
 /// proposal needs two votes), two business chains admitted by real proposals (`zoneA.chainA`
@@ -379,8 +380,7 @@ abstract contract TransactionManager2pcBase is Test {
         bytes memory signature = _sign(pk, request);
         _nonceOf[request.txId] = request.nonce;
         _known.push(request.txId);
-        vm.prank(relayer);
-        tm.begin(request, signature);
+        Reports.send(tm, relayer, request.txId, abi.encodeCall(tm.begin, (request, signature)));
     }
 
     /// @notice USER_1 signs a transfer, RELAYER_1 submits it.
@@ -402,14 +402,16 @@ abstract contract TransactionManager2pcBase is Test {
 
     function _vote(bytes32 txId, uint8 step, bool ok) internal {
         address relayer = _stepRelayer(txId, step);
-        vm.prank(relayer);
-        tm.vote(txId, step, ok, abi.encodePacked("prepare-", step));
+        Reports.send(
+            tm, relayer, txId, abi.encodeCall(tm.vote, (txId, step, ok, abi.encodePacked("prepare-", step)))
+        );
     }
 
     function _ack(bytes32 txId, uint8 step) internal {
         address relayer = _stepRelayer(txId, step);
-        vm.prank(relayer);
-        tm.ack(txId, step, abi.encodePacked("settle-", step));
+        Reports.send(
+            tm, relayer, txId, abi.encodeCall(tm.ack, (txId, step, abi.encodePacked("settle-", step)))
+        );
     }
 
     function _voteAll(bytes32 txId, bool ok) internal {

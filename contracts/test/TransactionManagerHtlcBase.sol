@@ -14,6 +14,7 @@ import {ISupervision} from "../src/interfaces/ISupervision.sol";
 import {IPath} from "../src/libraries/IPath.sol";
 import {ResourceOps} from "../src/libraries/ResourceOps.sol";
 import {Envelopes} from "./utils/Envelopes.sol";
+import {Reports} from "./utils/Reports.sol";
 
 /// @notice Shared fixture of the HTLC and Supervision suites: three founding institutions (threshold
 /// 2/3, so every proposal needs two votes), `zoneA.chainA` owned by institution 1 and
@@ -234,14 +235,12 @@ abstract contract HtlcFixture is Test {
 
     function _propose(ITransactionManager.SwapRequest memory r) internal {
         bytes memory sig = _signRequest(PK_INIT, r);
-        vm.prank(RELAYER_1);
-        tm.proposeSwap(r, sig);
+        Reports.send(tm, RELAYER_1, r.swapId, abi.encodeCall(tm.proposeSwap, (r, sig)));
     }
 
     function _accept(bytes32 id) internal {
         bytes memory sig = _sign(PK_CP, tm.swap(id).digest);
-        vm.prank(RELAYER_2);
-        tm.acceptSwap(id, sig);
+        Reports.send(tm, RELAYER_2, id, abi.encodeCall(tm.acceptSwap, (id, sig)));
     }
 
     /// The default swap, proposed and accepted.
@@ -256,23 +255,39 @@ abstract contract HtlcFixture is Test {
     }
 
     function _lock(bytes32 id, uint8 leg) internal {
-        vm.prank(_relayerOf(leg));
-        tm.recordLegLocked(id, leg, abi.encodePacked("lock-tx", leg));
+        Reports.send(
+            tm,
+            _relayerOf(leg),
+            id,
+            abi.encodeCall(tm.recordLegLocked, (id, leg, abi.encodePacked("lock-tx", leg)))
+        );
     }
 
     function _unlock(bytes32 id, uint8 leg) internal {
-        vm.prank(_relayerOf(leg));
-        tm.recordLegUnlocked(id, leg, SECRET, abi.encodePacked("unlock-tx", leg));
+        Reports.send(
+            tm,
+            _relayerOf(leg),
+            id,
+            abi.encodeCall(tm.recordLegUnlocked, (id, leg, SECRET, abi.encodePacked("unlock-tx", leg)))
+        );
     }
 
     function _refund(bytes32 id, uint8 leg) internal {
-        vm.prank(_relayerOf(leg));
-        tm.recordLegRefunded(id, leg, abi.encodePacked("refund-tx", leg));
+        Reports.send(
+            tm,
+            _relayerOf(leg),
+            id,
+            abi.encodeCall(tm.recordLegRefunded, (id, leg, abi.encodePacked("refund-tx", leg)))
+        );
     }
 
     function _void(bytes32 id, uint8 leg) internal {
-        vm.prank(_relayerOf(leg));
-        tm.recordLegVoid(id, leg, abi.encodePacked("void-check", leg));
+        Reports.send(
+            tm,
+            _relayerOf(leg),
+            id,
+            abi.encodeCall(tm.recordLegVoid, (id, leg, abi.encodePacked("void-check", leg)))
+        );
     }
 
     /// Unlocked, Refunded or Void: the leg can never change again.

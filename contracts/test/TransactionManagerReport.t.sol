@@ -555,6 +555,7 @@ contract TransactionManagerReportHtlcTest is HtlcFixture {
         _propose(_requestFor(NONCE + 1));
         _open();
         _lock(SWAP_ID, 0);
+        uint256 before = sup.recordCount();
         vm.warp(block.timestamp + 2 days);
         uint8 refunded = _kind(ITransactionManager.ReportKind.LegRefunded);
         uint8 voided = _kind(ITransactionManager.ReportKind.LegVoid);
@@ -565,6 +566,6 @@ contract TransactionManagerReportHtlcTest is HtlcFixture {
         uint8 expireSwap = _kind(ITransactionManager.ReportKind.ExpireSwap);
         assertEq(_report(RELAYER_3, _item(expireSwap, unaccepted, abi.encode(unaccepted))), 0);
         _assertSwapState(unaccepted, ITransactionManager.SwapState.Expired);
-        assertEq(sup.recordCount(), 3, "one record per item");
+        assertEq(sup.recordCount(), before + 3, "one record per item");
     }
 }

@@ -19,7 +19,7 @@ use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolEvent};
+use alloy::sol_types::SolEvent;
 use alloy::transports::http::reqwest::Url;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -691,15 +691,8 @@ impl RelayerHandle {
             })).collect::<Vec<_>>(),
         });
         let call = tm::beginCall { request, signature };
-        let data = call.abi_encode();
         // Pre-flight first: a request the chain refuses is answered before its record is built.
-        let tm_addr = engine.tm();
-        engine
-            .gov()
-            .sender()
-            .preflight("begin", tm_addr, &data.clone().into())
-            .await
-            .map_err(SubmitError::from_chain)?;
+        engine.auditor().preflight(tx_id, &call).await.map_err(SubmitError::from_chain)?;
         let head = engine.gov().head().await.map_err(SubmitError::Chain)?;
         let subject = Subject {
             id: tx_id,

@@ -14,7 +14,7 @@ use crossgov_deploy::local::{CHAIN_A_ID, CHAIN_B_ID, LocalConsortium, Nodes, key
 use crossgov_relayer::audit::envelope::{Envelope, Recipient, os_random, public_key_xy};
 use crossgov_relayer::audit::regulator::open_record;
 use crossgov_relayer::audit::trail::fetch_records;
-use crossgov_relayer::audit::{CoverKey, CoverKind};
+use crossgov_relayer::audit::{CoverKey, CoverKind, Interface};
 use crossgov_relayer::bindings::{
     HtlcAsset, InstitutionRegistry, InstitutionStatus, ProposalState, Supervision, SwapState,
     TransactionManager, TxState,
@@ -29,7 +29,7 @@ use crossgov_relayer::{ContractRevert, IPath};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{WAIT, wait_for};
+use crate::harness::{WAIT, report_alone, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_crossgov");
 const HOUR: u64 = 3_600;
@@ -910,6 +910,46 @@ impl Adv {
             .collect()
     }
 
+    /// Bank A's relayer running; alice's swap of 100 for bob's 50 proposed through it; bob's
+    /// acceptance signed (and not sent); the secret.
+    async fn proposed_by_alices_relayer() -> (Adv, SwapRequest, Bytes, B256) {
+        let mut adv = Adv::start().await;
+        adv.relayer_a =
+            Some(adv.net.start_relayer(1, keys::RELAYER_A, "a", None).await.expect("A"));
+        let secret = random_b256();
+        let request = adv.swap_request(secret, 100, 50).await;
+        adv.propose(&request, secret).await;
+        let by_bob = request.sign(&adv.tm_domain(), &adv.net.signers[keys::BOB]).expect("sign");
+        (adv, request, by_bob, secret)
+    }
+
+    /// Bank B's relayer account, acting on its own, accepts `request` for bob (as a one-item
+    /// report with a record: the chain refuses a bare `acceptSwap` while a regulator is active).
+    async fn accept_by_hand(
+        &self,
+        request: &SwapRequest,
+        by_bob: Bytes,
+    ) -> alloy::rpc::types::TransactionReceipt {
+        let call = TransactionManager::acceptSwapCall {
+            swapId: request.swapId,
+            counterpartySignature: by_bob,
+        };
+        let accepted = (CoverKey::new(CoverKind::SwapAccepted, 0), Interface::Accept);
+        self.by_hand(keys::RELAYER_B, request.swapId, accepted, call).await
+    }
+
+    /// Relayer account `key`, acting on its own, reports `call` about `id` with a record of what
+    /// `covers` (see `report_alone`).
+    async fn by_hand<C: crossgov_relayer::audit::Reportable>(
+        &self,
+        key: usize,
+        id: B256,
+        covers: (CoverKey, Interface),
+        call: C,
+    ) -> alloy::rpc::types::TransactionReceipt {
+        report_alone((&self.tm(key), self.addr(key)), id, covers, call).await
+    }
+
     /// Sends a call as is, without audit (a relayer account acting on its own).
     async fn send<P: Provider, D: alloy::contract::CallDecoder>(
         what: &str,
@@ -970,7 +1010,7 @@ async fn a_false_leg_b_record_reveals_no_secret() {
     adv.propose(&request, secret).await;
     // Bank B's relayer account, acting on its own: accepts with bob's signature ...
     let by_bob = request.sign(&adv.tm_domain(), &adv.net.signers[keys::BOB]).expect("sign");
-    Adv::send("accept", adv.tm(keys::RELAYER_B).acceptSwap(request.swapId, by_bob)).await;
+    adv.accept_by_hand(&request, by_bob).await;
     wait_for("leg A locked and recorded", || async {
         let s = adv.tm(keys::DEPLOYER).swap(request.swapId).call().await.ok()?;
         (crossgov_relayer::bindings::LegState::try_from(s.legA)
@@ -979,11 +1019,12 @@ async fn a_false_leg_b_record_reveals_no_secret() {
     })
     .await;
     // ... and records leg B locked with nothing locked on chain B.
-    Adv::send(
-        "false record",
-        adv.tm(keys::RELAYER_B).recordLegLocked(request.swapId, 1, Bytes::new()),
-    )
-    .await;
+    let call = TransactionManager::recordLegLockedCall {
+        swapId: request.swapId,
+        leg: 1,
+        evidence: Bytes::new(),
+    };
+    adv.by_hand(keys::RELAYER_B, request.swapId, locked(1), call).await;
     let refused = CoverKey::new(CoverKind::RefusedState, 1);
     wait_for("Bank A's relayer to refuse leg B", || async {
         adv.covered_by(request.swapId, 1).await.contains(&refused).then_some(())
@@ -1012,14 +1053,20 @@ async fn a_false_leg_a_record_locks_nothing_on_b() {
     let request = adv.swap_request(secret, 100, 50).await;
     // Bank A's relayer account, acting on its own: proposes alice's swap ...
     let by_alice = request.sign(&adv.tm_domain(), &adv.net.signers[keys::ALICE]).expect("sign");
-    Adv::send("propose", adv.tm(keys::RELAYER_A).proposeSwap(request.clone(), by_alice)).await;
+    let call = TransactionManager::proposeSwapCall {
+        request: request.clone(),
+        initiatorSignature: by_alice,
+    };
+    let proposed = (CoverKey::new(CoverKind::SwapProposed, 0), Interface::Propose);
+    adv.by_hand(keys::RELAYER_A, request.swapId, proposed, call).await;
     adv.accept(&request).await;
     // ... and records leg A locked with nothing locked on chain A.
-    Adv::send(
-        "false record",
-        adv.tm(keys::RELAYER_A).recordLegLocked(request.swapId, 0, Bytes::new()),
-    )
-    .await;
+    let call = TransactionManager::recordLegLockedCall {
+        swapId: request.swapId,
+        leg: 0,
+        evidence: Bytes::new(),
+    };
+    adv.by_hand(keys::RELAYER_A, request.swapId, locked(0), call).await;
     let refused = CoverKey::new(CoverKind::RefusedState, 0);
     wait_for("Bank B's relayer to refuse leg A", || async {
         adv.covered_by(request.swapId, 2).await.contains(&refused).then_some(())
@@ -1141,16 +1188,35 @@ async fn a_relayer_cannot_vote_or_ack_another_chains_step() {
     assert_eq!(alice, u(crossgov_deploy::local::OPENING_BALANCE), "nothing moved");
 }
 
+/// A member's relayer → reports by calling an entry point directly, with no audit record, so the
+/// step would hide from the regulator. The chain refuses it (after every other check passed) while
+/// a regulator is active; the same report with its record stands.
+#[tokio::test]
+async fn a_report_without_its_record_is_refused_by_the_chain() {
+    let (adv, request, by_bob, _) = Adv::proposed_by_alices_relayer().await;
+    let tm_b = adv.tm(keys::RELAYER_B);
+    let bare = tm_b.acceptSwap(request.swapId, by_bob.clone());
+    assert_eq!(refused(bare).await, "SupRecordRequired");
+    let s = adv.tm(keys::DEPLOYER).swap(request.swapId).call().await.expect("swap");
+    assert_eq!(SwapState::try_from(s.state), Ok(SwapState::Proposed), "nothing accepted");
+    let receipt = adv.accept_by_hand(&request, by_bob).await;
+    let s = adv.tm(keys::DEPLOYER).swap(request.swapId).call().await.expect("swap");
+    assert_eq!(SwapState::try_from(s.state), Ok(SwapState::Accepted), "with its record it stands");
+    let appended: Vec<_> = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|l| l.log_decode::<Supervision::RecordAppended>().ok())
+        .map(|l| (l.inner.data.subjectId, l.inner.data.relayer))
+        .collect();
+    assert_eq!(appended, [(request.swapId, adv.addr(keys::RELAYER_B))], "its record, in its step");
+}
+
 /// Bank B's relayer → records leg A (Bank A's chain) locked, unlocked, refunded or void.
 #[tokio::test]
 async fn a_relayer_cannot_record_another_chains_leg() {
-    let mut adv = Adv::start().await;
-    adv.relayer_a = Some(adv.net.start_relayer(1, keys::RELAYER_A, "a", None).await.expect("A"));
-    let secret = random_b256();
-    let request = adv.swap_request(secret, 100, 50).await;
-    adv.propose(&request, secret).await;
-    let by_bob = request.sign(&adv.tm_domain(), &adv.net.signers[keys::BOB]).expect("sign");
-    Adv::send("accept", adv.tm(keys::RELAYER_B).acceptSwap(request.swapId, by_bob)).await;
+    let (adv, request, by_bob, secret) = Adv::proposed_by_alices_relayer().await;
+    adv.accept_by_hand(&request, by_bob).await;
     let tm_b = adv.tm(keys::RELAYER_B);
     let id = request.swapId;
     assert_eq!(refused(tm_b.recordLegLocked(id, 0, Bytes::new())).await, "SwapNotServingRelayer");
@@ -1365,4 +1431,9 @@ fn threat_model_names_only_tests_that_exist() {
         }
     }
     assert!(named >= 38, "only {named} tests named");
+}
+
+/// What a record of leg `leg`'s lock covers.
+fn locked(leg: u8) -> (CoverKey, Interface) {
+    (CoverKey::new(CoverKind::LegLocked, leg), Interface::RecordLeg)
 }

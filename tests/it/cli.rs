@@ -1120,7 +1120,7 @@ fn bench_gas_stays_within_the_baseline() {
         [
             "2PC transfer, 2 steps on 2 chains",
             "HTLC swap",
-            "8 votes with their audit records, one transaction each",
+            "8 votes with their audit records, one report each",
             "8 votes with their audit records, one report"
         ]
     );

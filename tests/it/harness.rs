@@ -346,6 +346,75 @@ pub(crate) fn evidence(receipt: &TransactionReceipt) -> Bytes {
     Bytes::copy_from_slice(receipt.transaction_hash.as_slice())
 }
 
+/// Sends `call` about `id` from `relayer` (`tm`'s account) the way the chain requires once a regulator is
+/// active: a one-item `report` whose audit record, sealed to the active regulators, holds one
+/// operation (`interface`, covering `covers`) sent by hand. With no regulator active the item
+/// carries no record.
+pub(crate) async fn report_alone<C: crossgov_relayer::audit::Reportable>(
+    (tm, relayer): (&TransactionManagerInstance<DynProvider>, Address),
+    id: B256,
+    (covers, interface): (crossgov_relayer::audit::CoverKey, crossgov_relayer::audit::Interface),
+    call: C,
+) -> TransactionReceipt {
+    use crossgov_relayer::audit::{
+        AuditRecord, Envelope, Operation, Protocol, Recipient, envelope::os_random,
+        record::RECORD_VERSION,
+    };
+    use crossgov_relayer::bindings::ReportKind;
+    let what = C::WHAT;
+    let provider = tm.provider().clone();
+    let supervision = tm.supervision().call().await.expect("supervision");
+    let sup = SupervisionInstance::new(supervision, provider.clone());
+    let mut recipients = Vec::new();
+    for regulator in sup.regulators().call().await.expect("regulators") {
+        let r = sup.regulatorOf(regulator).call().await.expect("regulator");
+        let xy = [r.publicKeyX.as_slice(), r.publicKeyY.as_slice()].concat();
+        recipients.push(Recipient::from_xy(&xy).expect("regulator key"));
+    }
+    let envelope = if recipients.is_empty() {
+        Bytes::new()
+    } else {
+        let registry = InstitutionRegistry::new(
+            tm.registry().call().await.expect("registry"),
+            provider.clone(),
+        );
+        let institution = registry.accountOf(relayer).call().await.expect("account").institutionId;
+        let protocol = if (C::KIND as u8) >= ReportKind::ProposeSwap as u8 {
+            Protocol::Htlc
+        } else {
+            Protocol::TwoPhase
+        };
+        let record = AuditRecord {
+            version: RECORD_VERSION,
+            subject: id,
+            protocol,
+            initiator: Address::ZERO,
+            initiator_institution: 0,
+            institution,
+            relayer,
+            written_at: 0,
+            operations: vec![Operation::governance_pending(
+                covers,
+                interface,
+                serde_json::json!({ "sentBy": "hand" }),
+                relayer,
+            )],
+        };
+        let plaintext = serde_json::to_vec(&record).expect("record");
+        let sealed = Envelope::seal(id, &[covers], &plaintext, &recipients, &mut os_random);
+        Bytes::from(sealed.expect("seal").encode())
+    };
+    let mut args = Vec::new();
+    call.abi_encode_raw(&mut args);
+    let item = crossgov_relayer::bindings::ReportItem {
+        kind: C::KIND.into(),
+        id,
+        args: args.into(),
+        envelope,
+    };
+    send(what, tm.report(vec![item])).await
+}
+
 /// Sends a transaction, waits for its receipt and asserts it succeeded. A revert (reported by
 /// the node while estimating gas) fails the test with the decoded custom error.
 pub(crate) async fn send<P, D>(what: &str, call: CallBuilder<P, D>) -> TransactionReceipt

@@ -120,6 +120,7 @@ contract TransactionManager is ITransactionManager {
             _addOpen(_openTxs[key], _openTxPosition[key], txId);
         }
         emit TransactionBegun(txId, initiator, institution, request.deadline, request.nonce, request.steps);
+        _refuseUnrecordedWhileSupervised(txId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -142,6 +143,7 @@ contract TransactionManager is ITransactionManager {
             t.state = TxState.Committing;
             emit TransactionDecided(txId, TxState.Committing);
         }
+        _refuseUnrecordedWhileSupervised(txId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -175,6 +177,7 @@ contract TransactionManager is ITransactionManager {
             }
             emit TransactionFinalized(txId, finalState);
         }
+        _refuseUnrecordedWhileSupervised(txId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -294,6 +297,7 @@ contract TransactionManager is ITransactionManager {
         _addOpen(_openSwapIds[keyA], _openSwapPosition[keyA], swapId);
         _addOpen(_openSwapIds[keyB], _openSwapPosition[keyB], swapId);
         emit SwapProposed(swapId, signer, b.sender, request);
+        _refuseUnrecordedWhileSupervised(swapId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -312,6 +316,7 @@ contract TransactionManager is ITransactionManager {
         }
         s.state = SwapState.Accepted;
         emit SwapAccepted(swapId);
+        _refuseUnrecordedWhileSupervised(swapId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -329,6 +334,7 @@ contract TransactionManager is ITransactionManager {
             s.legB = LegState.Locked;
         }
         emit LegLocked(swapId, leg, _sender(), evidence);
+        _refuseUnrecordedWhileSupervised(swapId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -342,6 +348,7 @@ contract TransactionManager is ITransactionManager {
         s.secret = secret;
         emit LegUnlocked(swapId, leg, secret, _sender(), evidence);
         _closeIfSettled(swapId, s);
+        _refuseUnrecordedWhileSupervised(swapId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -353,6 +360,7 @@ contract TransactionManager is ITransactionManager {
         else s.legB = LegState.Refunded;
         emit LegRefunded(swapId, leg, _sender(), evidence);
         _closeIfSettled(swapId, s);
+        _refuseUnrecordedWhileSupervised(swapId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -364,6 +372,7 @@ contract TransactionManager is ITransactionManager {
         else s.legB = LegState.Void;
         emit LegVoided(swapId, leg, _sender(), evidence);
         _closeIfSettled(swapId, s);
+        _refuseUnrecordedWhileSupervised(swapId);
     }
 
     /// @inheritdoc ITransactionManager
@@ -514,6 +523,18 @@ contract TransactionManager is ITransactionManager {
                 sender := shr(96, calldataload(sub(calldatasize(), 20)))
             }
         }
+    }
+
+    /// @dev A relayer's report sent to its entry point directly carries no audit record, so it is
+    /// refused while a regulator is active, exactly as `report` refuses an item without one: coverage
+    /// is then a rule of the chain for every caller, not a habit of relayers. Runs last, after the
+    /// entry point's own checks, so a bad report still fails with its specific error. Inside
+    /// `report` the item's record is appended by `reportItem` instead. With Supervision not yet
+    /// bound (mid-deployment) no regulator can read anything, and `report` itself is refused.
+    function _refuseUnrecordedWhileSupervised(bytes32 id) private {
+        if (msg.sender == address(this)) return;
+        ISupervision sup = _supervision;
+        if (address(sup) != address(0)) sup.appendReport(id, msg.sender, "");
     }
 
     function _entryPoint(uint8 kind) private pure returns (bytes4) {

@@ -6,6 +6,11 @@ pragma solidity 0.8.28;
 /// commit (2PC) and the ledger of HTLC swap legs. No relayer decides an outcome: votes, deadlines and
 /// acknowledgements recorded here do. Storage holds what a relayer needs to resume (states, bits,
 /// hashes, the block of the opening event); full operations travel in events.
+/// @dev Audit coverage: a relayer's report (`begin`, `vote`, `ack`, `proposeSwap`, `acceptSwap`,
+/// `recordLeg*`) sent to its entry point directly carries no audit record, so while a regulator is
+/// active it is refused with Supervision's `SupRecordRequired` after the entry point's own checks;
+/// relayers report through `report`, whose items carry their records. `expire` and `expireSwap`
+/// follow from the clock, not from anyone's word, and stay open to any caller.
 interface ITransactionManager {
     // ================================================================ 2PC
 

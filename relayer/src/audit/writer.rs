@@ -418,6 +418,22 @@ impl Auditor {
         self.reports.abort();
     }
 
+    /// Pre-flight of a report's action before its record is built: `eth_call` of the bare entry
+    /// point, nothing sent. While a regulator is active the chain refuses a bare entry point with
+    /// `SupRecordRequired` only after every check of the action passed (the record is what
+    /// `report` adds), so that refusal, about this very subject, says the action would stand.
+    pub async fn preflight<C: Reportable>(
+        &self,
+        subject: B256,
+        call: &C,
+    ) -> Result<(), ChainError> {
+        let data = call.abi_encode();
+        match self.gov.sender().preflight(C::WHAT, self.tm, &data.into()).await {
+            Err(e) if record_required_for(&e, subject) => Ok(()),
+            other => other,
+        }
+    }
+
     /// Reports `call` about `subject` through `TransactionManager.report`, its audit record (of
     /// `pending` and of every earlier event of the subject this institution may report and no
     /// entitled writer recorded) inside the same item, so the report and its record stand or fall
@@ -595,6 +611,14 @@ fn regulators_changed(err: &ChainError) -> bool {
                 | SupErr::SupRecordRequired(_)
                 | SupErr::SupNoRegulators(_)
         ))
+    )
+}
+
+/// The chain's refusal of a bare entry point for want of its audit record, about `subject`.
+fn record_required_for(err: &ChainError, subject: B256) -> bool {
+    matches!(
+        err.revert(),
+        Some(ContractRevert::Supervision(SupErr::SupRecordRequired(r))) if r.subjectId == subject
     )
 }
 

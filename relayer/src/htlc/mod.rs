@@ -515,13 +515,8 @@ impl HtlcEngine {
             request: request.clone(),
             initiatorSignature: initiator_signature,
         };
-        let data = call.abi_encode();
         // Pre-flight first so a refused proposal leaves nothing behind.
-        self.gov
-            .sender()
-            .preflight("proposeSwap", self.tm, &data.clone().into())
-            .await
-            .map_err(SwapSubmitError::from_chain)?;
+        self.auditor.preflight(swap_id, &call).await.map_err(SwapSubmitError::from_chain)?;
         // Persisted BEFORE proposing: a crash after the proposal keeps the secret.
         let existing = self.store.load(swap_id);
         self.store
@@ -591,12 +586,7 @@ impl HtlcEngine {
         self.check_lock_signature(&request, LegId::B, &lock_signature_b)?;
         let call =
             tm::acceptSwapCall { swapId: swap_id, counterpartySignature: counterparty_signature };
-        let data = call.abi_encode();
-        self.gov
-            .sender()
-            .preflight("acceptSwap", self.tm, &data.clone().into())
-            .await
-            .map_err(SwapSubmitError::from_chain)?;
+        self.auditor.preflight(swap_id, &call).await.map_err(SwapSubmitError::from_chain)?;
         self.store
             .update(swap_id, |r| r.lock_sig_b = Some(lock_signature_b))
             .map_err(SwapSubmitError::Store)?;
