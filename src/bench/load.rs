@@ -10,6 +10,7 @@
 //! proposal to its closure. Resume: Bank A's relayer dies after `prepare` and its second relayer
 //! finishes the transfer.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,9 @@ use crossgov_relayer::bindings::TxState;
 use crossgov_relayer::runtime::{RelayerHandle, SubmitError};
 use serde::{Deserialize, Serialize};
 
+use crate::chaos::proxy::RpcProxy;
 use crate::cli::demo::{Demo, swap_amounts};
-use crate::cli::dev::{DevRelayer, start_relayers};
+use crate::cli::dev::{DevRelayer, start_relayers_adjusted};
 
 /// The figures of one load run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +73,16 @@ pub struct LoadReport {
     pub swap_latency_p95_secs: f64,
     /// The machine.
     pub machine: String,
+    /// JSON-RPC requests of both banks' relayers (all chains) while the transfers ran, per
+    /// transfer (a batch counts each of its calls).
+    #[serde(default)]
+    pub rpc_per_transfer: f64,
+    /// The same by method.
+    #[serde(default)]
+    pub rpc_per_transfer_by_method: BTreeMap<String, f64>,
+    /// JSON-RPC requests of both relayers while the swaps ran, per swap.
+    #[serde(default)]
+    pub rpc_per_swap: f64,
 }
 
 /// CPU seconds (user + system) of this process, from `/proc/self/stat` (Linux).
@@ -142,11 +154,12 @@ async fn gov_blocks(
     Ok(out)
 }
 
-/// The local consortium mining a block every `block_time` seconds, with both banks' relayers.
+/// The local consortium mining a block every `block_time` seconds, with both banks' relayers
+/// reaching every node through a counting proxy (`Proxies`).
 async fn start(
     block_time: u64,
     timeout: Duration,
-) -> Result<(tempfile::TempDir, Arc<Demo>, Vec<DevRelayer>), String> {
+) -> Result<(tempfile::TempDir, Arc<Demo>, Vec<DevRelayer>, Proxies), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let net = LocalConsortium::start(dir.path(), &|s: &str| eprintln!("   · {s}"))
         .await
@@ -154,8 +167,59 @@ async fn start(
     for chain in [&net.gov, &net.a.chain, &net.b.chain] {
         chain.set_block_time(block_time).await.map_err(|e| e.to_string())?;
     }
-    let relayers = start_relayers(&net).await?;
-    Ok((dir, Arc::new(Demo { net, timeout, narrate: false }), relayers))
+    let mut proxies = Vec::new();
+    for url in [net.gov.rpc_url(), net.a.chain.rpc_url(), net.b.chain.rpc_url()] {
+        proxies.push(RpcProxy::start(url).await.map_err(|e| e.to_string())?);
+    }
+    let urls: Vec<_> = proxies.iter().map(RpcProxy::url).collect();
+    let relayers = start_relayers_adjusted(&net, &|institution, settings, htlc| {
+        // Bank A serves chain A and reads chain B as the swap's peer; Bank B the other way round.
+        let (served, peer) = if institution == 1 { (1, 2) } else { (2, 1) };
+        settings.governance.rpc_url = urls[0].clone();
+        for chain in &mut settings.chains {
+            chain.rpc_url = urls[served].clone();
+        }
+        for p in &mut htlc.peers {
+            p.rpc_url = urls[peer].clone();
+        }
+    })
+    .await?;
+    Ok((dir, Arc::new(Demo { net, timeout, narrate: false }), relayers, Proxies(proxies)))
+}
+
+/// Counting proxies in front of the governance node and chains A and B, used by the relayers
+/// only (the load generator talks to the nodes directly), so their counts are the relayers'.
+struct Proxies(Vec<RpcProxy>);
+
+impl Proxies {
+    /// Requests so far by method, summed over the three nodes.
+    fn by_method(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for p in &self.0 {
+            for (method, n) in p.stats().by_method() {
+                *out.entry(method).or_insert(0) += n;
+            }
+        }
+        out
+    }
+
+    /// Requests by method between two readings, per one of `per` things done.
+    fn per(
+        before: &BTreeMap<String, u64>,
+        after: &BTreeMap<String, u64>,
+        per: usize,
+    ) -> BTreeMap<String, f64> {
+        #[allow(clippy::cast_precision_loss)] // small figures
+        let per = per.max(1) as f64;
+        after
+            .iter()
+            .filter_map(|(m, n)| {
+                let n = n.saturating_sub(before.get(m).copied().unwrap_or(0));
+                #[allow(clippy::cast_precision_loss)]
+                (n > 0).then(|| (m.clone(), n as f64 / per))
+            })
+            .collect()
+    }
 }
 
 /// Submits one transfer through `relayer`, waiting as its `Retry-After` says while the relayer
@@ -177,7 +241,7 @@ async fn submit_when_taken(demo: &Demo, relayer: &RelayerHandle) -> Result<B256,
 
 /// Runs the load and the resume measurement.
 pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String> {
-    let (_dir, demo, relayers) = start(block_time, Duration::from_secs(600)).await?;
+    let (_dir, demo, relayers, proxies) = start(block_time, Duration::from_secs(600)).await?;
     let bank_a = relayers[0].handle.clone();
     let gov = demo.gov().clone();
     let block = |p: &alloy::providers::DynProvider| {
@@ -187,6 +251,7 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
 
     eprintln!("   · {users} transfers at once, blocks every {block_time}s");
     let first_block = block(&gov).await?;
+    let rpc0 = proxies.by_method();
     let cpu0 = cpu_secs();
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -223,6 +288,8 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
     }
     let elapsed = last.duration_since(started).as_secs_f64();
     let cpu = cpu_secs() - cpu0;
+    let rpc1 = proxies.by_method();
+    let rpc_per_transfer_by_method = Proxies::per(&rpc0, &rpc1, users);
     let last_block = block(&gov).await?;
     secs.sort();
     blocks.sort_unstable();
@@ -258,6 +325,7 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
         swaps_last = swaps_last.max(at);
     }
     swap_secs.sort();
+    let rpc_per_swap = Proxies::per(&rpc1, &proxies.by_method(), users).values().sum();
     #[allow(clippy::cast_precision_loss)]
     let swap_throughput =
         users as f64 / swaps_last.duration_since(swaps_started).as_secs_f64().max(f64::EPSILON);
@@ -303,6 +371,9 @@ pub async fn measure(users: usize, block_time: u64) -> Result<LoadReport, String
         swap_latency_p50_secs: p(&swap_secs, 50),
         swap_latency_p95_secs: p(&swap_secs, 95),
         machine: machine(),
+        rpc_per_transfer: rpc_per_transfer_by_method.values().sum(),
+        rpc_per_transfer_by_method,
+        rpc_per_swap,
     })
 }
 
@@ -373,7 +444,7 @@ pub async fn measure_rates(
     secs: u64,
     block_time: u64,
 ) -> Result<RateReport, String> {
-    let (_dir, demo, relayers) = start(block_time, Duration::from_secs(900)).await?;
+    let (_dir, demo, relayers, _proxies) = start(block_time, Duration::from_secs(900)).await?;
     let bank_a = relayers[0].handle.clone();
     let gov = demo.gov().clone();
     // Enough for every transfer of the ramp (one unit each), so none aborts for want of funds.
@@ -547,9 +618,11 @@ pub fn table(r: &LoadReport) -> String {
          \x20 gas ceiling          {} gas limit / {} governance gas per transfer = {:.1} tx/s; achieved {:.2}%\n\
          \x20 CPU, peak RSS        {:.1}s, {:.0} MiB (relayers + load generator)\n\
          \x20 resume               {:.1}s, {} blocks from a relayer's death after prepare to commit\n\
+         \x20 relayer RPC          {:.1} requests per transfer ({})\n\
          HTLC swaps: {} at once\n\
          \x20 throughput           {:.3} swaps/s\n\
-         \x20 latency p50 / p95    {:.1}s / {:.1}s (proposal to closure)\n",
+         \x20 latency p50 / p95    {:.1}s / {:.1}s (proposal to closure)\n\
+         \x20 relayer RPC          {:.1} requests per swap\n",
         r.users,
         r.block_time_secs,
         r.machine,
@@ -568,10 +641,17 @@ pub fn table(r: &LoadReport) -> String {
         r.peak_rss_mib,
         r.resume_secs,
         r.resume_blocks,
+        r.rpc_per_transfer,
+        r.rpc_per_transfer_by_method
+            .iter()
+            .map(|(m, n)| format!("{m} {n:.1}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         r.swaps,
         r.swap_throughput,
         r.swap_latency_p50_secs,
-        r.swap_latency_p95_secs
+        r.swap_latency_p95_secs,
+        r.rpc_per_swap
     )
 }
 

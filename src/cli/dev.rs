@@ -14,8 +14,9 @@ use std::sync::Arc;
 use clap::Args;
 use crossgov_deploy::local::{LocalConsortium, keys};
 use crossgov_relayer::api::{self, ApiServer};
+use crossgov_relayer::htlc::HtlcSettings;
 use crossgov_relayer::metrics::Metrics;
-use crossgov_relayer::runtime::{Relayer, RelayerHandle};
+use crossgov_relayer::runtime::{Relayer, RelayerHandle, RelayerSettings};
 use serde_json::json;
 
 /// Log filter of `dev` and `demo`: warnings, without the errors alloy's block pollers log when
@@ -54,11 +55,24 @@ pub(crate) struct DevRelayer {
 
 /// Starts Bank A's and Bank B's relayers, each with its HTTP API on a port the OS picks.
 pub(crate) async fn start_relayers(net: &LocalConsortium) -> Result<Vec<DevRelayer>, String> {
+    start_relayers_adjusted(net, &|_, _, _| {}).await
+}
+
+/// How a caller changes a bank's relayer settings before it starts: (institution, settings, HTLC).
+pub(crate) type Adjust<'a> = &'a (dyn Fn(u64, &mut RelayerSettings, &mut HtlcSettings) + Sync);
+
+/// Both banks' relayers as `start_relayers` starts them, their settings passed through `adjust`
+/// first (the load benchmark points their RPC at counting proxies).
+pub(crate) async fn start_relayers_adjusted(
+    net: &LocalConsortium,
+    adjust: Adjust<'_>,
+) -> Result<Vec<DevRelayer>, String> {
     let mut out = Vec::new();
     for (name, institution, key) in [("bank-a", 1, keys::RELAYER_A), ("bank-b", 2, keys::RELAYER_B)]
     {
         let state_dir = net.dir.join("state").join(name);
-        let (settings, htlc) = net.relayer_settings(institution, state_dir);
+        let (mut settings, mut htlc) = net.relayer_settings(institution, state_dir);
+        adjust(institution, &mut settings, &mut htlc);
         let metrics = Arc::new(Metrics::new());
         let handle = Relayer::start_with_htlc(
             settings,

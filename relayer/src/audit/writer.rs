@@ -117,6 +117,8 @@ pub struct Auditor {
     /// Regulator keys by address. A regulator's address is the hash of its key, so an entry
     /// never goes stale; who is active is still read before every record.
     keys: Mutex<HashMap<Address, Recipient>>,
+    /// The active regulators as read at a governance head.
+    active: Mutex<Option<(u64, Vec<Address>)>>,
     /// Chain owners by chain key (a chain's owner never changes).
     owners: Mutex<HashMap<B256, u64>>,
     /// Every report item of this relayer rides in the next `TransactionManager.report`.
@@ -192,6 +194,7 @@ impl Auditor {
             scans: Mutex::new(HashMap::new()),
             writing: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
+            active: Mutex::new(None),
             owners: Mutex::new(HashMap::new()),
         }
     }
@@ -367,7 +370,7 @@ impl Auditor {
         // changed between reading it and the record being mined, read it again and reseal.
         let mut resealed = 0;
         'seal: while !remaining.is_empty() {
-            let recipients = self.regulators().await?;
+            let recipients = self.regulators(resealed > 0).await?;
             if recipients.is_empty() {
                 tracing::warn!(subject = %subject.id, "no active regulator: audit record not written");
                 self.metrics.action("record", ActionResult::Skipped);
@@ -477,7 +480,7 @@ impl Auditor {
         // read it again and reseal.
         let mut resealed = 0;
         loop {
-            let recipients = self.regulators().await?;
+            let recipients = self.regulators(resealed > 0).await?;
             let (envelope, covers) = if recipients.is_empty() {
                 (Vec::new(), Vec::new())
             } else {
@@ -520,16 +523,30 @@ impl Auditor {
         }
     }
 
-    /// Every active regulator with its key: the list is read each time (one call), a key only
-    /// the first time its regulator is seen.
-    async fn regulators(&self) -> Result<Vec<Recipient>, AuditError> {
+    /// Every active regulator with its key: the list is read once per governance block (records
+    /// sealed in one block share it; `fresh` reads it again, after the chain said it changed), a
+    /// key only the first time its regulator is seen.
+    async fn regulators(&self, fresh: bool) -> Result<Vec<Recipient>, AuditError> {
         let addr = self.supervision;
         let rpc = |e: ChainError| AuditError::Rpc { what: "regulators", message: e.to_string() };
-        let list = self
-            .gov
-            .read("regulators", |p| async move { sup::new(addr, p).regulators().call().await })
-            .await
-            .map_err(rpc)?;
+        let head = self.gov.sender().recent_head();
+        let cached = lock(&self.active).clone();
+        let list = match cached {
+            Some((at, list)) if !fresh && head == Some(at) => list,
+            _ => {
+                let list =
+                    self.gov
+                        .read("regulators", |p| async move {
+                            sup::new(addr, p).regulators().call().await
+                        })
+                        .await
+                        .map_err(rpc)?;
+                if let Some(head) = head {
+                    *lock(&self.active) = Some((head, list.clone()));
+                }
+                list
+            }
+        };
         let mut out = Vec::with_capacity(list.len());
         for regulator in list {
             if let Some(known) = lock(&self.keys).get(&regulator) {

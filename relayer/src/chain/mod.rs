@@ -353,6 +353,8 @@ pub struct ChainClient {
     provider: DynProvider,
     chain_id: u64,
     sender: TxSender,
+    /// The latest block last read by [`ChainClient::now`]: (number, timestamp).
+    latest: std::sync::Mutex<Option<(u64, u64)>>,
 }
 
 impl ChainClient {
@@ -399,7 +401,7 @@ impl ChainClient {
         // The fee mode against the node now: a node that lacks what the mode needs is refused
         // at start, naming the setting, rather than at the first send.
         sender.pricing().await?;
-        Ok(ChainClient { config, provider, chain_id: actual, sender })
+        Ok(ChainClient { config, provider, chain_id: actual, sender, latest: Default::default() })
     }
 
     /// Asks the node for logs over `max_log_range` blocks ending at its head (of no contract, so
@@ -494,16 +496,27 @@ impl ChainClient {
         }
     }
 
-    /// The head block number.
+    /// The head block number, asked of the node (and shared with sends waiting for receipts).
     pub async fn head(&self) -> Result<u64, ChainError> {
-        self.read("block number", |p| async move {
-            p.get_block_number().await.map_err(alloy::contract::Error::TransportError)
-        })
-        .await
+        let head = self
+            .read("block number", |p| async move {
+                p.get_block_number().await.map_err(alloy::contract::Error::TransportError)
+            })
+            .await?;
+        self.sender.saw_head(head);
+        Ok(head)
     }
 
-    /// The latest block's timestamp (the chain's "now" as contracts see it).
+    /// The latest block's timestamp (the chain's "now" as contracts see it). Asked once per
+    /// block: while the head read within the poll interval is the block last asked for, its
+    /// time is the answer.
     pub async fn now(&self) -> Result<u64, ChainError> {
+        let cached = *self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((number, timestamp)) = cached
+            && self.sender.recent_head() == Some(number)
+        {
+            return Ok(timestamp);
+        }
         let block = self
             .read("latest block", |p| async move {
                 p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
@@ -511,11 +524,16 @@ impl ChainClient {
                     .map_err(alloy::contract::Error::TransportError)
             })
             .await?;
-        block.map(|b| b.header.timestamp).ok_or_else(|| ChainError::BadData {
+        let block = block.ok_or_else(|| ChainError::BadData {
             chain: self.config.name.clone(),
             what: "latest block".into(),
             message: "the node has no latest block".into(),
-        })
+        })?;
+        let (number, timestamp) = (block.header.number, block.header.timestamp);
+        *self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((number, timestamp));
+        self.sender.saw_head(number);
+        Ok(timestamp)
     }
 }
 

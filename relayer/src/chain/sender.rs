@@ -13,7 +13,7 @@
 //! for it (or replaces it, if the node lost it) before its own pre-flight, which then sees what
 //! the first one did (an ack already recorded is refused, not sent again).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alloy::eips::BlockId;
 use alloy::eips::eip2718::Encodable2718;
@@ -35,6 +35,19 @@ use crate::chain::Backoff;
 /// would ever come.
 pub fn should_replace(dropped: bool, head: u64, sent_at: u64, bump_after: u64) -> bool {
     dropped || head >= sent_at.saturating_add(bump_after)
+}
+
+/// Polls of the head between two looks at a waiting transaction while no block comes: a chain
+/// that mines only when there is something to mine may never move, and a transaction the node
+/// lost must still be found out and sent again.
+pub(crate) const IDLE_POLLS: u32 = 5;
+
+/// Whether a send waiting for its receipt looks at the transaction now (its receipt, whether the
+/// node still knows it): when the head moved since it last looked, for a receipt appears only in
+/// a new block, or after `IDLE_POLLS` polls of an unmoving head. Otherwise the one request of the
+/// poll is the head, which the relayer's loop usually has just read.
+pub(crate) fn should_look(head: u64, looked_at: Option<u64>, polls_since: u32) -> bool {
+    looked_at != Some(head) || polls_since >= IDLE_POLLS
 }
 
 /// How a sent transaction is pushed through.
@@ -86,6 +99,17 @@ pub struct TxSender {
     next_nonce: Mutex<Option<u64>>,
     /// Sends whose wait failed after broadcast: settled before the next send.
     unsettled: Mutex<Vec<InFlight>>,
+    /// The last head read from the node, and when (see [`TxSender::saw_head`]).
+    last_head: std::sync::Mutex<Option<(u64, Instant)>>,
+    /// The last fee quote and the head it was asked at.
+    quote: std::sync::Mutex<Option<(u64, Quote)>>,
+}
+
+/// Fees asked of the node for one block.
+#[derive(Debug, Clone, Copy)]
+enum Quote {
+    Eip1559 { max_fee: u128, tip: u128 },
+    Legacy(u128),
 }
 
 impl TxSender {
@@ -111,7 +135,24 @@ impl TxSender {
             pricing: OnceCell::new(),
             next_nonce: Mutex::new(None),
             unsettled: Mutex::new(Vec::new()),
+            last_head: std::sync::Mutex::new(None),
+            quote: std::sync::Mutex::new(None),
         }
+    }
+
+    /// A head just read from the node. The relayer's loop reads every chain's head once per poll
+    /// interval; a send waiting for its receipt takes that reading while it is younger than one
+    /// interval instead of asking the node again (one head request per chain per interval,
+    /// however many sends wait).
+    pub(super) fn saw_head(&self, head: u64) {
+        *self.last_head.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((head, Instant::now()));
+    }
+
+    /// The head last read, while younger than one poll interval.
+    pub fn recent_head(&self) -> Option<u64> {
+        let last = *self.last_head.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.and_then(|(head, at)| (at.elapsed() < self.poll).then_some(head))
     }
 
     /// The sending account.
@@ -158,9 +199,39 @@ impl TxSender {
         .await
     }
 
-    /// Sets the fees of `tx` per the chain's pricing.
+    /// Sets the fees of `tx` per the chain's pricing. A quote is asked of the node once per
+    /// block: sends within one block (the head read within the poll interval) share it.
     async fn price(&self, tx: &mut TransactionRequest) -> Result<(), ChainError> {
-        match self.pricing().await? {
+        let pricing = self.pricing().await?;
+        if let Pricing::Fixed(price) = pricing {
+            tx.set_gas_price(price);
+            return Ok(());
+        }
+        let head = self.recent_head();
+        let cached = *self.quote.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let quote = match cached {
+            Some((at, quote)) if head == Some(at) => quote,
+            _ => {
+                let quote = self.quote(pricing).await?;
+                if let Some(head) = head {
+                    *self.quote.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some((head, quote));
+                }
+                quote
+            }
+        };
+        match quote {
+            Quote::Eip1559 { max_fee, tip } => {
+                tx.set_max_fee_per_gas(max_fee);
+                tx.set_max_priority_fee_per_gas(tip);
+            }
+            Quote::Legacy(price) => tx.set_gas_price(price),
+        }
+        Ok(())
+    }
+
+    async fn quote(&self, pricing: Pricing) -> Result<Quote, ChainError> {
+        Ok(match pricing {
             Pricing::Eip1559 => {
                 let fees = retry(&self.backoff, || async {
                     self.provider
@@ -170,15 +241,12 @@ impl TxSender {
                 })
                 .await
                 .map_err(|e| e.needed_by("eth_feeHistory", "fee_mode"))?;
-                tx.set_max_fee_per_gas(fees.max_fee_per_gas);
-                tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+                Quote::Eip1559 { max_fee: fees.max_fee_per_gas, tip: fees.max_priority_fee_per_gas }
             }
-            Pricing::Legacy => tx.set_gas_price(
+            Pricing::Legacy | Pricing::Fixed(_) => Quote::Legacy(
                 self.gas_price().await.map_err(|e| e.needed_by("eth_gasPrice", "fee_mode"))?,
             ),
-            Pricing::Fixed(price) => tx.set_gas_price(price),
-        }
-        Ok(())
+        })
     }
 
     /// Pre-flight only: `eth_call` of `data` to `to` from the relayer. A refusal is a typed
@@ -379,11 +447,24 @@ impl TxSender {
     async fn wait(&self, sent: &mut InFlight) -> Result<TransactionReceipt, ChainError> {
         let what = sent.what.clone();
         let what = what.as_str();
-        // The head when the transaction was first seen unmined: asked only then, since on most
-        // sends the first receipt poll finds it mined.
+        // The head when the transaction was first seen unmined.
         let mut unmined_since: Option<u64> = None;
         let mut bumps = 0u32;
+        // The head at the last look at the transaction, and polls since.
+        let mut looked_at: Option<u64> = None;
+        let mut polls_since = 0u32;
         loop {
+            let head = self.head(what).await?;
+            if !should_look(head, looked_at, polls_since) {
+                polls_since += 1;
+                tokio::time::sleep(self.poll).await;
+                continue;
+            }
+            // Whether the node still knows it is asked only of a chain that did not move: on one
+            // that moves, a lost transaction is replaced after `bump_after_blocks` anyway.
+            let idle = looked_at == Some(head);
+            looked_at = Some(head);
+            polls_since = 0;
             for (hash, _) in sent.versions.iter().rev() {
                 let receipt = self
                     .provider
@@ -399,8 +480,7 @@ impl TxSender {
             }
             let (latest, latest_raw) =
                 sent.versions.last().cloned().unwrap_or((B256::ZERO, Bytes::new()));
-            let dropped = self.dropped(what, latest).await;
-            let head = self.head(what).await?;
+            let dropped = idle && self.dropped(what, latest).await;
             let since = *unmined_since.get_or_insert(head);
             if should_replace(dropped, head, since, self.options.bump_after_blocks) {
                 if bumps >= self.options.max_bumps {
@@ -496,13 +576,18 @@ impl TxSender {
     }
 
     async fn head(&self, what: &str) -> Result<u64, ChainError> {
-        retry(&self.backoff, || async {
+        if let Some(head) = self.recent_head() {
+            return Ok(head);
+        }
+        let head = retry(&self.backoff, || async {
             self.provider
                 .get_block_number()
                 .await
                 .map_err(|e| ChainError::from_rpc(&self.chain, what, &e))
         })
-        .await
+        .await?;
+        self.saw_head(head);
+        Ok(head)
     }
 }
 
@@ -550,6 +635,20 @@ mod tests {
         assert!(should_replace(false, 13, 10, 3));
         // The node forgot it: at once, even with no new block.
         assert!(should_replace(true, 10, 10, 3));
+    }
+
+    #[test]
+    fn looks_at_a_waiting_send_on_a_new_head_or_after_idle_polls() {
+        // The first poll always looks.
+        assert!(should_look(7, None, 0));
+        // Same head, recently looked: only the head was asked.
+        assert!(!should_look(7, Some(7), 0));
+        assert!(!should_look(7, Some(7), IDLE_POLLS - 1));
+        // A chain that does not move is still looked at now and then (a lost transaction).
+        assert!(should_look(7, Some(7), IDLE_POLLS));
+        // A new block (or a head that went back: a reorg or a reset node) means look.
+        assert!(should_look(8, Some(7), 0));
+        assert!(should_look(6, Some(7), 0));
     }
 
     #[test]
